@@ -1,0 +1,17 @@
+//! The domain of tend: validated types for customer data and the pure functions that
+//! turn that data into success metrics.
+//!
+//! This crate never performs I/O, never reads a clock and never spawns tasks: callers
+//! pass the data and the date they want the answer for. That keeps every metric a plain
+//! function that can be tested on hand-computed cases.
+
+pub mod metrics;
+pub mod model;
+pub mod money;
+pub mod period;
+pub mod rollup;
+pub mod summary;
+
+pub use model::*;
+pub use money::{Currency, Money, MoneyError};
+pub use period::Period;
