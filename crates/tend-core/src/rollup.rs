@@ -10,15 +10,15 @@ use crate::model::{EventType, UsageDaily};
 pub const ACTIVE_WINDOW_DAYS: i64 = 30;
 
 /// What the rollup needs of one event.
-#[derive(Debug, Clone, Copy)]
-pub struct RollupEvent<'a> {
+#[derive(Debug, Clone)]
+pub struct RollupEvent {
     pub day: NaiveDate,
     pub kind: EventType,
-    pub user: Option<&'a str>,
-    pub event: &'a str,
+    pub user: Option<String>,
+    pub event: String,
 }
 
-impl RollupEvent<'_> {
+impl RollupEvent {
     /// Calls made by a person using the product; identify and group calls only
     /// describe people and accounts, so they are counted as events but not as activity.
     fn is_activity(&self) -> bool {
@@ -29,71 +29,128 @@ impl RollupEvent<'_> {
     }
 }
 
-/// Rollups for each day of `[from, to]` (both inclusive) on which the account had
-/// events or users active in the trailing 30 days.
+/// Builds the rollups of one account for each day of `[from, to]` (both inclusive) on
+/// which it had events or users active in the trailing 30 days.
 ///
-/// `events` must be sorted by day and must include the 29 days before `from`, so that
-/// the trailing window of `from` is complete; earlier events are ignored.
-pub fn daily_rollups<'a>(
+/// Events are pushed in day order and must include the 29 days before `from`, so the
+/// trailing window of `from` is complete; earlier events are ignored. Memory is bounded
+/// by the users of 30 days, not by the number of events, so an account's events can be
+/// streamed straight from the database.
+pub struct DailyRollupBuilder {
+    account_id: String,
+    from: NaiveDate,
+    to: NaiveDate,
+    /// The day being accumulated.
+    day: NaiveDate,
+    today: DayTotals,
+    /// Users of each finished day still inside the window, oldest first.
+    window: VecDeque<HashSet<String>>,
+    /// In how many of the window's days each user was active; the keys are the
+    /// window's distinct users.
+    days_active: HashMap<String, u32>,
+    rows: Vec<UsageDaily>,
+}
+
+#[derive(Default)]
+struct DayTotals {
+    events: i64,
+    users: HashSet<String>,
+    features: BTreeMap<String, i64>,
+}
+
+impl DailyRollupBuilder {
+    pub fn new(account_id: &str, from: NaiveDate, to: NaiveDate) -> Self {
+        DailyRollupBuilder {
+            account_id: account_id.to_string(),
+            from,
+            to,
+            day: Self::window_start(from),
+            today: DayTotals::default(),
+            window: VecDeque::new(),
+            days_active: HashMap::new(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The first day whose events count towards the rollup of `from`.
+    pub fn window_start(from: NaiveDate) -> NaiveDate {
+        from - Duration::days(ACTIVE_WINDOW_DAYS - 1)
+    }
+
+    pub fn push(&mut self, event: RollupEvent) {
+        if event.day < self.day || event.day > self.to {
+            debug_assert!(
+                event.day >= Self::window_start(self.from),
+                "events must be sorted by day"
+            );
+            return;
+        }
+        while self.day < event.day {
+            self.close_day();
+        }
+        self.today.events += 1;
+        if event.is_activity() {
+            if let Some(user) = &event.user {
+                if !self.today.users.contains(user) {
+                    self.today.users.insert(user.clone());
+                }
+            }
+        }
+        if event.kind == EventType::Track && !event.event.is_empty() {
+            *self.today.features.entry(event.event).or_insert(0) += 1;
+        }
+    }
+
+    /// Closes the remaining days up to `to` and returns the rows.
+    pub fn finish(mut self) -> Vec<UsageDaily> {
+        while self.day <= self.to {
+            self.close_day();
+        }
+        self.rows
+    }
+
+    fn close_day(&mut self) {
+        let totals = std::mem::take(&mut self.today);
+        for user in &totals.users {
+            *self.days_active.entry(user.clone()).or_insert(0) += 1;
+        }
+        let active_users = totals.users.len() as i64;
+        self.window.push_back(totals.users);
+        if self.window.len() > ACTIVE_WINDOW_DAYS as usize {
+            for user in self.window.pop_front().expect("window is not empty") {
+                let left = self.days_active.get_mut(&user).expect("user was counted");
+                *left -= 1;
+                if *left == 0 {
+                    self.days_active.remove(&user);
+                }
+            }
+        }
+        if self.day >= self.from && (totals.events > 0 || !self.days_active.is_empty()) {
+            self.rows.push(UsageDaily {
+                account_id: self.account_id.clone(),
+                day: self.day,
+                events: totals.events,
+                active_users,
+                active_users_30d: self.days_active.len() as i64,
+                feature_events: totals.features,
+            });
+        }
+        self.day += Duration::days(1);
+    }
+}
+
+/// Rollups of `[from, to]` from events already in memory; see [`DailyRollupBuilder`].
+pub fn daily_rollups(
     account_id: &str,
-    events: impl IntoIterator<Item = RollupEvent<'a>>,
+    events: impl IntoIterator<Item = RollupEvent>,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Vec<UsageDaily> {
-    let window_start = from - Duration::days(ACTIVE_WINDOW_DAYS - 1);
-    let mut events = events
-        .into_iter()
-        .filter(|e| e.day >= window_start)
-        .peekable();
-    let mut rows = Vec::new();
-    // Users of each day still inside the window, oldest first, and how many of those
-    // days each user appears in: the window's distinct users are the map's keys.
-    let mut window: VecDeque<HashSet<&'a str>> = VecDeque::new();
-    let mut days_active: HashMap<&'a str, u32> = HashMap::new();
-    let mut day = window_start;
-    while day <= to {
-        let mut count = 0i64;
-        let mut users = HashSet::new();
-        let mut features = BTreeMap::new();
-        while let Some(event) = events.next_if(|e| e.day <= day) {
-            debug_assert_eq!(event.day, day, "events must be sorted by day");
-            count += 1;
-            if event.is_activity() {
-                if let Some(user) = event.user {
-                    users.insert(user);
-                }
-            }
-            if event.kind == EventType::Track && !event.event.is_empty() {
-                *features.entry(event.event.to_string()).or_insert(0i64) += 1;
-            }
-        }
-        for &user in &users {
-            *days_active.entry(user).or_insert(0) += 1;
-        }
-        let active_users = users.len() as i64;
-        window.push_back(users);
-        if window.len() > ACTIVE_WINDOW_DAYS as usize {
-            for user in window.pop_front().expect("window is not empty") {
-                let left = days_active.get_mut(user).expect("user was counted");
-                *left -= 1;
-                if *left == 0 {
-                    days_active.remove(user);
-                }
-            }
-        }
-        if day >= from && (count > 0 || !days_active.is_empty()) {
-            rows.push(UsageDaily {
-                account_id: account_id.to_string(),
-                day,
-                events: count,
-                active_users,
-                active_users_30d: days_active.len() as i64,
-                feature_events: features,
-            });
-        }
-        day += Duration::days(1);
+    let mut builder = DailyRollupBuilder::new(account_id, from, to);
+    for event in events {
+        builder.push(event);
     }
-    rows
+    builder.finish()
 }
 
 #[cfg(test)]
@@ -104,12 +161,12 @@ mod tests {
         NaiveDate::from_ymd_opt(2024, 3, d).unwrap()
     }
 
-    fn track<'a>(d: u32, user: &'a str, event: &'a str) -> RollupEvent<'a> {
+    fn track(d: u32, user: &str, event: &str) -> RollupEvent {
         RollupEvent {
             day: day(d),
             kind: EventType::Track,
-            user: Some(user),
-            event,
+            user: Some(user.into()),
+            event: event.into(),
         }
     }
 
@@ -122,8 +179,8 @@ mod tests {
             RollupEvent {
                 day: day(1),
                 kind: EventType::Identify,
-                user: Some("cy"),
-                event: "",
+                user: Some("cy".into()),
+                event: String::new(),
             },
             track(3, "bob", "report"),
         ];

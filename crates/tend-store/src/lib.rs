@@ -1,1 +1,204 @@
+//! Storage of tend: one [`Store`] over SQLite (the embedded default) or PostgreSQL,
+//! chosen by the database URL, each backend with its own embedded migrations.
+//!
+//! Both backends run the same SQL wherever the dialects agree (`$n` parameters,
+//! `ON CONFLICT … DO UPDATE`), so each query is written once and dispatched to the
+//! backend's pool by [`on_backend!`]; only bulk event loading and connection setup
+//! differ per backend. Writes go through a [`Transaction`] so that an import either
+//! lands whole or not at all.
 
+mod events;
+mod reads;
+mod rows;
+pub mod test_support;
+mod writes;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub use reads::{IdTable, TableCounts};
+
+/// The database used when none is given: a file beside the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:tend.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {0:?}: use sqlite:PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("could not apply migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored {table} row {id:?} is invalid: {reason}")]
+    Corrupt {
+        table: &'static str,
+        id: String,
+        reason: String,
+    },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same body against whichever backend `$target` holds, binding its pool or
+/// connection to `$name`. The body is compiled once per backend.
+macro_rules! on_backend {
+    ($target:expr, $name:ident => $body:expr) => {
+        match $target {
+            $crate::Pool::Sqlite($name) => $body,
+            $crate::Pool::Postgres($name) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
+/// A connection pool to one tend database.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite:PATH`, a plain path, or `postgres://…`), creating the
+    /// SQLite file if needed, and brings the schema up to date.
+    pub async fn connect(url: &str) -> Result<Store> {
+        let pool = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(options)
+                    .await?,
+            )
+        } else if let Some(path) = sqlite_path(url) {
+            let options = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // WAL with NORMAL sync cannot corrupt the database; a power cut may
+                // lose only the last commits, which suits an analytics store.
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+                .pragma("cache_size", "-65536")
+                .pragma("temp_store", "memory");
+            Pool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(options)
+                    .await?,
+            )
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let store = Store { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction; nothing it writes is visible until [`Transaction::commit`].
+    pub async fn begin(&self) -> Result<Transaction> {
+        let tx = match &self.pool {
+            Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin().await?),
+            Pool::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
+        };
+        Ok(Transaction { tx })
+    }
+
+    pub async fn close(&self) {
+        on_backend!(&self.pool, pool => pool.close().await)
+    }
+}
+
+/// `sqlite:PATH`, `sqlite://PATH` or a bare path ending in `.db`/`.sqlite`.
+fn sqlite_path(url: &str) -> Option<&str> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .or_else(|| (!url.contains("://")).then_some(url))?;
+    let path = path.split('?').next().unwrap_or(path);
+    (!path.is_empty()).then_some(path)
+}
+
+pub(crate) enum TxConn {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs a body against the connection of a transaction, as [`on_backend!`] does for pools.
+macro_rules! on_tx {
+    ($target:expr, $name:ident => $body:expr) => {
+        match $target {
+            $crate::TxConn::Sqlite($name) => $body,
+            $crate::TxConn::Postgres($name) => $body,
+        }
+    };
+}
+pub(crate) use on_tx;
+
+/// A write transaction. Dropping it without `commit` rolls everything back.
+pub struct Transaction {
+    tx: TxConn,
+}
+
+impl Transaction {
+    pub async fn commit(self) -> Result<()> {
+        on_tx!(self.tx, tx => tx.commit().await?);
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        on_tx!(self.tx, tx => tx.rollback().await?);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_path;
+
+    #[test]
+    fn sqlite_urls() {
+        assert_eq!(sqlite_path("sqlite:tend.db"), Some("tend.db"));
+        assert_eq!(sqlite_path("sqlite:///tmp/x.db"), Some("/tmp/x.db"));
+        assert_eq!(
+            sqlite_path("sqlite://data/x.db?mode=rwc"),
+            Some("data/x.db")
+        );
+        assert_eq!(sqlite_path("./tend.db"), Some("./tend.db"));
+        assert_eq!(sqlite_path("mysql://host/db"), None);
+        assert_eq!(sqlite_path("sqlite:"), None);
+    }
+}

@@ -1,0 +1,139 @@
+//! Queries over stored customer data. Lists come back in id order so that two stores
+//! holding the same data return equal lists.
+
+use std::collections::HashSet;
+
+use futures_util::TryStreamExt;
+use tend_core::*;
+
+use crate::rows::*;
+use crate::{on_backend, Result, Store, StoreError};
+
+/// Fetches every row of a query as `$row` and converts each into the domain type.
+macro_rules! list {
+    ($store:expr, $row:ty, $sql:expr) => {{
+        let rows: Vec<$row> =
+            on_backend!(&$store.pool, pool => sqlx::query_as::<_, $row>($sql).fetch_all(pool).await?);
+        rows.into_iter().map(TryInto::try_into).collect::<Result<Vec<_>, StoreError>>()
+    }};
+}
+
+/// Row counts of every customer-data table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableCounts {
+    pub accounts: i64,
+    pub contacts: i64,
+    pub contracts: i64,
+    pub usage_events: i64,
+    pub usage_daily: i64,
+    pub tickets: i64,
+    pub survey_responses: i64,
+    pub invoices: i64,
+    pub payments: i64,
+    pub activities: i64,
+    pub demo_truth: i64,
+}
+
+impl Store {
+    pub async fn accounts(&self) -> Result<Vec<Account>> {
+        list!(self, AccountRow, "SELECT * FROM accounts ORDER BY id")
+    }
+
+    pub async fn contacts(&self) -> Result<Vec<Contact>> {
+        list!(self, ContactRow, "SELECT * FROM contacts ORDER BY id")
+    }
+
+    pub async fn contracts(&self) -> Result<Vec<Contract>> {
+        list!(self, ContractRow, "SELECT * FROM contracts ORDER BY id")
+    }
+
+    pub async fn usage_events(&self) -> Result<Vec<UsageEvent>> {
+        list!(
+            self,
+            UsageEventRow,
+            "SELECT * FROM usage_events ORDER BY message_id"
+        )
+    }
+
+    pub async fn usage_daily(&self) -> Result<Vec<UsageDaily>> {
+        list!(
+            self,
+            UsageDailyRow,
+            "SELECT * FROM usage_daily ORDER BY account_id, day"
+        )
+    }
+
+    pub async fn tickets(&self) -> Result<Vec<Ticket>> {
+        list!(self, TicketRow, "SELECT * FROM tickets ORDER BY id")
+    }
+
+    pub async fn survey_responses(&self) -> Result<Vec<SurveyResponse>> {
+        list!(
+            self,
+            SurveyResponseRow,
+            "SELECT * FROM survey_responses ORDER BY id"
+        )
+    }
+
+    pub async fn invoices(&self) -> Result<Vec<Invoice>> {
+        list!(self, InvoiceRow, "SELECT * FROM invoices ORDER BY id")
+    }
+
+    pub async fn payments(&self) -> Result<Vec<Payment>> {
+        list!(self, PaymentRow, "SELECT * FROM payments ORDER BY id")
+    }
+
+    pub async fn activities(&self) -> Result<Vec<Activity>> {
+        list!(self, ActivityRow, "SELECT * FROM activities ORDER BY id")
+    }
+
+    pub async fn demo_truth(&self) -> Result<Vec<DemoTruth>> {
+        list!(
+            self,
+            DemoTruthRow,
+            "SELECT * FROM demo_truth ORDER BY account_id"
+        )
+    }
+
+    /// Ids already stored in `table` (one of the customer-data tables), so importers
+    /// can check references before writing.
+    pub async fn ids(&self, table: IdTable) -> Result<HashSet<String>> {
+        let sql = match table {
+            IdTable::Accounts => "SELECT id FROM accounts",
+            IdTable::Invoices => "SELECT id FROM invoices",
+        };
+        on_backend!(&self.pool, pool => {
+            sqlx::query_scalar::<_, String>(sql).fetch(pool).try_collect().await
+        })
+        .map_err(StoreError::from)
+    }
+
+    pub async fn counts(&self) -> Result<TableCounts> {
+        let count = |table: &'static str| async move {
+            let sql = format!("SELECT COUNT(*) FROM {table}");
+            on_backend!(&self.pool, pool => {
+                sqlx::query_scalar::<_, i64>(&sql).fetch_one(pool).await
+            })
+        };
+        Ok(TableCounts {
+            accounts: count("accounts").await?,
+            contacts: count("contacts").await?,
+            contracts: count("contracts").await?,
+            usage_events: count("usage_events").await?,
+            usage_daily: count("usage_daily").await?,
+            tickets: count("tickets").await?,
+            survey_responses: count("survey_responses").await?,
+            invoices: count("invoices").await?,
+            payments: count("payments").await?,
+            activities: count("activities").await?,
+            demo_truth: count("demo_truth").await?,
+        })
+    }
+}
+
+/// Tables whose ids other rows refer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdTable {
+    Accounts,
+    Invoices,
+}

@@ -1,0 +1,325 @@
+//! Upserts of customer data inside a [`Transaction`], many rows per statement.
+
+use tend_core::{
+    Account, Activity, Contact, Contract, DemoTruth, Invoice, Payment, SurveyResponse, Ticket,
+    UsageDaily,
+};
+
+use crate::{on_tx, Result, Transaction};
+
+/// Rows per INSERT: 1,000 rows of at most 13 columns stay well under SQLite's 32,766
+/// and PostgreSQL's 65,535 bound parameters.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// `INSERT INTO table (a, b, …) ` — the values follow.
+fn insert_head(table: &str, columns: &[&str]) -> String {
+    format!("INSERT INTO {table} ({}) ", columns.join(", "))
+}
+
+/// ` ON CONFLICT (key) DO UPDATE SET b = excluded.b, …` for every non-key column.
+fn upsert_tail(key: &[&str], columns: &[&str]) -> String {
+    let updates: Vec<String> = columns
+        .iter()
+        .filter(|c| !key.contains(c))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    format!(
+        " ON CONFLICT ({}) DO UPDATE SET {}",
+        key.join(", "),
+        updates.join(", ")
+    )
+}
+
+/// Upserts `$rows` into `$table` keyed by `$key`, binding each row's `$columns` in the
+/// order the closure pushes them. Written as a macro because the binder must be
+/// compiled once per backend.
+macro_rules! upsert_rows {
+    ($tx:expr, $table:literal, $key:expr, $columns:expr, $rows:expr, |$b:ident, $r:ident| $bind:block) => {{
+        let head = insert_head($table, $columns);
+        let tail = upsert_tail($key, $columns);
+        for chunk in $rows.chunks(ROWS_PER_STATEMENT) {
+            on_tx!(&mut $tx.tx, conn => {
+                let mut builder = sqlx::QueryBuilder::new(head.as_str());
+                builder.push_values(chunk, |mut $b, $r| $bind);
+                builder.push(tail.as_str());
+                builder.build().execute(&mut **conn).await?;
+            });
+        }
+        Ok(())
+    }};
+}
+
+impl Transaction {
+    pub async fn upsert_accounts(&mut self, rows: &[Account]) -> Result<()> {
+        const COLUMNS: &[&str] = &[
+            "id",
+            "name",
+            "parent_id",
+            "segment",
+            "tier",
+            "industry",
+            "region",
+            "lifecycle_stage",
+            "csm_owner",
+            "am_owner",
+            "created_on",
+            "churned_on",
+            "churn_reason",
+        ];
+        upsert_rows!(self, "accounts", &["id"], COLUMNS, rows, |b, a| {
+            b.push_bind(a.id.as_str())
+                .push_bind(a.name.as_str())
+                .push_bind(a.parent_id.as_deref())
+                .push_bind(a.segment.as_deref())
+                .push_bind(a.tier.as_deref())
+                .push_bind(a.industry.as_deref())
+                .push_bind(a.region.as_deref())
+                .push_bind(a.lifecycle_stage.map(|s| s.as_str()))
+                .push_bind(a.csm_owner.as_deref())
+                .push_bind(a.am_owner.as_deref())
+                .push_bind(a.created_on)
+                .push_bind(a.churned_on)
+                .push_bind(a.churn_reason.as_deref());
+        })
+    }
+
+    pub async fn upsert_contacts(&mut self, rows: &[Contact]) -> Result<()> {
+        const COLUMNS: &[&str] = &[
+            "id",
+            "account_id",
+            "name",
+            "email",
+            "title",
+            "role",
+            "joined_on",
+            "left_on",
+        ];
+        upsert_rows!(self, "contacts", &["id"], COLUMNS, rows, |b, c| {
+            b.push_bind(c.id.as_str())
+                .push_bind(c.account_id.as_str())
+                .push_bind(c.name.as_str())
+                .push_bind(c.email.as_deref())
+                .push_bind(c.title.as_deref())
+                .push_bind(c.role.as_str())
+                .push_bind(c.joined_on)
+                .push_bind(c.left_on);
+        })
+    }
+
+    pub async fn upsert_contracts(&mut self, rows: &[Contract]) -> Result<()> {
+        const COLUMNS: &[&str] = &[
+            "id",
+            "account_id",
+            "product",
+            "seats",
+            "arr_minor",
+            "currency",
+            "start_date",
+            "end_date",
+            "renewal_date",
+            "auto_renew",
+            "notice_days",
+            "status",
+        ];
+        upsert_rows!(self, "contracts", &["id"], COLUMNS, rows, |b, c| {
+            b.push_bind(c.id.as_str())
+                .push_bind(c.account_id.as_str())
+                .push_bind(c.product.as_str())
+                .push_bind(c.seats)
+                .push_bind(c.arr.minor)
+                .push_bind(c.arr.currency.as_str())
+                .push_bind(c.start_date)
+                .push_bind(c.end_date)
+                .push_bind(c.renewal_date)
+                .push_bind(c.auto_renew)
+                .push_bind(c.notice_days)
+                .push_bind(c.status.as_str());
+        })
+    }
+
+    /// Replaces the rollups of the given account-days.
+    pub async fn upsert_usage_daily(&mut self, rows: &[UsageDaily]) -> Result<()> {
+        const COLUMNS: &[&str] = &[
+            "account_id",
+            "day",
+            "events",
+            "active_users",
+            "active_users_30d",
+            "feature_events",
+        ];
+        let features: Vec<String> = rows.iter().map(|r| features_json(r)).collect();
+        let rows: Vec<(&UsageDaily, &String)> = rows.iter().zip(&features).collect();
+        upsert_rows!(
+            self,
+            "usage_daily",
+            &["account_id", "day"],
+            COLUMNS,
+            rows,
+            |b, r| {
+                let (row, features) = r;
+                b.push_bind(row.account_id.as_str())
+                    .push_bind(row.day)
+                    .push_bind(row.events)
+                    .push_bind(row.active_users)
+                    .push_bind(row.active_users_30d)
+                    .push_bind(features.as_str());
+            }
+        )
+    }
+
+    pub async fn upsert_tickets(&mut self, rows: &[Ticket]) -> Result<()> {
+        const COLUMNS: &[&str] = &[
+            "id",
+            "account_id",
+            "contact_id",
+            "subject",
+            "priority",
+            "status",
+            "created_at",
+            "first_response_at",
+            "solved_at",
+            "satisfaction",
+        ];
+        upsert_rows!(self, "tickets", &["id"], COLUMNS, rows, |b, t| {
+            b.push_bind(t.id.as_str())
+                .push_bind(t.account_id.as_str())
+                .push_bind(t.contact_id.as_deref())
+                .push_bind(t.subject.as_str())
+                .push_bind(t.priority.as_str())
+                .push_bind(t.status.as_str())
+                .push_bind(t.created_at)
+                .push_bind(t.first_response_at)
+                .push_bind(t.solved_at)
+                .push_bind(t.satisfaction);
+        })
+    }
+
+    pub async fn upsert_survey_responses(&mut self, rows: &[SurveyResponse]) -> Result<()> {
+        const COLUMNS: &[&str] = &[
+            "id",
+            "account_id",
+            "contact_id",
+            "kind",
+            "score",
+            "comment",
+            "campaign",
+            "responded_at",
+        ];
+        upsert_rows!(self, "survey_responses", &["id"], COLUMNS, rows, |b, r| {
+            b.push_bind(r.id.as_str())
+                .push_bind(r.account_id.as_str())
+                .push_bind(r.contact_id.as_deref())
+                .push_bind(r.kind.as_str())
+                .push_bind(r.score)
+                .push_bind(r.comment.as_deref())
+                .push_bind(r.campaign.as_deref())
+                .push_bind(r.responded_at);
+        })
+    }
+
+    pub async fn upsert_invoices(&mut self, rows: &[Invoice]) -> Result<()> {
+        const COLUMNS: &[&str] = &[
+            "id",
+            "account_id",
+            "amount_minor",
+            "currency",
+            "issued_on",
+            "due_on",
+            "paid_on",
+            "status",
+        ];
+        upsert_rows!(self, "invoices", &["id"], COLUMNS, rows, |b, i| {
+            b.push_bind(i.id.as_str())
+                .push_bind(i.account_id.as_str())
+                .push_bind(i.amount.minor)
+                .push_bind(i.amount.currency.as_str())
+                .push_bind(i.issued_on)
+                .push_bind(i.due_on)
+                .push_bind(i.paid_on)
+                .push_bind(i.status.as_str());
+        })
+    }
+
+    pub async fn upsert_payments(&mut self, rows: &[Payment]) -> Result<()> {
+        const COLUMNS: &[&str] = &[
+            "id",
+            "invoice_id",
+            "account_id",
+            "amount_minor",
+            "currency",
+            "attempted_at",
+            "status",
+            "failure_reason",
+        ];
+        upsert_rows!(self, "payments", &["id"], COLUMNS, rows, |b, p| {
+            b.push_bind(p.id.as_str())
+                .push_bind(p.invoice_id.as_str())
+                .push_bind(p.account_id.as_str())
+                .push_bind(p.amount.minor)
+                .push_bind(p.amount.currency.as_str())
+                .push_bind(p.attempted_at)
+                .push_bind(p.status.as_str())
+                .push_bind(p.failure_reason.as_deref());
+        })
+    }
+
+    pub async fn upsert_activities(&mut self, rows: &[Activity]) -> Result<()> {
+        const COLUMNS: &[&str] = &[
+            "id",
+            "account_id",
+            "contact_id",
+            "kind",
+            "author",
+            "occurred_at",
+            "subject",
+            "body",
+        ];
+        upsert_rows!(self, "activities", &["id"], COLUMNS, rows, |b, a| {
+            b.push_bind(a.id.as_str())
+                .push_bind(a.account_id.as_str())
+                .push_bind(a.contact_id.as_deref())
+                .push_bind(a.kind.as_str())
+                .push_bind(a.author.as_str())
+                .push_bind(a.occurred_at)
+                .push_bind(a.subject.as_str())
+                .push_bind(a.body.as_deref());
+        })
+    }
+
+    pub async fn upsert_demo_truth(&mut self, rows: &[DemoTruth]) -> Result<()> {
+        const COLUMNS: &[&str] = &["account_id", "churn_propensity", "churned_on"];
+        upsert_rows!(
+            self,
+            "demo_truth",
+            &["account_id"],
+            COLUMNS,
+            rows,
+            |b, t| {
+                b.push_bind(t.account_id.as_str())
+                    .push_bind(t.churn_propensity)
+                    .push_bind(t.churned_on);
+            }
+        )
+    }
+}
+
+fn features_json(row: &UsageDaily) -> String {
+    serde_json::to_string(&row.feature_events).expect("a map of strings to integers serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upsert_sql_updates_every_non_key_column() {
+        assert_eq!(
+            insert_head("t", &["id", "a", "b"]),
+            "INSERT INTO t (id, a, b) "
+        );
+        assert_eq!(
+            upsert_tail(&["id"], &["id", "a", "b"]),
+            " ON CONFLICT (id) DO UPDATE SET a = excluded.a, b = excluded.b"
+        );
+    }
+}

@@ -1,0 +1,319 @@
+//! One set of stories run against every backend: the SQLite store always, the
+//! PostgreSQL store when `TEND_TEST_POSTGRES_URL` is set.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use tend_core::*;
+use tend_store::{test_support, IdTable, Store};
+
+async fn on_every_backend<F, Fut>(name: &str, story: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    story(test_support::sqlite_store(dir.path()).await.unwrap()).await;
+    if let Some(store) = test_support::postgres_store(name).await.unwrap() {
+        story(store).await;
+    }
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+fn account(id: &str) -> Account {
+    Account {
+        id: id.into(),
+        name: format!("{id} Inc."),
+        parent_id: None,
+        segment: Some("mid-market".into()),
+        tier: Some("gold".into()),
+        industry: Some("Software".into()),
+        region: Some("EMEA".into()),
+        lifecycle_stage: Some(LifecycleStage::Adoption),
+        csm_owner: Some("dana@vendor.example".into()),
+        am_owner: None,
+        created_on: day(2023, 2, 1),
+        churned_on: None,
+        churn_reason: None,
+    }
+}
+
+/// One of every entity, with optional fields both set and unset.
+struct Sample {
+    accounts: Vec<Account>,
+    contacts: Vec<Contact>,
+    contracts: Vec<Contract>,
+    tickets: Vec<Ticket>,
+    surveys: Vec<SurveyResponse>,
+    invoices: Vec<Invoice>,
+    payments: Vec<Payment>,
+    activities: Vec<Activity>,
+    truth: Vec<DemoTruth>,
+}
+
+fn sample() -> Sample {
+    let eur = Currency::parse("EUR").unwrap();
+    let mut child = account("acme-eu");
+    child.parent_id = Some("acme".into());
+    child.churned_on = Some(day(2024, 6, 30));
+    child.churn_reason = Some("budget".into());
+    child.lifecycle_stage = None;
+    Sample {
+        // The child comes first: parents may follow children within a transaction.
+        accounts: vec![child, account("acme")],
+        contacts: vec![Contact {
+            id: "c1".into(),
+            account_id: "acme".into(),
+            name: "Ines Ortega".into(),
+            email: Some("ines@acme.example".into()),
+            title: Some("VP Operations".into()),
+            role: ContactRole::ExecutiveSponsor,
+            joined_on: Some(day(2023, 2, 1)),
+            left_on: None,
+        }],
+        contracts: vec![Contract {
+            id: "k1".into(),
+            account_id: "acme".into(),
+            product: "Platform".into(),
+            seats: 50,
+            arr: Money::new(60_000_00, eur),
+            start_date: day(2024, 1, 1),
+            end_date: day(2024, 12, 31),
+            renewal_date: day(2025, 1, 1),
+            auto_renew: true,
+            notice_days: 60,
+            status: ContractStatus::Active,
+        }],
+        tickets: vec![Ticket {
+            id: "t1".into(),
+            account_id: "acme".into(),
+            contact_id: Some("c1".into()),
+            subject: "SSO fails".into(),
+            priority: TicketPriority::Urgent,
+            status: TicketStatus::Solved,
+            created_at: at(2024, 3, 1, 9, 0),
+            first_response_at: Some(at(2024, 3, 1, 9, 12)),
+            solved_at: Some(at(2024, 3, 2, 17, 0)),
+            satisfaction: Some(4),
+        }],
+        surveys: vec![SurveyResponse {
+            id: "s1".into(),
+            account_id: "acme".into(),
+            contact_id: None,
+            kind: SurveyKind::Nps,
+            score: 9,
+            comment: Some("Great \"support\", 日本語 too".into()),
+            campaign: Some("2024-Q1".into()),
+            responded_at: at(2024, 3, 5, 10, 30),
+        }],
+        invoices: vec![Invoice {
+            id: "i1".into(),
+            account_id: "acme".into(),
+            amount: Money::new(60_000_00, eur),
+            issued_on: day(2024, 1, 1),
+            due_on: day(2024, 1, 31),
+            paid_on: None,
+            status: InvoiceStatus::Failed,
+        }],
+        payments: vec![Payment {
+            id: "p1".into(),
+            invoice_id: "i1".into(),
+            account_id: "acme".into(),
+            amount: Money::new(60_000_00, eur),
+            attempted_at: at(2024, 1, 31, 0, 0),
+            status: PaymentStatus::Failed,
+            failure_reason: Some("card declined".into()),
+        }],
+        activities: vec![Activity {
+            id: "a1".into(),
+            account_id: "acme".into(),
+            contact_id: Some("c1".into()),
+            kind: ActivityKind::Meeting,
+            author: "dana@vendor.example".into(),
+            occurred_at: at(2024, 2, 14, 15, 0),
+            subject: "QBR".into(),
+            body: None,
+        }],
+        truth: vec![DemoTruth {
+            account_id: "acme".into(),
+            churn_propensity: 0.125,
+            churned_on: None,
+        }],
+    }
+}
+
+async fn write_sample(store: &Store, s: &Sample) {
+    let mut tx = store.begin().await.unwrap();
+    tx.upsert_accounts(&s.accounts).await.unwrap();
+    tx.upsert_contacts(&s.contacts).await.unwrap();
+    tx.upsert_contracts(&s.contracts).await.unwrap();
+    tx.upsert_tickets(&s.tickets).await.unwrap();
+    tx.upsert_survey_responses(&s.surveys).await.unwrap();
+    tx.upsert_invoices(&s.invoices).await.unwrap();
+    tx.upsert_payments(&s.payments).await.unwrap();
+    tx.upsert_activities(&s.activities).await.unwrap();
+    tx.upsert_demo_truth(&s.truth).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn every_entity_reads_back_as_written() {
+    on_every_backend("every_entity_reads_back_as_written", |store| async move {
+        let s = sample();
+        write_sample(&store, &s).await;
+        let mut accounts = s.accounts.clone();
+        accounts.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(store.accounts().await.unwrap(), accounts);
+        assert_eq!(store.contacts().await.unwrap(), s.contacts);
+        assert_eq!(store.contracts().await.unwrap(), s.contracts);
+        assert_eq!(store.tickets().await.unwrap(), s.tickets);
+        assert_eq!(store.survey_responses().await.unwrap(), s.surveys);
+        assert_eq!(store.invoices().await.unwrap(), s.invoices);
+        assert_eq!(store.payments().await.unwrap(), s.payments);
+        assert_eq!(store.activities().await.unwrap(), s.activities);
+        assert_eq!(store.demo_truth().await.unwrap(), s.truth);
+        let ids = store.ids(IdTable::Accounts).await.unwrap();
+        assert!(ids.contains("acme") && ids.contains("acme-eu") && ids.len() == 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn upserting_again_updates_in_place() {
+    on_every_backend("upserting_again_updates_in_place", |store| async move {
+        let s = sample();
+        write_sample(&store, &s).await;
+        let before = store.counts().await.unwrap();
+        write_sample(&store, &s).await;
+        assert_eq!(
+            store.counts().await.unwrap(),
+            before,
+            "same data twice adds nothing"
+        );
+
+        let mut renamed = s.accounts[1].clone();
+        renamed.name = "Acme Holdings".into();
+        renamed.csm_owner = None;
+        let mut tx = store.begin().await.unwrap();
+        tx.upsert_accounts(std::slice::from_ref(&renamed))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let stored = store.accounts().await.unwrap();
+        assert_eq!(stored.iter().find(|a| a.id == "acme"), Some(&renamed));
+        assert_eq!(store.counts().await.unwrap(), before);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_transaction_that_is_not_committed_leaves_nothing() {
+    on_every_backend(
+        "a_transaction_that_is_not_committed_leaves_nothing",
+        |store| async move {
+            let s = sample();
+            let mut tx = store.begin().await.unwrap();
+            tx.upsert_accounts(&s.accounts).await.unwrap();
+            tx.rollback().await.unwrap();
+            {
+                let mut tx = store.begin().await.unwrap();
+                tx.upsert_accounts(&s.accounts).await.unwrap();
+                // dropped without commit
+            }
+            assert_eq!(store.counts().await.unwrap().accounts, 0);
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn rows_pointing_at_unknown_accounts_are_refused() {
+    on_every_backend(
+        "rows_pointing_at_unknown_accounts_are_refused",
+        |store| async move {
+            let s = sample();
+            let mut tx = store.begin().await.unwrap();
+            let refused = tx.upsert_contacts(&s.contacts).await;
+            assert!(
+                refused.is_err(),
+                "a contact of an unknown account must fail"
+            );
+            drop(tx);
+            assert_eq!(store.counts().await.unwrap().contacts, 0);
+        },
+    )
+    .await;
+}
+
+fn event(message_id: &str, user: &str, event: &str, ts: DateTime<Utc>) -> UsageEvent {
+    UsageEvent {
+        message_id: message_id.into(),
+        account_id: "acme".into(),
+        kind: EventType::Track,
+        user_id: Some(user.into()),
+        anonymous_id: None,
+        event: event.into(),
+        properties: r#"{"plan":"pro"}"#.into(),
+        timestamp: ts,
+    }
+}
+
+#[tokio::test]
+async fn events_are_deduplicated_and_rolled_up() {
+    on_every_backend(
+        "events_are_deduplicated_and_rolled_up",
+        |store| async move {
+            write_sample(&store, &sample()).await;
+            let events = vec![
+                event("m1", "ann", "report", at(2024, 5, 1, 8, 0)),
+                event("m2", "bob", "report", at(2024, 5, 1, 23, 59)),
+                event("m2", "bob", "report", at(2024, 5, 1, 23, 59)), // repeated in the batch
+                event("m3", "ann", "export", at(2024, 5, 3, 0, 0)),
+            ];
+            let mut tx = store.begin().await.unwrap();
+            assert_eq!(tx.insert_usage_events(&events).await.unwrap(), 3);
+            assert_eq!(
+                tx.insert_usage_events(&events[..1]).await.unwrap(),
+                0,
+                "already stored"
+            );
+            let written = tx
+                .refresh_usage_rollups("acme", day(2024, 5, 1), day(2024, 5, 3))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+
+            let stored = store.usage_events().await.unwrap();
+            assert_eq!(stored.len(), 3);
+            assert_eq!(stored[0], events[0]);
+            let rollups = store.usage_daily().await.unwrap();
+            assert_eq!(rollups.len(), written);
+            // Days 1–3 and the 29 days after the last event that still see its users.
+            assert_eq!(rollups.first().unwrap().day, day(2024, 5, 1));
+            assert_eq!(rollups.last().unwrap().day, day(2024, 6, 1));
+            let first = &rollups[0];
+            assert_eq!(
+                (first.events, first.active_users, first.active_users_30d),
+                (2, 2, 2)
+            );
+            assert_eq!(
+                first.feature_events,
+                BTreeMap::from([("report".to_string(), 2)])
+            );
+            let third = &rollups[2];
+            assert_eq!(
+                (third.events, third.active_users, third.active_users_30d),
+                (1, 1, 2)
+            );
+        },
+    )
+    .await;
+}
