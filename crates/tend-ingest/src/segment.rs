@@ -1,0 +1,317 @@
+//! Segment-spec calls (`track`, `identify`, `group`, `page`, `screen`) as JSON Lines,
+//! the shape product analytics pipelines already emit. Fields tend does not use
+//! (`context`, `integrations`, `sentAt`, …) are accepted and ignored; the account is
+//! the call's `groupId`, or `context.groupId` for calls made inside a group.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::BufRead;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tend_core::{EventType, UsageEvent};
+
+use crate::entities::parse_timestamp;
+use crate::record::{json_error, RowError};
+
+/// The fields of one call that tend keeps, still as text.
+pub struct Call<'a> {
+    pub message_id: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub user_id: Option<&'a str>,
+    pub anonymous_id: Option<&'a str>,
+    pub group_id: Option<&'a str>,
+    pub event: Option<&'a str>,
+    pub timestamp: Option<&'a str>,
+}
+
+impl Call<'_> {
+    /// Validates the call; an error names the field (in snake_case) and the reason.
+    pub fn into_event(self, properties: String) -> Result<UsageEvent, (&'static str, String)> {
+        let required = |value: Option<&str>, field: &'static str| {
+            value
+                .filter(|v| !v.trim().is_empty())
+                .map(str::to_string)
+                .ok_or((field, "is required".to_string()))
+        };
+        let message_id = required(self.message_id, "message_id")?;
+        let account_id = required(self.group_id, "group_id")?;
+        let kind = match self.kind {
+            None => EventType::Track,
+            Some(text) => EventType::parse(text).map_err(|e| ("type", e.0))?,
+        };
+        let user_id = self.user_id.filter(|v| !v.is_empty()).map(str::to_string);
+        let anonymous_id = self
+            .anonymous_id
+            .filter(|v| !v.is_empty())
+            .map(str::to_string);
+        if user_id.is_none() && anonymous_id.is_none() {
+            return Err((
+                "user_id",
+                "a call needs a user_id or an anonymous_id".to_string(),
+            ));
+        }
+        let event = match kind {
+            EventType::Track => required(self.event, "event")?,
+            EventType::Page | EventType::Screen => self.event.unwrap_or_default().to_string(),
+            EventType::Identify | EventType::Group => String::new(),
+        };
+        let timestamp = parse_timestamp(&required(self.timestamp, "timestamp")?)
+            .map_err(|reason| ("timestamp", reason))?;
+        Ok(UsageEvent {
+            message_id,
+            account_id,
+            kind,
+            user_id,
+            anonymous_id,
+            event,
+            properties,
+            timestamp,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct SegmentJson<'a> {
+    #[serde(rename = "messageId", alias = "message_id", borrow, default)]
+    message_id: Option<Cow<'a, str>>,
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(
+        rename = "userId",
+        alias = "user_id",
+        deserialize_with = "id_text",
+        default
+    )]
+    user_id: Option<String>,
+    #[serde(
+        rename = "anonymousId",
+        alias = "anonymous_id",
+        deserialize_with = "id_text",
+        default
+    )]
+    anonymous_id: Option<String>,
+    #[serde(
+        rename = "groupId",
+        alias = "group_id",
+        deserialize_with = "id_text",
+        default
+    )]
+    group_id: Option<String>,
+    #[serde(borrow, default)]
+    event: Option<Cow<'a, str>>,
+    /// The page or screen name.
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    properties: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    traits: Option<&'a RawValue>,
+    #[serde(default)]
+    context: Option<Context>,
+}
+
+#[derive(Deserialize)]
+struct Context {
+    #[serde(
+        rename = "groupId",
+        alias = "group_id",
+        deserialize_with = "id_text",
+        default
+    )]
+    group_id: Option<String>,
+}
+
+/// Segment ids may be strings or numbers; both become text. Null means absent.
+fn id_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    struct IdVisitor;
+    impl Visitor<'_> for IdVisitor {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string or number id")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    deserializer.deserialize_any(IdVisitor)
+}
+
+/// Parses one JSON Lines call.
+pub fn parse_call(line: u64, text: &str) -> Result<UsageEvent, RowError> {
+    let json: SegmentJson = serde_json::from_str(text).map_err(|e| json_error(line, &e))?;
+    let attributes = json.properties.or(json.traits);
+    let properties = match attributes {
+        None => "{}".to_string(),
+        Some(raw) if raw.get().trim_start().starts_with('{') => raw.get().trim().to_string(),
+        Some(_) => {
+            let mut error = RowError::row(line, "must be a JSON object");
+            error.field = Some(
+                if json.properties.is_some() {
+                    "properties"
+                } else {
+                    "traits"
+                }
+                .to_string(),
+            );
+            return Err(error);
+        }
+    };
+    let group_id = json.group_id.or(json.context.and_then(|c| c.group_id));
+    let call = Call {
+        message_id: json.message_id.as_deref(),
+        kind: json.kind.as_deref(),
+        user_id: json.user_id.as_deref(),
+        anonymous_id: json.anonymous_id.as_deref(),
+        group_id: group_id.as_deref(),
+        event: json.event.as_deref().or(json.name.as_deref()),
+        timestamp: json.timestamp.as_deref(),
+    };
+    call.into_event(properties).map_err(|(field, reason)| {
+        let mut error = RowError::row(line, reason);
+        error.field = Some(field.to_string());
+        error
+    })
+}
+
+/// Streams the calls of a JSON Lines file, one line at a time.
+pub struct SegmentReader<R: BufRead> {
+    reader: R,
+    line: u64,
+    buffer: Vec<u8>,
+    text: String,
+}
+
+impl<R: BufRead> SegmentReader<R> {
+    pub fn new(reader: R) -> Self {
+        SegmentReader {
+            reader,
+            line: 0,
+            buffer: Vec::new(),
+            text: String::new(),
+        }
+    }
+
+    /// The text of the line last returned, for reject files.
+    pub fn current_line(&self) -> &str {
+        self.text.trim_end()
+    }
+}
+
+impl<R: BufRead> Iterator for SegmentReader<R> {
+    type Item = Result<UsageEvent, RowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.buffer.clear();
+            match self.reader.read_until(b'\n', &mut self.buffer) {
+                Ok(0) => return None,
+                Ok(_) => self.line += 1,
+                Err(e) => {
+                    return Some(Err(RowError::file(
+                        self.line + 1,
+                        format!("could not read: {e}"),
+                    )))
+                }
+            }
+            self.text.clear();
+            match std::str::from_utf8(&self.buffer) {
+                Ok(text) => self.text.push_str(text),
+                Err(error) => {
+                    self.text.push_str(&String::from_utf8_lossy(&self.buffer));
+                    return Some(Err(RowError::row(
+                        self.line,
+                        format!(
+                            "not valid UTF-8 at byte {} of the line; save the file as UTF-8",
+                            error.valid_up_to() + 1
+                        ),
+                    )));
+                }
+            }
+            if self.text.trim().is_empty() {
+                continue;
+            }
+            return Some(parse_call(
+                self.line,
+                self.text.trim_end_matches(['\n', '\r']),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_segment_track_and_identify() {
+        let track = r#"{"type":"track","messageId":"m1","userId":42,"event":"Report Exported","properties":{"format":"pdf"},"context":{"groupId":"acme"},"timestamp":"2024-05-01T10:00:00.123Z","sentAt":"x"}"#;
+        let event = parse_call(1, track).unwrap();
+        assert_eq!(event.user_id.as_deref(), Some("42"));
+        assert_eq!(event.account_id, "acme");
+        assert_eq!(event.event, "Report Exported");
+        assert_eq!(event.properties, r#"{"format":"pdf"}"#);
+        assert_eq!(
+            event.timestamp.to_rfc3339(),
+            "2024-05-01T10:00:00.123+00:00"
+        );
+
+        let identify = r#"{"type":"identify","message_id":"m2","anonymous_id":"anon","group_id":"acme","traits":{"plan":"pro"},"timestamp":"2024-05-01T10:00:00Z"}"#;
+        let event = parse_call(2, identify).unwrap();
+        assert_eq!(
+            (event.kind, event.event.as_str()),
+            (EventType::Identify, "")
+        );
+        assert_eq!(event.properties, r#"{"plan":"pro"}"#);
+    }
+
+    #[test]
+    fn errors_name_field_and_line() {
+        let error = |text: &str| parse_call(3, text).unwrap_err().to_string();
+        assert_eq!(
+            error(
+                r#"{"messageId":"m","userId":"u","event":"e","timestamp":"2024-05-01T10:00:00Z"}"#
+            ),
+            "line 3, field group_id: is required"
+        );
+        assert_eq!(
+            error(
+                r#"{"messageId":"m","groupId":"a","event":"e","timestamp":"2024-05-01T10:00:00Z"}"#
+            ),
+            "line 3, field user_id: a call needs a user_id or an anonymous_id"
+        );
+        assert!(error(
+            r#"{"messageId":"m","groupId":"a","userId":"u","event":"e","timestamp":"yesterday"}"#
+        )
+        .starts_with("line 3, field timestamp: must be an RFC 3339 time"));
+        assert!(error(r#"{"messageId":"m","groupId":"a","#).contains("truncated JSON"));
+        assert_eq!(
+            error(
+                r#"{"type":"alias","messageId":"m","groupId":"a","userId":"u","timestamp":"2024-05-01T10:00:00Z"}"#
+            ),
+            "line 3, field type: \"alias\" is not one of track, identify, group, page, screen"
+        );
+    }
+
+    #[test]
+    fn reader_skips_blank_lines_and_keeps_line_numbers() {
+        let text: &[u8] = b"\n{\"messageId\":\"m\",\"groupId\":\"a\",\"userId\":\"u\",\"event\":\"e\",\"timestamp\":\"2024-05-01T10:00:00Z\"}\n\xff\n";
+        let mut reader = SegmentReader::new(text);
+        assert!(reader.next().unwrap().is_ok());
+        assert!(reader.current_line().starts_with("{\"messageId\""));
+        assert_eq!(reader.next().unwrap().unwrap_err().line, 3);
+        assert!(reader.next().is_none());
+    }
+}
