@@ -6,6 +6,7 @@
 //! engine decides what to do with good and bad rows.
 
 pub mod entities;
+pub mod export;
 pub mod record;
 pub mod segment;
 

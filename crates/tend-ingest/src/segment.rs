@@ -204,6 +204,11 @@ impl<R: BufRead> SegmentReader<R> {
         }
     }
 
+    /// The 1-based number of the line last returned.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
     /// The text of the line last returned, for reject files.
     pub fn current_line(&self) -> &str {
         self.text.trim_end()

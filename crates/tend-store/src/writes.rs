@@ -323,3 +323,30 @@ mod tests {
         );
     }
 }
+
+impl Transaction {
+    /// Deletes every customer-data row, children before parents; used to replace a
+    /// previous demo company.
+    pub async fn delete_all_customer_data(&mut self) -> Result<()> {
+        const TABLES: &[&str] = &[
+            "demo_truth",
+            "payments",
+            "invoices",
+            "activities",
+            "survey_responses",
+            "tickets",
+            "usage_daily",
+            "usage_events",
+            "contracts",
+            "contacts",
+            "accounts",
+        ];
+        for table in TABLES {
+            let sql = format!("DELETE FROM {table}");
+            on_tx!(&mut self.tx, conn => {
+                sqlx::query(&sql).execute(&mut **conn).await?;
+            });
+        }
+        Ok(())
+    }
+}

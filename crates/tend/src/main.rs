@@ -1,1 +1,318 @@
-fn main() {}
+//! The `tend` command line: parse, call the engine, print. No logic lives here.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use chrono::{Datelike, NaiveDate, Utc};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use tend_core::money::group_thousands;
+use tend_engine::export::{export_store, IMPORT_ORDER};
+use tend_engine::summary::{load_summary, render_summary};
+use tend_engine::{import_file, ImportOptions, ImportReport};
+use tend_ingest::{Entity, Format};
+use tend_store::{Store, DEFAULT_DATABASE_URL};
+
+#[derive(Parser)]
+#[command(
+    name = "tend",
+    version,
+    about = "Customer success platform: account health, churn risk, renewals and the work they call for."
+)]
+struct Cli {
+    /// Database to use: sqlite:PATH (the default, created if missing) or postgres://…
+    #[arg(long, global = true, env = "TEND_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    database_url: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a realistic demo company, load it and print its portfolio summary.
+    ///
+    /// Replaces a previous demo in the same database; refuses to touch a database that
+    /// holds other customer data.
+    Demo {
+        /// Number of customer accounts.
+        #[arg(long, default_value_t = 500)]
+        accounts: usize,
+        /// Months of history.
+        #[arg(long, default_value_t = 24)]
+        months: u32,
+        /// Seed of the random generator: the same seed gives the same company.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// First day after the generated history (YYYY-MM-DD); defaults to the first day of this month.
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+        /// Also write the data as import files (CSV) into this folder, with the ground truth.
+        #[arg(long, value_name = "DIR")]
+        export: Option<PathBuf>,
+    },
+    /// Import a CSV or JSON Lines file of one entity (or `all` files of a folder).
+    ///
+    /// Rows are upserted by their external id, so importing the same file twice changes
+    /// nothing. A file is imported whole or not at all unless --skip-invalid is given.
+    /// Formats: docs/import.md.
+    Import {
+        /// accounts, contacts, contracts, events, usage-daily, tickets, survey-responses,
+        /// invoices, payments, activities, demo-truth, or `all` to import every
+        /// <entity>.csv / <entity>.jsonl of a folder in dependency order.
+        entity: String,
+        /// The file (or, with `all`, the folder).
+        path: PathBuf,
+        /// Load the valid rows and write rejected ones, with reasons, to FILE.rejected.jsonl.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// csv or jsonl; by default taken from the file extension.
+        #[arg(long, value_parser = parse_format)]
+        format: Option<Format>,
+    },
+    /// Print the portfolio summary against the success checklist.
+    Summary {
+        /// Summarise as of this day (YYYY-MM-DD; periods end the day before); defaults to today.
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+    },
+    /// Write every entity of the store as import files (CSV) into a folder.
+    Export {
+        /// Folder to write into; created if missing.
+        dir: PathBuf,
+    },
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("expected a date as YYYY-MM-DD, got {text:?}"))
+}
+
+fn parse_format(text: &str) -> Result<Format, String> {
+    Format::parse(text).ok_or_else(|| format!("expected csv or jsonl, got {text:?}"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let store = Store::connect(&cli.database_url)
+        .await
+        .with_context(|| format!("could not open the database {}", cli.database_url))?;
+    let result = match cli.command {
+        Command::Demo {
+            accounts,
+            months,
+            seed,
+            as_of,
+            export,
+        } => {
+            let as_of = as_of.unwrap_or_else(first_of_this_month);
+            demo(
+                &store,
+                tend_demo::DemoConfig {
+                    accounts,
+                    months,
+                    seed,
+                    as_of,
+                },
+                export.as_deref(),
+            )
+            .await
+        }
+        Command::Import {
+            entity,
+            path,
+            skip_invalid,
+            format,
+        } => {
+            let options = ImportOptions {
+                skip_invalid,
+                format,
+            };
+            if entity == "all" {
+                import_folder(&store, &path, &options).await
+            } else {
+                let entity = Entity::parse(&entity).map_err(anyhow::Error::msg)?;
+                import_one(&store, entity, &path, &options).await
+            }
+        }
+        Command::Summary { as_of } => {
+            let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
+            print!("{}", render_summary(&load_summary(&store, as_of).await?));
+            Ok(())
+        }
+        Command::Export { dir } => export(&store, &dir).await,
+    };
+    store.close().await;
+    result
+}
+
+fn first_of_this_month() -> NaiveDate {
+    let today = Utc::now().date_naive();
+    NaiveDate::from_ymd_opt(today.year(), today.month(), 1).expect("first of month exists")
+}
+
+fn spinner(message: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner().with_message(message.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+async fn demo(
+    store: &Store,
+    config: tend_demo::DemoConfig,
+    export_dir: Option<&Path>,
+) -> Result<()> {
+    let counts = store.counts().await?;
+    if counts.accounts > 0 && counts.demo_truth == 0 {
+        bail!(
+            "the database holds customer data that is not a demo; point the demo at another one with --database-url"
+        );
+    }
+    let started = Instant::now();
+    let bar = spinner(&format!(
+        "Generating {} accounts over {} months…",
+        config.accounts, config.months
+    ));
+    let company = tend_demo::generate(&config);
+    bar.set_message("Writing to the store…");
+    let mut tx = store.begin().await?;
+    tx.delete_all_customer_data().await?;
+    tx.commit().await?;
+    tend_engine::demo::write_company(store, &company).await?;
+    bar.finish_and_clear();
+    eprintln!(
+        "Loaded the demo company (seed {}): {} accounts, {} contacts, {} contracts, {} usage days, {} tickets, {} survey responses, {} invoices, {} activities in {:.1}s.",
+        config.seed,
+        company.accounts.len(),
+        company.contacts.len(),
+        company.contracts.len(),
+        company.usage_daily.len(),
+        company.tickets.len(),
+        company.survey_responses.len(),
+        company.invoices.len(),
+        company.activities.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(dir) = export_dir {
+        export(store, dir).await?;
+    }
+    println!();
+    print!(
+        "{}",
+        render_summary(&load_summary(store, config.as_of).await?)
+    );
+    Ok(())
+}
+
+async fn export(store: &Store, dir: &Path) -> Result<()> {
+    let files = export_store(store, dir).await?;
+    let total: usize = files.iter().map(|(_, rows)| rows).sum();
+    eprintln!(
+        "Exported {total} rows into {} files in {}.",
+        files.len(),
+        dir.display()
+    );
+    Ok(())
+}
+
+async fn import_folder(store: &Store, dir: &Path, options: &ImportOptions) -> Result<()> {
+    if !dir.is_dir() {
+        bail!(
+            "{}: `tend import all` takes a folder of <entity>.csv / <entity>.jsonl files",
+            dir.display()
+        );
+    }
+    let mut found = false;
+    for &entity in IMPORT_ORDER {
+        for extension in ["csv", "jsonl"] {
+            let path = dir.join(format!("{}.{extension}", entity.name()));
+            if path.is_file() {
+                found = true;
+                import_one(store, entity, &path, options).await?;
+            }
+        }
+    }
+    if !found {
+        bail!(
+            "{}: no <entity>.csv or <entity>.jsonl files found",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+async fn import_one(
+    store: &Store,
+    entity: Entity,
+    path: &Path,
+    options: &ImportOptions,
+) -> Result<()> {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("{}: cannot read the file", path.display()))?
+        .len();
+    let bar = ProgressBar::new(size).with_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(format!("Importing {}", path.display()));
+    let started = Instant::now();
+    let report = import_file(store, entity, path, options, &|p| {
+        bar.set_position(p.bytes_read)
+    })
+    .await;
+    bar.finish_and_clear();
+    let report = report?;
+    print_report(entity, path, &report, started.elapsed());
+    Ok(())
+}
+
+fn print_report(entity: Entity, path: &Path, report: &ImportReport, elapsed: Duration) {
+    let seconds = elapsed.as_secs_f64();
+    if entity == Entity::Events {
+        let read = report.written + report.duplicates;
+        println!(
+            "{}: {} events read, {} new, {} duplicates dropped, {} rollup days updated in {:.1}s ({} events/s).",
+            path.display(),
+            group_thousands(read),
+            group_thousands(report.written),
+            group_thousands(report.duplicates),
+            group_thousands(report.rollup_rows),
+            seconds,
+            group_thousands((read as f64 / seconds.max(1e-9)) as u64)
+        );
+    } else {
+        println!(
+            "{}: {} {} written in {:.1}s.",
+            path.display(),
+            group_thousands(report.written),
+            entity.name(),
+            seconds
+        );
+    }
+    if let Some(rejects) = &report.rejects_file {
+        println!(
+            "  {} rows rejected; see {} for the reasons.",
+            report.rejected,
+            rejects.display()
+        );
+    }
+}

@@ -1,0 +1,112 @@
+//! Writing the whole store as import files, one per entity, so that `tend import all`
+//! of the folder rebuilds the same store.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use tend_ingest::{export, Entity};
+use tend_store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The order in which entity files must be imported: referenced rows first.
+pub const IMPORT_ORDER: &[Entity] = &[
+    Entity::Accounts,
+    Entity::Contacts,
+    Entity::Contracts,
+    Entity::Invoices,
+    Entity::Payments,
+    Entity::Tickets,
+    Entity::SurveyResponses,
+    Entity::Activities,
+    Entity::UsageDaily,
+    Entity::Events,
+    Entity::DemoTruth,
+];
+
+/// The file an entity is exported to inside `dir`.
+pub fn export_path(dir: &Path, entity: Entity) -> PathBuf {
+    dir.join(format!("{}.csv", entity.name()))
+}
+
+fn write_csv<T>(
+    dir: &Path,
+    entity: Entity,
+    rows: &[T],
+    fields: fn(&T) -> Vec<String>,
+) -> Result<usize, ExportError> {
+    let path = export_path(dir, entity);
+    let csv_error = |source| ExportError::Csv {
+        path: path.clone(),
+        source,
+    };
+    let file = File::create(&path).map_err(|source| ExportError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let mut writer = csv::Writer::from_writer(BufWriter::new(file));
+    writer.write_record(entity.fields()).map_err(csv_error)?;
+    for row in rows {
+        writer.write_record(fields(row)).map_err(csv_error)?;
+    }
+    writer.flush().map_err(|source| ExportError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(rows.len())
+}
+
+/// Writes every entity that has rows to `dir` (created if missing); returns the files
+/// written with their row counts.
+pub async fn export_store(store: &Store, dir: &Path) -> Result<Vec<(PathBuf, usize)>, ExportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ExportError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    for &entity in IMPORT_ORDER {
+        let count = match entity {
+            Entity::Accounts => write_csv(dir, entity, &store.accounts().await?, export::account)?,
+            Entity::Contacts => write_csv(dir, entity, &store.contacts().await?, export::contact)?,
+            Entity::Contracts => {
+                write_csv(dir, entity, &store.contracts().await?, export::contract)?
+            }
+            Entity::Invoices => write_csv(dir, entity, &store.invoices().await?, export::invoice)?,
+            Entity::Payments => write_csv(dir, entity, &store.payments().await?, export::payment)?,
+            Entity::Tickets => write_csv(dir, entity, &store.tickets().await?, export::ticket)?,
+            Entity::SurveyResponses => write_csv(
+                dir,
+                entity,
+                &store.survey_responses().await?,
+                export::survey_response,
+            )?,
+            Entity::Activities => {
+                write_csv(dir, entity, &store.activities().await?, export::activity)?
+            }
+            Entity::UsageDaily => write_csv(
+                dir,
+                entity,
+                &store.usage_daily().await?,
+                export::usage_daily,
+            )?,
+            Entity::Events => write_csv(dir, entity, &store.usage_events().await?, export::event)?,
+            Entity::DemoTruth => {
+                write_csv(dir, entity, &store.demo_truth().await?, export::demo_truth)?
+            }
+        };
+        written.push((export_path(dir, entity), count));
+    }
+    Ok(written)
+}

@@ -1,0 +1,609 @@
+//! Importing one file of one entity: parse every row, check references, and write
+//! all of it in one transaction, or nothing. With `skip_invalid`, good rows are
+//! written and the rejected ones go to a side file with their reasons.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use tend_core::UsageEvent;
+use tend_ingest::segment::SegmentReader;
+use tend_ingest::{entities, Entity, Format, Record, RecordReader, RowError};
+use tend_store::{IdTable, Store, StoreError, Transaction};
+
+/// How many errors a failed import lists before it stops looking.
+const MAX_REPORTED_ERRORS: usize = 20;
+/// Events written per batch: large enough to amortise a statement, small enough to
+/// keep memory flat.
+const EVENT_BATCH: usize = 10_000;
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Load the valid rows and write the others to a side file instead of failing.
+    pub skip_invalid: bool,
+    /// Overrides the format taken from the file extension.
+    pub format: Option<Format>,
+}
+
+/// Bytes of the file read so far, for progress bars.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportProgress {
+    pub bytes_read: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Rows that passed validation and were written (inserted or updated).
+    pub written: u64,
+    /// Events whose messageId was already stored or repeated in the file.
+    pub duplicates: u64,
+    pub rejected: u64,
+    /// Where the rejected rows were written, if any were.
+    pub rejects_file: Option<PathBuf>,
+    /// Daily usage rollup rows recomputed from the events.
+    pub rollup_rows: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: cannot tell the format from the extension; use .csv or .jsonl, or pass --format", .0.display())]
+    UnknownFormat(PathBuf),
+    #[error("{}: nothing was imported:\n{}", path.display(), list_errors(path, errors, *more))]
+    InvalidRows {
+        path: PathBuf,
+        errors: Vec<RowError>,
+        more: bool,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn list_errors(path: &Path, errors: &[RowError], more: bool) -> String {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut lines: Vec<String> = errors.iter().map(|e| format!("  {name}: {e}")).collect();
+    if more {
+        lines.push(format!(
+            "  … and more; only the first {MAX_REPORTED_ERRORS} are listed"
+        ));
+    }
+    lines.join("\n")
+}
+
+/// Imports `path` as `entity` into the store.
+pub async fn import_file(
+    store: &Store,
+    entity: Entity,
+    path: &Path,
+    options: &ImportOptions,
+    progress: &(dyn Fn(ImportProgress) + Sync),
+) -> Result<ImportReport, ImportError> {
+    let format = match options.format.or_else(|| Format::from_path(path)) {
+        Some(format) => format,
+        None => return Err(ImportError::UnknownFormat(path.to_path_buf())),
+    };
+    let io_error = |source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io_error)?;
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let reader = BufReader::with_capacity(
+        1 << 20,
+        CountingReader {
+            inner: file,
+            count: bytes_read.clone(),
+        },
+    );
+    let mut rejects = Rejects::new(path, options.skip_invalid);
+    let report_progress = || {
+        progress(ImportProgress {
+            bytes_read: bytes_read.load(Ordering::Relaxed),
+        })
+    };
+
+    let mut report = if entity == Entity::Events {
+        import_events(store, format, reader, &mut rejects, &report_progress).await?
+    } else {
+        import_rows(store, entity, format, reader, &mut rejects).await?
+    };
+    report_progress();
+    report.rejected = rejects.count;
+    report.rejects_file = rejects.finish().map_err(io_error)?;
+    Ok(report)
+}
+
+/// Collects rejected rows: into a side file with `--skip-invalid`, otherwise as the
+/// errors that fail the import.
+struct Rejects {
+    source: PathBuf,
+    skip_invalid: bool,
+    count: u64,
+    errors: Vec<RowError>,
+    more: bool,
+    file: Option<(PathBuf, BufWriter<File>)>,
+}
+
+impl Rejects {
+    fn new(source: &Path, skip_invalid: bool) -> Self {
+        Rejects {
+            source: source.to_path_buf(),
+            skip_invalid,
+            count: 0,
+            errors: Vec::new(),
+            more: false,
+            file: None,
+        }
+    }
+
+    /// The side file: `accounts.csv` → `accounts.csv.rejected.jsonl`.
+    fn side_file_path(&self) -> PathBuf {
+        let mut name = self.source.file_name().unwrap_or_default().to_os_string();
+        name.push(".rejected.jsonl");
+        self.source.with_file_name(name)
+    }
+
+    /// Records a rejected row. A fatal error (a bad header) fails the import even with
+    /// `--skip-invalid`, as no row after it can be read.
+    fn reject(&mut self, error: RowError, raw: Option<&str>) -> Result<(), ImportError> {
+        self.count += 1;
+        if error.fatal || !self.skip_invalid {
+            if self.errors.len() < MAX_REPORTED_ERRORS {
+                self.errors.push(error);
+            } else {
+                self.more = true;
+            }
+            return Ok(());
+        }
+        if self.file.is_none() {
+            let path = self.side_file_path();
+            let file = File::create(&path).map_err(|source| ImportError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            self.file = Some((path, BufWriter::new(file)));
+        }
+        let (path, writer) = self.file.as_mut().expect("opened above");
+        let line = serde_json::json!({
+            "line": error.line,
+            "column": error.column,
+            "field": error.field,
+            "reason": error.reason,
+            "row": raw,
+        });
+        writeln!(writer, "{line}").map_err(|source| ImportError::Io {
+            path: path.clone(),
+            source,
+        })
+    }
+
+    /// Whether the import must fail (and write nothing).
+    fn failed(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    fn into_error(&mut self) -> ImportError {
+        ImportError::InvalidRows {
+            path: self.source.clone(),
+            errors: std::mem::take(&mut self.errors),
+            more: self.more,
+        }
+    }
+
+    fn finish(self) -> std::io::Result<Option<PathBuf>> {
+        match self.file {
+            Some((path, mut writer)) => {
+                writer.flush()?;
+                Ok(Some(path))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// Counts the bytes passing through, for progress.
+struct CountingReader<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Ids a row refers to that must exist before it is written.
+struct References {
+    accounts: HashSet<String>,
+    invoices: HashSet<String>,
+}
+
+impl References {
+    async fn load(store: &Store, entity: Entity) -> Result<Self, StoreError> {
+        let invoices = if entity == Entity::Payments {
+            store.ids(IdTable::Invoices).await?
+        } else {
+            HashSet::new()
+        };
+        Ok(References {
+            accounts: store.ids(IdTable::Accounts).await?,
+            invoices,
+        })
+    }
+
+    fn account(&self, record: &Record, field: &str, id: &str) -> Result<(), RowError> {
+        if self.accounts.contains(id) {
+            Ok(())
+        } else {
+            Err(record.error(
+                field,
+                format!("no account with id {id:?}; import it in accounts first"),
+            ))
+        }
+    }
+}
+
+/// Parses, checks and writes every row of a non-event file in one transaction.
+async fn import_rows(
+    store: &Store,
+    entity: Entity,
+    format: Format,
+    reader: impl BufRead,
+    rejects: &mut Rejects,
+) -> Result<ImportReport, ImportError> {
+    let mut references = References::load(store, entity).await?;
+    let mut records = Vec::new();
+    for item in RecordReader::new(format, reader, entity.fields()) {
+        match item {
+            Ok(record) => records.push(record),
+            Err(error) => {
+                let fatal = error.fatal;
+                rejects.reject(error, None)?;
+                if fatal {
+                    return Err(rejects.into_error());
+                }
+            }
+        }
+    }
+    if entity == Entity::Accounts {
+        // A parent may be defined further down the same file.
+        references.accounts.extend(
+            records
+                .iter()
+                .filter_map(|r| r.get("id").map(|id| id.trim().to_string())),
+        );
+    }
+    let mut tx = store.begin().await?;
+    let written = match entity {
+        Entity::Accounts => {
+            let rows = parse_all(
+                &records,
+                rejects,
+                entities::account,
+                |a| a.id.clone(),
+                |r, a| match &a.parent_id {
+                    Some(parent) => references.account(r, "parent_id", parent),
+                    None => Ok(()),
+                },
+            )?;
+            write(&mut tx, rejects, rows, |tx, rows| {
+                Box::pin(tx.upsert_accounts(rows))
+            })
+            .await?
+        }
+        Entity::Contacts => {
+            let rows = parse_all(
+                &records,
+                rejects,
+                entities::contact,
+                |c| c.id.clone(),
+                |r, c| references.account(r, "account_id", &c.account_id),
+            )?;
+            write(&mut tx, rejects, rows, |tx, rows| {
+                Box::pin(tx.upsert_contacts(rows))
+            })
+            .await?
+        }
+        Entity::Contracts => {
+            let rows = parse_all(
+                &records,
+                rejects,
+                entities::contract,
+                |c| c.id.clone(),
+                |r, c| references.account(r, "account_id", &c.account_id),
+            )?;
+            write(&mut tx, rejects, rows, |tx, rows| {
+                Box::pin(tx.upsert_contracts(rows))
+            })
+            .await?
+        }
+        Entity::UsageDaily => {
+            let rows = parse_all(
+                &records,
+                rejects,
+                entities::usage_daily,
+                |u| format!("{} on {}", u.account_id, u.day),
+                |r, u| references.account(r, "account_id", &u.account_id),
+            )?;
+            write(&mut tx, rejects, rows, |tx, rows| {
+                Box::pin(tx.upsert_usage_daily(rows))
+            })
+            .await?
+        }
+        Entity::Tickets => {
+            let rows = parse_all(
+                &records,
+                rejects,
+                entities::ticket,
+                |t| t.id.clone(),
+                |r, t| references.account(r, "account_id", &t.account_id),
+            )?;
+            write(&mut tx, rejects, rows, |tx, rows| {
+                Box::pin(tx.upsert_tickets(rows))
+            })
+            .await?
+        }
+        Entity::SurveyResponses => {
+            let rows = parse_all(
+                &records,
+                rejects,
+                entities::survey_response,
+                |s| s.id.clone(),
+                |r, s| references.account(r, "account_id", &s.account_id),
+            )?;
+            write(&mut tx, rejects, rows, |tx, rows| {
+                Box::pin(tx.upsert_survey_responses(rows))
+            })
+            .await?
+        }
+        Entity::Invoices => {
+            let rows = parse_all(
+                &records,
+                rejects,
+                entities::invoice,
+                |i| i.id.clone(),
+                |r, i| references.account(r, "account_id", &i.account_id),
+            )?;
+            write(&mut tx, rejects, rows, |tx, rows| {
+                Box::pin(tx.upsert_invoices(rows))
+            })
+            .await?
+        }
+        Entity::Payments => {
+            let rows = parse_all(
+                &records,
+                rejects,
+                entities::payment,
+                |p| p.id.clone(),
+                |r, p| {
+                    references.account(r, "account_id", &p.account_id)?;
+                    if references.invoices.contains(&p.invoice_id) {
+                        Ok(())
+                    } else {
+                        Err(r.error(
+                            "invoice_id",
+                            format!(
+                                "no invoice with id {:?}; import it in invoices first",
+                                p.invoice_id
+                            ),
+                        ))
+                    }
+                },
+            )?;
+            write(&mut tx, rejects, rows, |tx, rows| {
+                Box::pin(tx.upsert_payments(rows))
+            })
+            .await?
+        }
+        Entity::Activities => {
+            let rows = parse_all(
+                &records,
+                rejects,
+                entities::activity,
+                |a| a.id.clone(),
+                |r, a| references.account(r, "account_id", &a.account_id),
+            )?;
+            write(&mut tx, rejects, rows, |tx, rows| {
+                Box::pin(tx.upsert_activities(rows))
+            })
+            .await?
+        }
+        Entity::DemoTruth => {
+            let rows = parse_all(
+                &records,
+                rejects,
+                entities::demo_truth,
+                |t| t.account_id.clone(),
+                |r, t| references.account(r, "account_id", &t.account_id),
+            )?;
+            write(&mut tx, rejects, rows, |tx, rows| {
+                Box::pin(tx.upsert_demo_truth(rows))
+            })
+            .await?
+        }
+        Entity::Events => unreachable!("events are streamed by import_events"),
+    };
+    tx.commit().await?;
+    Ok(ImportReport {
+        written,
+        ..ImportReport::default()
+    })
+}
+
+type WriteFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send + 'a>>;
+
+/// Writes the parsed rows unless the import has already failed.
+async fn write<T>(
+    tx: &mut Transaction,
+    rejects: &mut Rejects,
+    rows: Vec<T>,
+    upsert: impl for<'a> FnOnce(&'a mut Transaction, &'a [T]) -> WriteFuture<'a>,
+) -> Result<u64, ImportError> {
+    if rejects.failed() {
+        return Err(rejects.into_error());
+    }
+    upsert(tx, &rows).await?;
+    Ok(rows.len() as u64)
+}
+
+/// Parses every record, checks its references, and refuses a key seen twice.
+fn parse_all<T>(
+    records: &[Record],
+    rejects: &mut Rejects,
+    parse: fn(&Record) -> Result<T, RowError>,
+    key: impl Fn(&T) -> String,
+    check: impl Fn(&Record, &T) -> Result<(), RowError>,
+) -> Result<Vec<T>, ImportError> {
+    let mut rows = Vec::with_capacity(records.len());
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for record in records {
+        let parsed = parse(record).and_then(|row| {
+            check(record, &row)?;
+            let id = key(&row);
+            if let Some(first_line) = seen.get(&id) {
+                return Err(RowError::row(
+                    record.line,
+                    format!("{id:?} is already on line {first_line} of this file"),
+                ));
+            }
+            seen.insert(id, record.line);
+            Ok(row)
+        });
+        match parsed {
+            Ok(row) => rows.push(row),
+            Err(error) => rejects.reject(error, Some(&record.raw))?,
+        }
+    }
+    Ok(rows)
+}
+
+/// Streams an event file into the store in batches, inside one transaction, then
+/// recomputes the daily rollups of every account-day the file touched.
+async fn import_events(
+    store: &Store,
+    format: Format,
+    reader: impl BufRead,
+    rejects: &mut Rejects,
+    progress: &dyn Fn(),
+) -> Result<ImportReport, ImportError> {
+    let references = References::load(store, Entity::Events).await?;
+    let mut tx = store.begin().await?;
+    let mut report = ImportReport::default();
+    let mut batch: Vec<UsageEvent> = Vec::with_capacity(EVENT_BATCH);
+    // First and last day with events per account: bounded by the number of accounts.
+    let mut touched: HashMap<String, (NaiveDate, NaiveDate)> = HashMap::new();
+    let mut valid = 0u64;
+    let known_account = |event: UsageEvent, line: u64, column: Option<usize>| {
+        if references.accounts.contains(&event.account_id) {
+            return Ok(event);
+        }
+        let reason = format!(
+            "no account with id {:?}; import it in accounts first",
+            event.account_id
+        );
+        Err(RowError {
+            line,
+            column,
+            field: Some("group_id".into()),
+            reason,
+            fatal: false,
+        })
+    };
+
+    let mut rows: Box<dyn Iterator<Item = (Result<UsageEvent, RowError>, String)>> = match format {
+        Format::JsonLines => {
+            let mut calls = SegmentReader::new(reader);
+            Box::new(std::iter::from_fn(move || {
+                let item = calls.next()?;
+                let checked = item.and_then(|event| known_account(event, calls.line(), None));
+                let raw = if checked.is_err() {
+                    calls.current_line().to_string()
+                } else {
+                    String::new()
+                };
+                Some((checked, raw))
+            }))
+        }
+        Format::Csv => Box::new(
+            RecordReader::new(format, reader, Entity::Events.fields()).map(
+                move |item| match item {
+                    Err(error) => (Err(error), String::new()),
+                    Ok(record) => {
+                        let column = record.error("group_id", "").column;
+                        let checked = entities::event(&record)
+                            .and_then(|event| known_account(event, record.line, column));
+                        (checked, record.raw)
+                    }
+                },
+            ),
+        ),
+    };
+    for (item, raw) in rows.by_ref() {
+        match item {
+            Ok(event) => {
+                let day = event.timestamp.date_naive();
+                touched
+                    .entry(event.account_id.clone())
+                    .and_modify(|(first, last)| {
+                        *first = (*first).min(day);
+                        *last = (*last).max(day);
+                    })
+                    .or_insert((day, day));
+                valid += 1;
+                batch.push(event);
+            }
+            Err(error) => {
+                let fatal = error.fatal;
+                rejects.reject(error, (!raw.is_empty()).then_some(raw.as_str()))?;
+                if fatal || rejects.more {
+                    break;
+                }
+            }
+        }
+        if batch.len() >= EVENT_BATCH {
+            flush_events(&mut tx, &mut batch, rejects, &mut report).await?;
+            progress();
+        }
+    }
+    flush_events(&mut tx, &mut batch, rejects, &mut report).await?;
+    if rejects.failed() {
+        tx.rollback().await?;
+        return Err(rejects.into_error());
+    }
+    for (account, (first, last)) in &touched {
+        report.rollup_rows += tx.refresh_usage_rollups(account, *first, *last).await? as u64;
+    }
+    tx.commit().await?;
+    report.duplicates = valid - report.written;
+    Ok(report)
+}
+
+/// Writes the batch unless the import has already failed; after a failure the rest of
+/// the file is only validated, and the transaction is rolled back.
+async fn flush_events(
+    tx: &mut Transaction,
+    batch: &mut Vec<UsageEvent>,
+    rejects: &Rejects,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    if !rejects.failed() && !batch.is_empty() {
+        report.written += tx.insert_usage_events(batch).await?;
+    }
+    batch.clear();
+    Ok(())
+}
