@@ -1,0 +1,116 @@
+//! The `tend` binary as a user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tend(database: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tend"))
+        .args(args)
+        .env(
+            "TEND_DATABASE_URL",
+            format!("sqlite:{}", database.display()),
+        )
+        .output()
+        .expect("tend runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in [
+        &["--help"][..],
+        &["demo", "--help"],
+        &["import", "--help"],
+        &["summary", "--help"],
+        &["export", "--help"],
+    ] {
+        let output = tend(&dir.path().join("t.db"), command);
+        assert!(output.status.success(), "{command:?}");
+        assert!(text(&output.stdout).contains("Usage: tend"), "{command:?}");
+    }
+}
+
+#[test]
+fn demo_prints_the_portfolio_summary_and_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tend.db");
+    let export = dir.path().join("export");
+    let output = tend(
+        &db,
+        &[
+            "demo",
+            "--accounts",
+            "40",
+            "--as-of",
+            "2026-06-01",
+            "--export",
+            export.to_str().unwrap(),
+        ],
+    );
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(stdout.contains("Portfolio as of 2026-06-01"), "{stdout}");
+    assert!(
+        stdout.contains("Last 12 months (2025-06-01 to 2026-06-01)"),
+        "{stdout}"
+    );
+    for check in [
+        "NPS",
+        "Logo churn (12 months)",
+        "CSAT",
+        "First response, median (min)",
+        "Renewal rate",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.trim_start().starts_with(check)),
+            "{check} missing in {stdout}"
+        );
+    }
+    assert!(export.join("accounts.csv").is_file() && export.join("demo-truth.csv").is_file());
+
+    // A second demo replaces the first; the summary command agrees with it.
+    assert!(
+        tend(&db, &["demo", "--accounts", "40", "--as-of", "2026-06-01"])
+            .status
+            .success()
+    );
+    let summary = tend(&db, &["summary", "--as-of", "2026-06-01"]);
+    assert_eq!(text(&summary.stdout), stdout);
+}
+
+#[test]
+fn demo_will_not_overwrite_real_customer_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tend.db");
+    let accounts = dir.path().join("accounts.csv");
+    std::fs::write(&accounts, "id,name,created_on\nacme,Acme,2024-01-01\n").unwrap();
+    assert!(
+        tend(&db, &["import", "accounts", accounts.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let output = tend(&db, &["demo", "--accounts", "5"]);
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("holds customer data that is not a demo"));
+}
+
+#[test]
+fn a_bad_file_fails_with_its_line_and_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tend.db");
+    let accounts = dir.path().join("accounts.csv");
+    std::fs::write(&accounts, "id,name,created_on\nacme,Acme,01/02/2024\n").unwrap();
+    let output = tend(&db, &["import", "accounts", accounts.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("accounts.csv: line 2, column 3 (created_on): must be a date as YYYY-MM-DD, got \"01/02/2024\""),
+        "{}",
+        text(&output.stderr)
+    );
+    let unknown = tend(&db, &["import", "deals", accounts.to_str().unwrap()]);
+    assert!(text(&unknown.stderr).contains("unknown entity \"deals\""));
+}
