@@ -212,7 +212,7 @@ async fn demo(
     if let Some(dir) = export_dir {
         export(store, dir).await?;
     }
-    println!();
+    eprintln!();
     print!(
         "{}",
         render_summary(&load_summary(store, config.as_of).await?)
