@@ -221,6 +221,8 @@ pub fn renewals(contracts: &[Contract], period: Period, currency: Currency) -> R
 }
 
 #[cfg(test)]
+// Amounts in minor units are written dollars_cents, e.g. 60_000_00.
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
     use crate::model::{TicketPriority, TicketStatus};

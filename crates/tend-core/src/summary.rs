@@ -218,6 +218,8 @@ fn check_below(name: &'static str, value: Option<f64>, target: f64, unit: &str) 
 }
 
 #[cfg(test)]
+// Amounts in minor units are written dollars_cents, e.g. 60_000_00.
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
     use crate::model::{ContractStatus, TicketPriority, TicketStatus};

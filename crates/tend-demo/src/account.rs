@@ -210,7 +210,7 @@ pub fn generate_account(config: &DemoConfig, index: usize) -> Company {
             account_id: id.clone(),
             product: product.to_string(),
             seats,
-            arr: Money::new(arr_minor.max(100_00), Currency::USD),
+            arr: Money::new(arr_minor.max(10_000), Currency::USD), // at least $100
             start_date: start,
             end_date: end,
             renewal_date: renewal,
@@ -897,7 +897,7 @@ fn touches(
 /// Makes a few mid-market and SMB accounts subsidiaries of enterprise accounts
 /// created before them.
 pub fn link_subsidiaries(company: &mut Company, seed: u64) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_0F_C0DE);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x005E_ED0F_C0DE);
     let parents: Vec<(String, NaiveDate)> = company
         .accounts
         .iter()

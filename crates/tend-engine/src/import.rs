@@ -193,7 +193,7 @@ impl Rejects {
         !self.errors.is_empty()
     }
 
-    fn into_error(&mut self) -> ImportError {
+    fn take_error(&mut self) -> ImportError {
         ImportError::InvalidRows {
             path: self.source.clone(),
             errors: std::mem::take(&mut self.errors),
@@ -274,7 +274,7 @@ async fn import_rows(
                 let fatal = error.fatal;
                 rejects.reject(error, None)?;
                 if fatal {
-                    return Err(rejects.into_error());
+                    return Err(rejects.take_error());
                 }
             }
         }
@@ -455,7 +455,7 @@ async fn write<T>(
     upsert: impl for<'a> FnOnce(&'a mut Transaction, &'a [T]) -> WriteFuture<'a>,
 ) -> Result<u64, ImportError> {
     if rejects.failed() {
-        return Err(rejects.into_error());
+        return Err(rejects.take_error());
     }
     upsert(tx, &rows).await?;
     Ok(rows.len() as u64)
@@ -492,24 +492,22 @@ fn parse_all<T>(
     Ok(rows)
 }
 
-/// Streams an event file into the store in batches, inside one transaction, then
-/// recomputes the daily rollups of every account-day the file touched.
-async fn import_events(
-    store: &Store,
+/// One parsed event line: the event, or why it was refused and the line's text.
+type ParsedEvent = Result<UsageEvent, (RowError, String)>;
+
+/// Reads and validates events on a thread of its own, in batches, so that parsing the
+/// next batch overlaps writing the last one.
+fn parse_events_in_background(
     format: Format,
-    reader: impl BufRead,
-    rejects: &mut Rejects,
-    progress: &dyn Fn(),
-) -> Result<ImportReport, ImportError> {
-    let references = References::load(store, Entity::Events).await?;
-    let mut tx = store.begin().await?;
-    let mut report = ImportReport::default();
-    let mut batch: Vec<UsageEvent> = Vec::with_capacity(EVENT_BATCH);
-    // First and last day with events per account: bounded by the number of accounts.
-    let mut touched: HashMap<String, (NaiveDate, NaiveDate)> = HashMap::new();
-    let mut valid = 0u64;
-    let known_account = |event: UsageEvent, line: u64, column: Option<usize>| {
-        if references.accounts.contains(&event.account_id) {
+    reader: impl BufRead + Send + 'static,
+    accounts: HashSet<String>,
+) -> (
+    tokio::sync::mpsc::Receiver<Vec<ParsedEvent>>,
+    std::thread::JoinHandle<()>,
+) {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Vec<ParsedEvent>>(4);
+    let known_account = move |event: UsageEvent, line: u64, column: Option<usize>| {
+        if accounts.contains(&event.account_id) {
             return Ok(event);
         }
         let reason = format!(
@@ -524,66 +522,101 @@ async fn import_events(
             fatal: false,
         })
     };
-
-    let mut rows: Box<dyn Iterator<Item = (Result<UsageEvent, RowError>, String)>> = match format {
-        Format::JsonLines => {
-            let mut calls = SegmentReader::new(reader);
-            Box::new(std::iter::from_fn(move || {
-                let item = calls.next()?;
-                let checked = item.and_then(|event| known_account(event, calls.line(), None));
-                let raw = if checked.is_err() {
-                    calls.current_line().to_string()
-                } else {
-                    String::new()
-                };
-                Some((checked, raw))
-            }))
-        }
-        Format::Csv => Box::new(
-            RecordReader::new(format, reader, Entity::Events.fields()).map(
-                move |item| match item {
-                    Err(error) => (Err(error), String::new()),
-                    Ok(record) => {
-                        let column = record.error("group_id", "").column;
-                        let checked = entities::event(&record)
-                            .and_then(|event| known_account(event, record.line, column));
-                        (checked, record.raw)
-                    }
-                },
-            ),
-        ),
-    };
-    for (item, raw) in rows.by_ref() {
-        match item {
-            Ok(event) => {
-                let day = event.timestamp.date_naive();
-                touched
-                    .entry(event.account_id.clone())
-                    .and_modify(|(first, last)| {
-                        *first = (*first).min(day);
-                        *last = (*last).max(day);
-                    })
-                    .or_insert((day, day));
-                valid += 1;
-                batch.push(event);
+    let parser = std::thread::spawn(move || {
+        let rows: Box<dyn Iterator<Item = ParsedEvent>> = match format {
+            Format::JsonLines => {
+                let mut calls = SegmentReader::new(reader);
+                Box::new(std::iter::from_fn(move || {
+                    let item = calls.next()?;
+                    let checked = item.and_then(|event| known_account(event, calls.line(), None));
+                    Some(checked.map_err(|error| (error, calls.current_line().to_string())))
+                }))
             }
-            Err(error) => {
-                let fatal = error.fatal;
-                rejects.reject(error, (!raw.is_empty()).then_some(raw.as_str()))?;
-                if fatal || rejects.more {
-                    break;
+            Format::Csv => Box::new(
+                RecordReader::new(format, reader, Entity::Events.fields()).map(move |item| {
+                    let record = item.map_err(|error| (error, String::new()))?;
+                    let column = record.error("group_id", "").column;
+                    entities::event(&record)
+                        .and_then(|event| known_account(event, record.line, column))
+                        .map_err(|error| (error, record.raw))
+                }),
+            ),
+        };
+        let mut batch = Vec::with_capacity(EVENT_BATCH);
+        for row in rows {
+            let fatal = matches!(&row, Err((error, _)) if error.fatal);
+            batch.push(row);
+            if batch.len() == EVENT_BATCH || fatal {
+                // A closed channel means the importer has stopped listening.
+                if sender
+                    .blocking_send(std::mem::replace(
+                        &mut batch,
+                        Vec::with_capacity(EVENT_BATCH),
+                    ))
+                    .is_err()
+                    || fatal
+                {
+                    return;
                 }
             }
         }
-        if batch.len() >= EVENT_BATCH {
-            flush_events(&mut tx, &mut batch, rejects, &mut report).await?;
-            progress();
+        let _ = sender.blocking_send(batch);
+    });
+    (receiver, parser)
+}
+
+/// Streams an event file into the store in batches, inside one transaction, then
+/// recomputes the daily rollups of every account-day the file touched.
+async fn import_events(
+    store: &Store,
+    format: Format,
+    reader: impl BufRead + Send + 'static,
+    rejects: &mut Rejects,
+    progress: &dyn Fn(),
+) -> Result<ImportReport, ImportError> {
+    let accounts = store.ids(IdTable::Accounts).await?;
+    let mut tx = store.begin().await?;
+    let mut report = ImportReport::default();
+    // First and last day with events per account: bounded by the number of accounts.
+    let mut touched: HashMap<String, (NaiveDate, NaiveDate)> = HashMap::new();
+    let mut valid = 0u64;
+    let (mut batches, parser) = parse_events_in_background(format, reader, accounts);
+    let mut events: Vec<UsageEvent> = Vec::with_capacity(EVENT_BATCH);
+    'batches: while let Some(batch) = batches.recv().await {
+        for row in batch {
+            match row {
+                Ok(event) => {
+                    let day = event.timestamp.date_naive();
+                    touched
+                        .entry(event.account_id.clone())
+                        .and_modify(|(first, last)| {
+                            *first = (*first).min(day);
+                            *last = (*last).max(day);
+                        })
+                        .or_insert((day, day));
+                    valid += 1;
+                    events.push(event);
+                }
+                Err((error, raw)) => {
+                    let fatal = error.fatal;
+                    rejects.reject(error, (!raw.is_empty()).then_some(raw.as_str()))?;
+                    if fatal || rejects.more {
+                        break 'batches;
+                    }
+                }
+            }
         }
+        flush_events(&mut tx, &mut events, rejects, &mut report).await?;
+        progress();
     }
-    flush_events(&mut tx, &mut batch, rejects, &mut report).await?;
+    drop(batches);
+    parser
+        .join()
+        .expect("the event parser thread does not panic");
+    flush_events(&mut tx, &mut events, rejects, &mut report).await?;
     if rejects.failed() {
         tx.rollback().await?;
-        return Err(rejects.into_error());
+        return Err(rejects.take_error());
     }
     for (account, (first, last)) in &touched {
         report.rollup_rows += tx.refresh_usage_rollups(account, *first, *last).await? as u64;

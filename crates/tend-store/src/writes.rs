@@ -147,7 +147,7 @@ impl Transaction {
             "active_users_30d",
             "feature_events",
         ];
-        let features: Vec<String> = rows.iter().map(|r| features_json(r)).collect();
+        let features: Vec<String> = rows.iter().map(features_json).collect();
         let rows: Vec<(&UsageDaily, &String)> = rows.iter().zip(&features).collect();
         upsert_rows!(
             self,
@@ -307,23 +307,6 @@ fn features_json(row: &UsageDaily) -> String {
     serde_json::to_string(&row.feature_events).expect("a map of strings to integers serializes")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn upsert_sql_updates_every_non_key_column() {
-        assert_eq!(
-            insert_head("t", &["id", "a", "b"]),
-            "INSERT INTO t (id, a, b) "
-        );
-        assert_eq!(
-            upsert_tail(&["id"], &["id", "a", "b"]),
-            " ON CONFLICT (id) DO UPDATE SET a = excluded.a, b = excluded.b"
-        );
-    }
-}
-
 impl Transaction {
     /// Deletes every customer-data row, children before parents; used to replace a
     /// previous demo company.
@@ -348,5 +331,22 @@ impl Transaction {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upsert_sql_updates_every_non_key_column() {
+        assert_eq!(
+            insert_head("t", &["id", "a", "b"]),
+            "INSERT INTO t (id, a, b) "
+        );
+        assert_eq!(
+            upsert_tail(&["id"], &["id", "a", "b"]),
+            " ON CONFLICT (id) DO UPDATE SET a = excluded.a, b = excluded.b"
+        );
     }
 }

@@ -1,3 +1,6 @@
+// Amounts in minor units are written dollars_cents, e.g. 60_000_00.
+#![allow(clippy::inconsistent_digit_grouping)]
+
 //! One set of stories run against every backend: the SQLite store always, the
 //! PostgreSQL store when `TEND_TEST_POSTGRES_URL` is set.
 
@@ -278,12 +281,20 @@ async fn events_are_deduplicated_and_rolled_up() {
                 event("m2", "bob", "report", at(2024, 5, 1, 23, 59)), // repeated in the batch
                 event("m3", "ann", "export", at(2024, 5, 3, 0, 0)),
             ];
+            // A retry repeats the call; the same id on another day is another call.
+            let other_day = event("m1", "ann", "report", at(2024, 5, 2, 8, 0));
             let mut tx = store.begin().await.unwrap();
             assert_eq!(tx.insert_usage_events(&events).await.unwrap(), 3);
             assert_eq!(
                 tx.insert_usage_events(&events[..1]).await.unwrap(),
                 0,
                 "already stored"
+            );
+            assert_eq!(
+                tx.insert_usage_events(std::slice::from_ref(&other_day))
+                    .await
+                    .unwrap(),
+                1
             );
             let written = tx
                 .refresh_usage_rollups("acme", day(2024, 5, 1), day(2024, 5, 3))
@@ -292,7 +303,7 @@ async fn events_are_deduplicated_and_rolled_up() {
             tx.commit().await.unwrap();
 
             let stored = store.usage_events().await.unwrap();
-            assert_eq!(stored.len(), 3);
+            assert_eq!(stored.len(), 4);
             assert_eq!(stored[0], events[0]);
             let rollups = store.usage_daily().await.unwrap();
             assert_eq!(rollups.len(), written);

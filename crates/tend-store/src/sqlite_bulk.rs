@@ -1,0 +1,224 @@
+//! Bulk event loading on SQLite through its C API.
+//!
+//! sqlx runs every SQLite statement on a worker thread and copies each bound value on
+//! the way; for millions of small rows that round trip, not SQLite, dominates. Here
+//! the connection's handle is locked out of the worker (sqlx's supported escape
+//! hatch) and one prepared single-row INSERT is bound and stepped per event, inside
+//! the transaction sqlx already opened on that connection. Single-row statements
+//! also spare SQLite the statement journal a multi-row INSERT needs.
+
+use std::ffi::{c_int, CStr};
+use std::ptr;
+
+use std::fmt::Write;
+
+use chrono::{Datelike, NaiveDate, SecondsFormat};
+use libsqlite3_sys as ffi;
+use sqlx::SqliteConnection;
+use tend_core::rollup::{DailyRollupBuilder, RollupEvent};
+use tend_core::{EventType, UsageEvent};
+
+use crate::{Result, StoreError};
+
+/// The text sqlx writes for a `DateTime<Utc>` on SQLite, so that rows written here
+/// read back, compare and sort exactly like rows written through sqlx.
+pub(crate) fn sqlite_timestamp(timestamp: chrono::DateTime<chrono::Utc>) -> String {
+    timestamp.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+const INSERT: &CStr = c"INSERT INTO usage_events \
+    (message_id, account_id, type, user_id, anonymous_id, event, properties, ts, day) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING";
+
+/// Inserts the events, skipping stored message ids; returns how many were new.
+pub(crate) async fn insert_events(
+    conn: &mut SqliteConnection,
+    events: &[UsageEvent],
+) -> Result<u64> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    // SAFETY: the handle is locked for the duration of the call, so no other thread
+    // uses the connection; every pointer bound below outlives the step that reads it.
+    unsafe { insert_with(db, events) }
+}
+
+/// Finalizes the statement however the loop ends.
+struct Statement(*mut ffi::sqlite3_stmt);
+
+impl Drop for Statement {
+    fn drop(&mut self) {
+        // SAFETY: the statement was prepared on a live connection and is finalized once.
+        unsafe { ffi::sqlite3_finalize(self.0) };
+    }
+}
+
+unsafe fn error(db: *mut ffi::sqlite3, code: c_int) -> StoreError {
+    let message = CStr::from_ptr(ffi::sqlite3_errmsg(db))
+        .to_string_lossy()
+        .into_owned();
+    StoreError::Sqlite(format!("{message} (code {code})"))
+}
+
+unsafe fn bind_text(
+    db: *mut ffi::sqlite3,
+    stmt: *mut ffi::sqlite3_stmt,
+    index: c_int,
+    text: Option<&str>,
+) -> Result<()> {
+    let code = match text {
+        // SQLITE_STATIC: the text stays alive and unchanged until the statement is reset.
+        Some(text) => ffi::sqlite3_bind_text(
+            stmt,
+            index,
+            text.as_ptr().cast(),
+            text.len() as c_int,
+            ffi::SQLITE_STATIC(),
+        ),
+        None => ffi::sqlite3_bind_null(stmt, index),
+    };
+    if code == ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(error(db, code))
+    }
+}
+
+unsafe fn insert_with(db: *mut ffi::sqlite3, events: &[UsageEvent]) -> Result<u64> {
+    let mut raw = ptr::null_mut();
+    let code = ffi::sqlite3_prepare_v2(db, INSERT.as_ptr(), -1, &mut raw, ptr::null_mut());
+    if code != ffi::SQLITE_OK {
+        return Err(error(db, code));
+    }
+    let statement = Statement(raw);
+    let stmt = statement.0;
+    let mut inserted = 0u64;
+    let mut day = String::with_capacity(10);
+    for event in events {
+        let timestamp = sqlite_timestamp(event.timestamp);
+        day.clear();
+        let date = event.timestamp.date_naive();
+        write!(
+            day,
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            date.month(),
+            date.day()
+        )
+        .expect("writing to a String");
+        bind_text(db, stmt, 1, Some(&event.message_id))?;
+        bind_text(db, stmt, 2, Some(&event.account_id))?;
+        bind_text(db, stmt, 3, Some(event.kind.as_str()))?;
+        bind_text(db, stmt, 4, event.user_id.as_deref())?;
+        bind_text(db, stmt, 5, event.anonymous_id.as_deref())?;
+        bind_text(db, stmt, 6, Some(&event.event))?;
+        bind_text(db, stmt, 7, Some(&event.properties))?;
+        bind_text(db, stmt, 8, Some(&timestamp))?;
+        bind_text(db, stmt, 9, Some(&day))?;
+        let code = ffi::sqlite3_step(stmt);
+        ffi::sqlite3_reset(stmt);
+        if code != ffi::SQLITE_DONE {
+            return Err(error(db, code));
+        }
+        inserted += ffi::sqlite3_changes(db) as u64;
+    }
+    Ok(inserted)
+}
+
+const ROLLUP_EVENTS: &CStr = c"SELECT day, type, COALESCE(user_id, anonymous_id), event \
+    FROM usage_events WHERE account_id = ?1 AND day >= ?2 AND day <= ?3 ORDER BY day";
+
+/// Feeds the events of one account on days `[from, to]` to the rollup builder, in day
+/// order, reading the clustered table in one range scan.
+pub(crate) async fn feed_rollup(
+    conn: &mut SqliteConnection,
+    account_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    builder: &mut DailyRollupBuilder,
+) -> Result<()> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    // SAFETY: as in `insert_events`; column texts are copied before the next step.
+    unsafe { feed_with(db, account_id, from, to, builder) }
+}
+
+unsafe fn column_text<'a>(stmt: *mut ffi::sqlite3_stmt, index: c_int) -> Option<&'a str> {
+    let text = ffi::sqlite3_column_text(stmt, index);
+    if text.is_null() {
+        return None;
+    }
+    let len = ffi::sqlite3_column_bytes(stmt, index) as usize;
+    std::str::from_utf8(std::slice::from_raw_parts(text, len)).ok()
+}
+
+unsafe fn feed_with(
+    db: *mut ffi::sqlite3,
+    account_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    builder: &mut DailyRollupBuilder,
+) -> Result<()> {
+    let mut raw = ptr::null_mut();
+    let code = ffi::sqlite3_prepare_v2(db, ROLLUP_EVENTS.as_ptr(), -1, &mut raw, ptr::null_mut());
+    if code != ffi::SQLITE_OK {
+        return Err(error(db, code));
+    }
+    let statement = Statement(raw);
+    let stmt = statement.0;
+    let (from, to) = (
+        from.format("%Y-%m-%d").to_string(),
+        to.format("%Y-%m-%d").to_string(),
+    );
+    bind_text(db, stmt, 1, Some(account_id))?;
+    bind_text(db, stmt, 2, Some(&from))?;
+    bind_text(db, stmt, 3, Some(&to))?;
+    let corrupt = |reason: String| StoreError::Corrupt {
+        table: "usage_events",
+        id: account_id.to_string(),
+        reason,
+    };
+    // Days repeat for many rows in a row: parse each distinct one once.
+    let mut day_text = String::new();
+    let mut day = NaiveDate::MIN;
+    loop {
+        match ffi::sqlite3_step(stmt) {
+            ffi::SQLITE_ROW => {}
+            ffi::SQLITE_DONE => return Ok(()),
+            code => return Err(error(db, code)),
+        }
+        let text = column_text(stmt, 0).ok_or_else(|| corrupt("day is not text".into()))?;
+        if text != day_text {
+            day =
+                NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| corrupt(e.to_string()))?;
+            day_text = text.to_string();
+        }
+        let kind =
+            EventType::parse(column_text(stmt, 1).unwrap_or_default()).map_err(|e| corrupt(e.0))?;
+        builder.push(RollupEvent {
+            day,
+            kind,
+            user: column_text(stmt, 2).map(str::to_string),
+            event: column_text(stmt, 3).unwrap_or_default().to_string(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    #[test]
+    fn timestamps_are_written_as_sqlx_writes_them() {
+        use sqlx::Encode;
+        let at = chrono::Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap()
+            + chrono::Duration::milliseconds(250);
+        let mut buffer = Vec::new();
+        let _ = Encode::<sqlx::Sqlite>::encode_by_ref(&at, &mut buffer).unwrap();
+        let sqlx_text = format!("{:?}", buffer[0]);
+        assert!(
+            sqlx_text.contains(&super::sqlite_timestamp(at)),
+            "{sqlx_text}"
+        );
+        assert_eq!(super::sqlite_timestamp(at), "2024-05-01T10:00:00.250+00:00");
+    }
+}
