@@ -36,6 +36,11 @@ macro_rules! name_enum {
 
             /// Case-insensitive; `-` and ` ` are read as `_`.
             pub fn parse(text: &str) -> Result<Self, InvalidValue> {
+                // The exact stored spelling is by far the most common: no allocation.
+                match text {
+                    $($text => return Ok($name::$variant),)+
+                    _ => {}
+                }
                 let wanted = text.trim().to_ascii_lowercase().replace(['-', ' '], "_");
                 match wanted.as_str() {
                     $($text => Ok($name::$variant),)+

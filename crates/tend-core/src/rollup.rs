@@ -9,16 +9,17 @@ use crate::model::{EventType, UsageDaily};
 /// Days in the trailing window of `active_users_30d`, the day itself included.
 pub const ACTIVE_WINDOW_DAYS: i64 = 30;
 
-/// What the rollup needs of one event.
-#[derive(Debug, Clone)]
-pub struct RollupEvent {
+/// What the rollup needs of one event, borrowed: the builder copies a user or feature
+/// name only the first time it sees it in a day.
+#[derive(Debug, Clone, Copy)]
+pub struct RollupEvent<'a> {
     pub day: NaiveDate,
     pub kind: EventType,
-    pub user: Option<String>,
-    pub event: String,
+    pub user: Option<&'a str>,
+    pub event: &'a str,
 }
 
-impl RollupEvent {
+impl RollupEvent<'_> {
     /// Calls made by a person using the product; identify and group calls only
     /// describe people and accounts, so they are counted as events but not as activity.
     fn is_activity(&self) -> bool {
@@ -77,7 +78,7 @@ impl DailyRollupBuilder {
         from - Duration::days(ACTIVE_WINDOW_DAYS - 1)
     }
 
-    pub fn push(&mut self, event: RollupEvent) {
+    pub fn push(&mut self, event: RollupEvent<'_>) {
         if event.day < self.day || event.day > self.to {
             debug_assert!(
                 event.day >= Self::window_start(self.from),
@@ -90,14 +91,19 @@ impl DailyRollupBuilder {
         }
         self.today.events += 1;
         if event.is_activity() {
-            if let Some(user) = &event.user {
+            if let Some(user) = event.user {
                 if !self.today.users.contains(user) {
-                    self.today.users.insert(user.clone());
+                    self.today.users.insert(user.to_string());
                 }
             }
         }
         if event.kind == EventType::Track && !event.event.is_empty() {
-            *self.today.features.entry(event.event).or_insert(0) += 1;
+            match self.today.features.get_mut(event.event) {
+                Some(count) => *count += 1,
+                None => {
+                    self.today.features.insert(event.event.to_string(), 1);
+                }
+            }
         }
     }
 
@@ -140,9 +146,9 @@ impl DailyRollupBuilder {
 }
 
 /// Rollups of `[from, to]` from events already in memory; see [`DailyRollupBuilder`].
-pub fn daily_rollups(
+pub fn daily_rollups<'a>(
     account_id: &str,
-    events: impl IntoIterator<Item = RollupEvent>,
+    events: impl IntoIterator<Item = RollupEvent<'a>>,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Vec<UsageDaily> {
@@ -161,12 +167,12 @@ mod tests {
         NaiveDate::from_ymd_opt(2024, 3, d).unwrap()
     }
 
-    fn track(d: u32, user: &str, event: &str) -> RollupEvent {
+    fn track<'a>(d: u32, user: &'a str, event: &'a str) -> RollupEvent<'a> {
         RollupEvent {
             day: day(d),
             kind: EventType::Track,
-            user: Some(user.into()),
-            event: event.into(),
+            user: Some(user),
+            event,
         }
     }
 
@@ -179,8 +185,8 @@ mod tests {
             RollupEvent {
                 day: day(1),
                 kind: EventType::Identify,
-                user: Some("cy".into()),
-                event: String::new(),
+                user: Some("cy"),
+                event: "",
             },
             track(3, "bob", "report"),
         ];

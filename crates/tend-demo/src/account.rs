@@ -137,13 +137,12 @@ impl Life {
     }
 }
 
-pub fn generate_account(config: &DemoConfig, index: usize) -> Company {
+/// The first draws of an account's random stream: who it is. Kept apart so that any
+/// account's segment and start can be recomputed cheaply, as subsidiaries need.
+fn identity(config: &DemoConfig, index: usize) -> (ChaCha8Rng, Segment, NaiveDate) {
     let mut rng =
         ChaCha8Rng::seed_from_u64(config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index as u64);
-    let id = format!("ACC-{:05}", index + 1);
     let history_start = config.history_start();
-    let last_day = config.as_of - Duration::days(1);
-
     let segment = match rng.random_range(0..100) {
         0..12 => Segment::Enterprise,
         12..45 => Segment::MidMarket,
@@ -156,6 +155,37 @@ pub fn generate_account(config: &DemoConfig, index: usize) -> Company {
         let span = (config.as_of - history_start).num_days().max(60);
         history_start + Duration::days(rng.random_range(0..span - 45))
     };
+    (rng, segment, created_on)
+}
+
+fn account_id(index: usize) -> String {
+    format!("ACC-{:05}", index + 1)
+}
+
+/// About 4% of mid-market and SMB accounts are subsidiaries of an enterprise account
+/// that became a customer before them.
+fn parent_of(
+    config: &DemoConfig,
+    index: usize,
+    segment: Segment,
+    created_on: NaiveDate,
+) -> Option<String> {
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(config.seed ^ 0x005E_ED0F_C0DE ^ (index as u64).rotate_left(32));
+    if segment == Segment::Enterprise || index == 0 || !rng.random_bool(0.3) {
+        return None;
+    }
+    let candidate = rng.random_range(0..index);
+    let (_, parent_segment, parent_created) = identity(config, candidate);
+    (parent_segment == Segment::Enterprise && parent_created <= created_on)
+        .then(|| account_id(candidate))
+}
+
+pub fn generate_account(config: &DemoConfig, index: usize) -> Company {
+    let (mut rng, segment, created_on) = identity(config, index);
+    let id = account_id(index);
+    let history_start = config.history_start();
+    let last_day = config.as_of - Duration::days(1);
     let latent: f64 = Normal::new(0.0, 1.0).expect("valid").sample(&mut rng);
     let churn_propensity = sigmoid(segment.base_churn_logit() + 0.9 * latent);
 
@@ -421,7 +451,7 @@ pub fn generate_account(config: &DemoConfig, index: usize) -> Company {
             pick(&mut rng, COMPANY_SECOND),
             pick(&mut rng, COMPANY_SUFFIX)
         ),
-        parent_id: None,
+        parent_id: parent_of(config, index, segment, created_on),
         segment: Some(segment.name().to_string()),
         tier: Some(
             match segment {
@@ -891,29 +921,5 @@ fn touches(
             });
         }
         month += Duration::days(30);
-    }
-}
-
-/// Makes a few mid-market and SMB accounts subsidiaries of enterprise accounts
-/// created before them.
-pub fn link_subsidiaries(company: &mut Company, seed: u64) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x005E_ED0F_C0DE);
-    let parents: Vec<(String, NaiveDate)> = company
-        .accounts
-        .iter()
-        .filter(|a| a.segment.as_deref() == Some("enterprise"))
-        .map(|a| (a.id.clone(), a.created_on))
-        .collect();
-    for account in &mut company.accounts {
-        if account.segment.as_deref() == Some("enterprise") || !rng.random_bool(0.04) {
-            continue;
-        }
-        let candidates: Vec<&(String, NaiveDate)> = parents
-            .iter()
-            .filter(|(_, created)| *created <= account.created_on)
-            .collect();
-        if let Some((parent, _)) = candidates.choose(&mut rng) {
-            account.parent_id = Some(parent.clone());
-        }
     }
 }

@@ -50,7 +50,7 @@ pub struct Company {
 }
 
 impl Company {
-    fn append(&mut self, other: Company) {
+    pub fn append(&mut self, other: Company) {
         self.accounts.extend(other.accounts);
         self.contacts.extend(other.contacts);
         self.contracts.extend(other.contracts);
@@ -64,19 +64,29 @@ impl Company {
     }
 }
 
-/// Generates the company; accounts are generated on all available cores.
+/// Generates the whole company in memory; see [`generate_accounts`] to go in parts.
 pub fn generate(config: &DemoConfig) -> Company {
+    generate_accounts(config, 0..config.accounts)
+}
+
+/// Generates the accounts whose indexes are in `range`, with everything that belongs
+/// to them, on all available cores. Any split of `0..accounts` into ranges gives the
+/// same rows as one call over the whole range.
+pub fn generate_accounts(config: &DemoConfig, range: std::ops::Range<usize>) -> Company {
+    let count = range.len();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(config.accounts.max(1));
-    let chunk = config.accounts.div_ceil(threads.max(1)).max(1);
+        .min(count.max(1));
+    let chunk = count.div_ceil(threads).max(1);
     let parts: Vec<Company> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..config.accounts)
+        let handles: Vec<_> = range
+            .clone()
             .step_by(chunk)
             .map(|start| {
+                let end = (start + chunk).min(range.end);
                 scope.spawn(move || {
                     let mut part = Company::default();
-                    for index in start..(start + chunk).min(config.accounts) {
+                    for index in start..end {
                         part.append(account::generate_account(config, index));
                     }
                     part
@@ -92,7 +102,6 @@ pub fn generate(config: &DemoConfig) -> Company {
     for part in parts {
         company.append(part);
     }
-    account::link_subsidiaries(&mut company, config.seed);
     company
 }
 
@@ -116,6 +125,33 @@ mod tests {
         assert_ne!(a.accounts, generate(&config(40, 8)).accounts);
         assert_eq!(a.accounts.len(), 40);
         assert_eq!(a.truth.len(), 40);
+    }
+
+    #[test]
+    fn generating_in_parts_gives_the_same_company() {
+        let config = config(30, 5);
+        let mut parts = generate_accounts(&config, 0..7);
+        parts.append(generate_accounts(&config, 7..30));
+        assert_eq!(parts, generate(&config));
+        assert!(parts.accounts.iter().any(|a| a.parent_id.is_some()) || config.accounts < 100);
+    }
+
+    #[test]
+    fn some_accounts_are_subsidiaries_of_older_enterprise_accounts() {
+        let c = generate(&config(400, 2));
+        let by_id: std::collections::HashMap<&str, &Account> =
+            c.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
+        let children: Vec<&Account> = c
+            .accounts
+            .iter()
+            .filter(|a| a.parent_id.is_some())
+            .collect();
+        assert!(!children.is_empty());
+        for child in children {
+            let parent = by_id[child.parent_id.as_deref().unwrap()];
+            assert_eq!(parent.segment.as_deref(), Some("enterprise"));
+            assert!(parent.created_on <= child.created_on);
+        }
     }
 
     #[test]

@@ -226,6 +226,10 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
+fn missing_account(id: &str) -> String {
+    format!("no account with id {id:?}; import it in accounts first")
+}
+
 /// Ids a row refers to that must exist before it is written.
 struct References {
     accounts: HashSet<String>,
@@ -249,10 +253,7 @@ impl References {
         if self.accounts.contains(id) {
             Ok(())
         } else {
-            Err(record.error(
-                field,
-                format!("no account with id {id:?}; import it in accounts first"),
-            ))
+            Err(record.error(field, missing_account(id)))
         }
     }
 }
@@ -510,10 +511,7 @@ fn parse_events_in_background(
         if accounts.contains(&event.account_id) {
             return Ok(event);
         }
-        let reason = format!(
-            "no account with id {:?}; import it in accounts first",
-            event.account_id
-        );
+        let reason = missing_account(&event.account_id);
         Err(RowError {
             line,
             column,
@@ -587,13 +585,15 @@ async fn import_events(
             match row {
                 Ok(event) => {
                     let day = event.timestamp.date_naive();
-                    touched
-                        .entry(event.account_id.clone())
-                        .and_modify(|(first, last)| {
+                    match touched.get_mut(&event.account_id) {
+                        Some((first, last)) => {
                             *first = (*first).min(day);
                             *last = (*last).max(day);
-                        })
-                        .or_insert((day, day));
+                        }
+                        None => {
+                            touched.insert(event.account_id.clone(), (day, day));
+                        }
+                    }
                     valid += 1;
                     events.push(event);
                 }

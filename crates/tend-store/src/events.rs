@@ -87,8 +87,8 @@ impl Transaction {
                     builder.push(RollupEvent {
                         day,
                         kind,
-                        user,
-                        event,
+                        user: user.as_deref(),
+                        event: &event,
                     });
                 }
             }

@@ -10,9 +10,7 @@
 use std::ffi::{c_int, CStr};
 use std::ptr;
 
-use std::fmt::Write;
-
-use chrono::{Datelike, NaiveDate, SecondsFormat};
+use chrono::{Datelike, NaiveDate, SecondsFormat, Timelike};
 use libsqlite3_sys as ffi;
 use sqlx::SqliteConnection;
 use tend_core::rollup::{DailyRollupBuilder, RollupEvent};
@@ -24,6 +22,64 @@ use crate::{Result, StoreError};
 /// read back, compare and sort exactly like rows written through sqlx.
 pub(crate) fn sqlite_timestamp(timestamp: chrono::DateTime<chrono::Utc>) -> String {
     timestamp.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+/// Appends `value` as exactly `width` decimal digits, zero-padded.
+fn push_digits(buffer: &mut String, value: u32, width: u32) {
+    let mut divisor = 10u32.pow(width - 1);
+    while divisor > 0 {
+        buffer.push(char::from(b'0' + ((value / divisor) % 10) as u8));
+        divisor /= 10;
+    }
+}
+
+/// Appends `YYYY-MM-DD`, the text sqlx writes for a `NaiveDate`; years 0–9999.
+fn write_date(buffer: &mut String, date: NaiveDate) {
+    push_digits(buffer, date.year() as u32, 4);
+    buffer.push('-');
+    push_digits(buffer, date.month(), 2);
+    buffer.push('-');
+    push_digits(buffer, date.day(), 2);
+}
+
+/// [`sqlite_timestamp`] written into a reused buffer without chrono's formatting
+/// machinery, which costs more than the insert it feeds. Falls back to chrono for
+/// leap seconds and years outside 0–9999.
+fn write_sqlite_timestamp(buffer: &mut String, timestamp: chrono::DateTime<chrono::Utc>) {
+    buffer.clear();
+    let (date, time) = (timestamp.date_naive(), timestamp.time());
+    let nanos = time.nanosecond();
+    if nanos >= 1_000_000_000 || !(0..=9999).contains(&date.year()) {
+        buffer.push_str(&sqlite_timestamp(timestamp));
+        return;
+    }
+    write_date(buffer, date);
+    buffer.push('T');
+    for (i, part) in [time.hour(), time.minute(), time.second()]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            buffer.push(':');
+        }
+        push_digits(buffer, part, 2);
+    }
+    match nanos {
+        0 => {}
+        n if n % 1_000_000 == 0 => {
+            buffer.push('.');
+            push_digits(buffer, n / 1_000_000, 3);
+        }
+        n if n % 1_000 == 0 => {
+            buffer.push('.');
+            push_digits(buffer, n / 1_000, 6);
+        }
+        n => {
+            buffer.push('.');
+            push_digits(buffer, n, 9);
+        }
+    }
+    buffer.push_str("+00:00");
 }
 
 const INSERT: &CStr = c"INSERT INTO usage_events \
@@ -92,19 +148,11 @@ unsafe fn insert_with(db: *mut ffi::sqlite3, events: &[UsageEvent]) -> Result<u6
     let statement = Statement(raw);
     let stmt = statement.0;
     let mut inserted = 0u64;
-    let mut day = String::with_capacity(10);
+    let mut timestamp = String::with_capacity(32);
     for event in events {
-        let timestamp = sqlite_timestamp(event.timestamp);
-        day.clear();
-        let date = event.timestamp.date_naive();
-        write!(
-            day,
-            "{:04}-{:02}-{:02}",
-            date.year(),
-            date.month(),
-            date.day()
-        )
-        .expect("writing to a String");
+        write_sqlite_timestamp(&mut timestamp, event.timestamp);
+        // RFC 3339 years have four digits, so the text starts with the UTC day.
+        let day = &timestamp[..10];
         bind_text(db, stmt, 1, Some(&event.message_id))?;
         bind_text(db, stmt, 2, Some(&event.account_id))?;
         bind_text(db, stmt, 3, Some(event.kind.as_str()))?;
@@ -113,7 +161,7 @@ unsafe fn insert_with(db: *mut ffi::sqlite3, events: &[UsageEvent]) -> Result<u6
         bind_text(db, stmt, 6, Some(&event.event))?;
         bind_text(db, stmt, 7, Some(&event.properties))?;
         bind_text(db, stmt, 8, Some(&timestamp))?;
-        bind_text(db, stmt, 9, Some(&day))?;
+        bind_text(db, stmt, 9, Some(day))?;
         let code = ffi::sqlite3_step(stmt);
         ffi::sqlite3_reset(stmt);
         if code != ffi::SQLITE_DONE {
@@ -197,8 +245,8 @@ unsafe fn feed_with(
         builder.push(RollupEvent {
             day,
             kind,
-            user: column_text(stmt, 2).map(str::to_string),
-            event: column_text(stmt, 3).unwrap_or_default().to_string(),
+            user: column_text(stmt, 2),
+            event: column_text(stmt, 3).unwrap_or_default(),
         });
     }
 }
@@ -220,5 +268,18 @@ mod tests {
             "{sqlx_text}"
         );
         assert_eq!(super::sqlite_timestamp(at), "2024-05-01T10:00:00.250+00:00");
+    }
+
+    #[test]
+    fn the_fast_formatter_writes_what_sqlx_writes() {
+        let base = chrono::Utc
+            .with_ymd_and_hms(2024, 2, 29, 23, 59, 7)
+            .unwrap();
+        let mut buffer = String::new();
+        for nanos in [0, 250_000_000, 1_000, 123_456_000, 7, 999_999_999] {
+            let at = base + chrono::Duration::nanoseconds(nanos);
+            super::write_sqlite_timestamp(&mut buffer, at);
+            assert_eq!(buffer, super::sqlite_timestamp(at));
+        }
     }
 }

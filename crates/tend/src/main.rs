@@ -9,6 +9,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use tend_core::money::group_thousands;
+use tend_engine::demo::load_demo;
 use tend_engine::export::{export_store, IMPORT_ORDER};
 use tend_engine::summary::{load_summary, render_summary};
 use tend_engine::{import_file, ImportOptions, ImportReport};
@@ -167,46 +168,33 @@ fn first_of_this_month() -> NaiveDate {
     NaiveDate::from_ymd_opt(today.year(), today.month(), 1).expect("first of month exists")
 }
 
-fn spinner(message: &str) -> ProgressBar {
-    let bar = ProgressBar::new_spinner().with_message(message.to_string());
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
-}
-
 async fn demo(
     store: &Store,
     config: tend_demo::DemoConfig,
     export_dir: Option<&Path>,
 ) -> Result<()> {
-    let counts = store.counts().await?;
-    if counts.accounts > 0 && counts.demo_truth == 0 {
-        bail!(
-            "the database holds customer data that is not a demo; point the demo at another one with --database-url"
-        );
-    }
     let started = Instant::now();
-    let bar = spinner(&format!(
-        "Generating {} accounts over {} months…",
-        config.accounts, config.months
-    ));
-    let company = tend_demo::generate(&config);
-    bar.set_message("Writing to the store…");
-    let mut tx = store.begin().await?;
-    tx.delete_all_customer_data().await?;
-    tx.commit().await?;
-    tend_engine::demo::write_company(store, &company).await?;
+    let bar = ProgressBar::new(config.accounts as u64).with_style(
+        ProgressStyle::with_template(
+            "Generating the demo company [{bar:30}] {pos}/{len} accounts ({eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let counts = load_demo(store, &config, &|done| bar.set_position(done as u64)).await?;
     bar.finish_and_clear();
     eprintln!(
-        "Loaded the demo company (seed {}): {} accounts, {} contacts, {} contracts, {} usage days, {} tickets, {} survey responses, {} invoices, {} activities in {:.1}s.",
+        "Loaded the demo company (seed {}): {} accounts, {} contacts, {} contracts, {} usage days, {} tickets, {} survey responses, {} invoices, {} payments, {} activities in {:.1}s.",
         config.seed,
-        company.accounts.len(),
-        company.contacts.len(),
-        company.contracts.len(),
-        company.usage_daily.len(),
-        company.tickets.len(),
-        company.survey_responses.len(),
-        company.invoices.len(),
-        company.activities.len(),
+        counts.accounts,
+        counts.contacts,
+        counts.contracts,
+        counts.usage_days,
+        counts.tickets,
+        counts.survey_responses,
+        counts.invoices,
+        counts.payments,
+        counts.activities,
         started.elapsed().as_secs_f64()
     );
     if let Some(dir) = export_dir {
