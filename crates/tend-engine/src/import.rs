@@ -496,17 +496,29 @@ fn parse_all<T>(
 /// One parsed event line: the event, or why it was refused and the line's text.
 type ParsedEvent = Result<UsageEvent, (RowError, String)>;
 
+/// A batch of valid events, sorted by storage key, and the lines refused in it.
+#[derive(Default)]
+struct EventBatch {
+    events: Vec<UsageEvent>,
+    rejects: Vec<(RowError, String)>,
+}
+
+/// First and last day with events, per account.
+type Touched = HashMap<String, (NaiveDate, NaiveDate)>;
+
 /// Reads and validates events on a thread of its own, in batches, so that parsing the
-/// next batch overlaps writing the last one.
+/// next batch overlaps writing the last one. Each batch is sorted by account, day and
+/// messageId (stably, so a retry stays behind its original), which makes neighbouring
+/// inserts land on the same pages. The thread returns the days each account got.
 fn parse_events_in_background(
     format: Format,
     reader: impl BufRead + Send + 'static,
     accounts: HashSet<String>,
 ) -> (
-    tokio::sync::mpsc::Receiver<Vec<ParsedEvent>>,
-    std::thread::JoinHandle<()>,
+    tokio::sync::mpsc::Receiver<EventBatch>,
+    std::thread::JoinHandle<Touched>,
 ) {
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Vec<ParsedEvent>>(4);
+    let (sender, receiver) = tokio::sync::mpsc::channel::<EventBatch>(4);
     let known_account = move |event: UsageEvent, line: u64, column: Option<usize>| {
         if accounts.contains(&event.account_id) {
             return Ok(event);
@@ -540,25 +552,46 @@ fn parse_events_in_background(
                 }),
             ),
         };
-        let mut batch = Vec::with_capacity(EVENT_BATCH);
+        let mut touched = Touched::new();
+        let mut batch = EventBatch::default();
         for row in rows {
-            let fatal = matches!(&row, Err((error, _)) if error.fatal);
-            batch.push(row);
-            if batch.len() == EVENT_BATCH || fatal {
-                // A closed channel means the importer has stopped listening.
-                if sender
-                    .blocking_send(std::mem::replace(
-                        &mut batch,
-                        Vec::with_capacity(EVENT_BATCH),
+            let mut fatal = false;
+            match row {
+                Ok(event) => {
+                    let day = event.timestamp.date_naive();
+                    match touched.get_mut(&event.account_id) {
+                        Some((first, last)) => {
+                            *first = (*first).min(day);
+                            *last = (*last).max(day);
+                        }
+                        None => {
+                            touched.insert(event.account_id.clone(), (day, day));
+                        }
+                    }
+                    batch.events.push(event);
+                }
+                Err((error, raw)) => {
+                    fatal = error.fatal;
+                    batch.rejects.push((error, raw));
+                }
+            }
+            if batch.events.len() + batch.rejects.len() >= EVENT_BATCH || fatal {
+                let mut full = std::mem::take(&mut batch);
+                full.events.sort_by(|a, b| {
+                    (&a.account_id, a.timestamp.date_naive(), &a.message_id).cmp(&(
+                        &b.account_id,
+                        b.timestamp.date_naive(),
+                        &b.message_id,
                     ))
-                    .is_err()
-                    || fatal
-                {
-                    return;
+                });
+                // A closed channel means the importer has stopped listening.
+                if sender.blocking_send(full).is_err() || fatal {
+                    return touched;
                 }
             }
         }
         let _ = sender.blocking_send(batch);
+        touched
     });
     (receiver, parser)
 }
@@ -575,45 +608,24 @@ async fn import_events(
     let accounts = store.ids(IdTable::Accounts).await?;
     let mut tx = store.begin().await?;
     let mut report = ImportReport::default();
-    // First and last day with events per account: bounded by the number of accounts.
-    let mut touched: HashMap<String, (NaiveDate, NaiveDate)> = HashMap::new();
     let mut valid = 0u64;
     let (mut batches, parser) = parse_events_in_background(format, reader, accounts);
-    let mut events: Vec<UsageEvent> = Vec::with_capacity(EVENT_BATCH);
-    'batches: while let Some(batch) = batches.recv().await {
-        for row in batch {
-            match row {
-                Ok(event) => {
-                    let day = event.timestamp.date_naive();
-                    match touched.get_mut(&event.account_id) {
-                        Some((first, last)) => {
-                            *first = (*first).min(day);
-                            *last = (*last).max(day);
-                        }
-                        None => {
-                            touched.insert(event.account_id.clone(), (day, day));
-                        }
-                    }
-                    valid += 1;
-                    events.push(event);
-                }
-                Err((error, raw)) => {
-                    let fatal = error.fatal;
-                    rejects.reject(error, (!raw.is_empty()).then_some(raw.as_str()))?;
-                    if fatal || rejects.more {
-                        break 'batches;
-                    }
-                }
+    'batches: while let Some(mut batch) = batches.recv().await {
+        for (error, raw) in batch.rejects {
+            let fatal = error.fatal;
+            rejects.reject(error, (!raw.is_empty()).then_some(raw.as_str()))?;
+            if fatal || rejects.more {
+                break 'batches;
             }
         }
-        flush_events(&mut tx, &mut events, rejects, &mut report).await?;
+        valid += batch.events.len() as u64;
+        flush_events(&mut tx, &mut batch.events, rejects, &mut report).await?;
         progress();
     }
     drop(batches);
-    parser
+    let touched = parser
         .join()
         .expect("the event parser thread does not panic");
-    flush_events(&mut tx, &mut events, rejects, &mut report).await?;
     if rejects.failed() {
         tx.rollback().await?;
         return Err(rejects.take_error());
