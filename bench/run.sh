@@ -29,7 +29,7 @@ if [ ! -f "$events_file" ]; then
     echo "== writing $events_file"
     python3 bench/gen_events.py "$events_file" "$EVENTS" 500
 fi
-echo "== import $EVENTS events ($(du -h "$events_file" | cut -f1))"
+echo "== import $EVENTS events ($(du -hL "$events_file" | cut -f1))"
 
 echo "  SQLite:"
 rm -f "$OUT/events.db"*
