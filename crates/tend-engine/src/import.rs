@@ -289,153 +289,103 @@ async fn import_rows(
         );
     }
     let mut tx = store.begin().await?;
+    // Parse and check every row, then write them all unless one was refused. A macro
+    // because each entity has its own row type and upsert.
+    macro_rules! load {
+        ($parse:path, $key:expr, $check:expr, $upsert:ident) => {{
+            let rows = parse_all(&records, rejects, $parse, $key, $check)?;
+            if rejects.failed() {
+                return Err(rejects.take_error());
+            }
+            tx.$upsert(&rows).await?;
+            rows.len() as u64
+        }};
+    }
+    let account = |r: &Record, id: &str| references.account(r, "account_id", id);
     let written = match entity {
-        Entity::Accounts => {
-            let rows = parse_all(
-                &records,
-                rejects,
-                entities::account,
-                |a| a.id.clone(),
-                |r, a| match &a.parent_id {
-                    Some(parent) => references.account(r, "parent_id", parent),
-                    None => Ok(()),
-                },
-            )?;
-            write(&mut tx, rejects, rows, |tx, rows| {
-                Box::pin(tx.upsert_accounts(rows))
-            })
-            .await?
-        }
+        Entity::Accounts => load!(
+            entities::account,
+            |a| a.id.clone(),
+            |r, a| match &a.parent_id {
+                Some(parent) => references.account(r, "parent_id", parent),
+                None => Ok(()),
+            },
+            upsert_accounts
+        ),
         Entity::Contacts => {
-            let rows = parse_all(
-                &records,
-                rejects,
+            load!(
                 entities::contact,
                 |c| c.id.clone(),
-                |r, c| references.account(r, "account_id", &c.account_id),
-            )?;
-            write(&mut tx, rejects, rows, |tx, rows| {
-                Box::pin(tx.upsert_contacts(rows))
-            })
-            .await?
+                |r, c| account(r, &c.account_id),
+                upsert_contacts
+            )
         }
         Entity::Contracts => {
-            let rows = parse_all(
-                &records,
-                rejects,
+            load!(
                 entities::contract,
                 |c| c.id.clone(),
-                |r, c| references.account(r, "account_id", &c.account_id),
-            )?;
-            write(&mut tx, rejects, rows, |tx, rows| {
-                Box::pin(tx.upsert_contracts(rows))
-            })
-            .await?
+                |r, c| account(r, &c.account_id),
+                upsert_contracts
+            )
         }
-        Entity::UsageDaily => {
-            let rows = parse_all(
-                &records,
-                rejects,
-                entities::usage_daily,
-                |u| format!("{} on {}", u.account_id, u.day),
-                |r, u| references.account(r, "account_id", &u.account_id),
-            )?;
-            write(&mut tx, rejects, rows, |tx, rows| {
-                Box::pin(tx.upsert_usage_daily(rows))
-            })
-            .await?
-        }
+        Entity::UsageDaily => load!(
+            entities::usage_daily,
+            |u| format!("{} on {}", u.account_id, u.day),
+            |r, u| account(r, &u.account_id),
+            upsert_usage_daily
+        ),
         Entity::Tickets => {
-            let rows = parse_all(
-                &records,
-                rejects,
+            load!(
                 entities::ticket,
                 |t| t.id.clone(),
-                |r, t| references.account(r, "account_id", &t.account_id),
-            )?;
-            write(&mut tx, rejects, rows, |tx, rows| {
-                Box::pin(tx.upsert_tickets(rows))
-            })
-            .await?
+                |r, t| account(r, &t.account_id),
+                upsert_tickets
+            )
         }
-        Entity::SurveyResponses => {
-            let rows = parse_all(
-                &records,
-                rejects,
-                entities::survey_response,
-                |s| s.id.clone(),
-                |r, s| references.account(r, "account_id", &s.account_id),
-            )?;
-            write(&mut tx, rejects, rows, |tx, rows| {
-                Box::pin(tx.upsert_survey_responses(rows))
-            })
-            .await?
-        }
+        Entity::SurveyResponses => load!(
+            entities::survey_response,
+            |s| s.id.clone(),
+            |r, s| account(r, &s.account_id),
+            upsert_survey_responses
+        ),
         Entity::Invoices => {
-            let rows = parse_all(
-                &records,
-                rejects,
+            load!(
                 entities::invoice,
                 |i| i.id.clone(),
-                |r, i| references.account(r, "account_id", &i.account_id),
-            )?;
-            write(&mut tx, rejects, rows, |tx, rows| {
-                Box::pin(tx.upsert_invoices(rows))
-            })
-            .await?
+                |r, i| account(r, &i.account_id),
+                upsert_invoices
+            )
         }
-        Entity::Payments => {
-            let rows = parse_all(
-                &records,
-                rejects,
-                entities::payment,
-                |p| p.id.clone(),
-                |r, p| {
-                    references.account(r, "account_id", &p.account_id)?;
-                    if references.invoices.contains(&p.invoice_id) {
-                        Ok(())
-                    } else {
-                        Err(r.error(
-                            "invoice_id",
-                            format!(
-                                "no invoice with id {:?}; import it in invoices first",
-                                p.invoice_id
-                            ),
-                        ))
-                    }
-                },
-            )?;
-            write(&mut tx, rejects, rows, |tx, rows| {
-                Box::pin(tx.upsert_payments(rows))
-            })
-            .await?
-        }
+        Entity::Payments => load!(
+            entities::payment,
+            |p| p.id.clone(),
+            |r, p| {
+                account(r, &p.account_id)?;
+                if references.invoices.contains(&p.invoice_id) {
+                    return Ok(());
+                }
+                let reason = format!(
+                    "no invoice with id {:?}; import it in invoices first",
+                    p.invoice_id
+                );
+                Err(r.error("invoice_id", reason))
+            },
+            upsert_payments
+        ),
         Entity::Activities => {
-            let rows = parse_all(
-                &records,
-                rejects,
+            load!(
                 entities::activity,
                 |a| a.id.clone(),
-                |r, a| references.account(r, "account_id", &a.account_id),
-            )?;
-            write(&mut tx, rejects, rows, |tx, rows| {
-                Box::pin(tx.upsert_activities(rows))
-            })
-            .await?
+                |r, a| account(r, &a.account_id),
+                upsert_activities
+            )
         }
-        Entity::DemoTruth => {
-            let rows = parse_all(
-                &records,
-                rejects,
-                entities::demo_truth,
-                |t| t.account_id.clone(),
-                |r, t| references.account(r, "account_id", &t.account_id),
-            )?;
-            write(&mut tx, rejects, rows, |tx, rows| {
-                Box::pin(tx.upsert_demo_truth(rows))
-            })
-            .await?
-        }
+        Entity::DemoTruth => load!(
+            entities::demo_truth,
+            |t| t.account_id.clone(),
+            |r, t| account(r, &t.account_id),
+            upsert_demo_truth
+        ),
         Entity::Events => unreachable!("events are streamed by import_events"),
     };
     tx.commit().await?;
@@ -443,23 +393,6 @@ async fn import_rows(
         written,
         ..ImportReport::default()
     })
-}
-
-type WriteFuture<'a> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send + 'a>>;
-
-/// Writes the parsed rows unless the import has already failed.
-async fn write<T>(
-    tx: &mut Transaction,
-    rejects: &mut Rejects,
-    rows: Vec<T>,
-    upsert: impl for<'a> FnOnce(&'a mut Transaction, &'a [T]) -> WriteFuture<'a>,
-) -> Result<u64, ImportError> {
-    if rejects.failed() {
-        return Err(rejects.take_error());
-    }
-    upsert(tx, &rows).await?;
-    Ok(rows.len() as u64)
 }
 
 /// Parses every record, checks its references, and refuses a key seen twice.
