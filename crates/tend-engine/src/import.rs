@@ -29,15 +29,25 @@ pub struct ImportOptions {
     pub format: Option<Format>,
 }
 
-/// Bytes of the file read so far, for progress bars.
-#[derive(Debug, Clone, Copy)]
+/// Where an import is, for progress bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImportProgress {
+    pub stage: ImportStage,
+    /// Bytes of the file read so far.
     pub bytes_read: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportStage {
+    Reading,
+    /// Events only: recomputing daily rollups, after the whole file was read.
+    UpdatingRollups,
+    Done,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
-    /// Rows that passed validation and were written (inserted or updated).
+    /// Rows written (inserted or updated); for events, the new ones only.
     pub written: u64,
     /// Events whose messageId was already stored or repeated in the file.
     pub duplicates: u64,
@@ -107,8 +117,9 @@ pub async fn import_file(
         },
     );
     let mut rejects = Rejects::new(path, options.skip_invalid);
-    let report_progress = || {
+    let report_progress = |stage| {
         progress(ImportProgress {
+            stage,
             bytes_read: bytes_read.load(Ordering::Relaxed),
         })
     };
@@ -118,7 +129,7 @@ pub async fn import_file(
     } else {
         import_rows(store, entity, format, reader, &mut rejects).await?
     };
-    report_progress();
+    report_progress(ImportStage::Done);
     report.rejected = rejects.count;
     report.rejects_file = rejects.finish().map_err(io_error)?;
     Ok(report)
@@ -536,7 +547,7 @@ async fn import_events(
     format: Format,
     reader: impl BufRead + Send + 'static,
     rejects: &mut Rejects,
-    progress: &dyn Fn(),
+    progress: &dyn Fn(ImportStage),
 ) -> Result<ImportReport, ImportError> {
     let accounts = store.ids(IdTable::Accounts).await?;
     let mut tx = store.begin().await?;
@@ -553,7 +564,7 @@ async fn import_events(
         }
         valid += batch.events.len() as u64;
         flush_events(&mut tx, &mut batch.events, rejects, &mut report).await?;
-        progress();
+        progress(ImportStage::Reading);
     }
     drop(batches);
     let touched = parser
@@ -563,6 +574,7 @@ async fn import_events(
         tx.rollback().await?;
         return Err(rejects.take_error());
     }
+    progress(ImportStage::UpdatingRollups);
     for (account, (first, last)) in &touched {
         report.rollup_rows += tx.refresh_usage_rollups(account, *first, *last).await? as u64;
     }

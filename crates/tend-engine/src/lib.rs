@@ -7,4 +7,6 @@ pub mod export;
 pub mod import;
 pub mod summary;
 
-pub use import::{import_file, ImportError, ImportOptions, ImportProgress, ImportReport};
+pub use import::{
+    import_file, ImportError, ImportOptions, ImportProgress, ImportReport, ImportStage,
+};

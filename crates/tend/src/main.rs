@@ -12,7 +12,7 @@ use tend_core::money::group_thousands;
 use tend_engine::demo::load_demo;
 use tend_engine::export::{export_store, IMPORT_ORDER};
 use tend_engine::summary::{load_summary, render_summary};
-use tend_engine::{import_file, ImportOptions, ImportReport};
+use tend_engine::{import_file, ImportOptions, ImportReport, ImportStage};
 use tend_ingest::{Entity, Format};
 use tend_store::{Store, DEFAULT_DATABASE_URL};
 
@@ -264,7 +264,10 @@ async fn import_one(
     bar.set_message(format!("Importing {}", path.display()));
     let started = Instant::now();
     let report = import_file(store, entity, path, options, &|p| {
-        bar.set_position(p.bytes_read)
+        bar.set_position(p.bytes_read);
+        if p.stage == ImportStage::UpdatingRollups {
+            bar.set_message("Updating daily usage rollups");
+        }
     })
     .await;
     bar.finish_and_clear();
