@@ -1,10 +1,12 @@
 //! A row of an import file, CSV or JSON Lines, as named text values with their place
 //! in the file, and the error type that points back at that place.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
+use std::rc::Rc;
 
 /// The two file formats every entity can be imported from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +132,8 @@ pub struct RecordReader<R: BufRead> {
 
 enum Inner<R: BufRead> {
     Csv {
-        reader: csv::Reader<R>,
+        reader: csv::Reader<LineTracker<R>>,
+        lines: Rc<RefCell<LineStarts>>,
         headers: Vec<String>,
         checked: bool,
         row: csv::ByteRecord,
@@ -145,15 +148,25 @@ enum Inner<R: BufRead> {
 impl<R: BufRead> RecordReader<R> {
     pub fn new(format: Format, reader: R, fields: &'static [&'static str]) -> Self {
         let inner = match format {
-            Format::Csv => Inner::Csv {
-                reader: csv::ReaderBuilder::new()
-                    .has_headers(false)
-                    .flexible(true)
-                    .from_reader(reader),
-                headers: Vec::new(),
-                checked: false,
-                row: csv::ByteRecord::new(),
-            },
+            Format::Csv => {
+                let lines = Rc::new(RefCell::new(LineStarts::default()));
+                let tracker = LineTracker {
+                    inner: reader,
+                    read: 0,
+                    previous: 0,
+                    lines: lines.clone(),
+                };
+                Inner::Csv {
+                    reader: csv::ReaderBuilder::new()
+                        .has_headers(false)
+                        .flexible(true)
+                        .from_reader(tracker),
+                    lines,
+                    headers: Vec::new(),
+                    checked: false,
+                    row: csv::ByteRecord::new(),
+                }
+            }
             Format::JsonLines => Inner::Json {
                 reader,
                 line: 0,
@@ -180,6 +193,7 @@ impl<R: BufRead> RecordReader<R> {
         let fields = self.fields;
         let Inner::Csv {
             reader,
+            lines,
             headers,
             checked,
             row,
@@ -201,11 +215,15 @@ impl<R: BufRead> RecordReader<R> {
                 }
                 Ok(true) => {}
                 Err(error) => {
-                    let line = error.position().map_or(0, |p| p.line());
+                    let line = error
+                        .position()
+                        .map_or(0, |p| lines.borrow_mut().line_of(p.byte()));
                     return Some(Err(RowError::row(line, format!("unreadable CSV: {error}"))));
                 }
             }
-            let line = row.position().map_or(0, |p| p.line());
+            let line = row
+                .position()
+                .map_or(0, |p| lines.borrow_mut().line_of(p.byte()));
             let decoded: Result<Vec<&str>, (usize, std::str::Utf8Error)> = row
                 .iter()
                 .enumerate()
@@ -325,6 +343,65 @@ impl<R: BufRead> RecordReader<R> {
     }
 }
 
+/// Line ends in the bytes read ahead of the CSV parser, so that a record's byte offset
+/// becomes its line number. The csv crate's own line count leaves out the blank lines
+/// it skips; this one counts every line. Line ends behind the last record asked about
+/// are dropped, so memory is bounded by the read-ahead buffer.
+#[derive(Default)]
+struct LineStarts {
+    /// Line ends already dropped from `ends`.
+    passed: u64,
+    /// Each line end: where its terminator starts (`\r` of `\r\n`, else `\n`) and
+    /// the offset of its `\n`.
+    ends: VecDeque<(u64, u64)>,
+}
+
+impl LineStarts {
+    /// The 1-based line on which the record starting at byte `start` begins. The csv
+    /// crate counts blank lines before a record as part of it, so they are skipped.
+    /// Offsets must not decrease from one call to the next.
+    fn line_of(&mut self, mut start: u64) -> u64 {
+        loop {
+            while self
+                .ends
+                .front()
+                .is_some_and(|&(_, newline)| newline < start)
+            {
+                self.ends.pop_front();
+                self.passed += 1;
+            }
+            match self.ends.front() {
+                Some(&(terminator, newline)) if terminator == start => start = newline + 1,
+                _ => return self.passed + 1,
+            }
+        }
+    }
+}
+
+/// Passes bytes through to the CSV parser, noting where each line ends.
+struct LineTracker<R> {
+    inner: R,
+    read: u64,
+    previous: u8,
+    lines: Rc<RefCell<LineStarts>>,
+}
+
+impl<R: Read> Read for LineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut lines = self.lines.borrow_mut();
+        for &byte in &buf[..n] {
+            if byte == b'\n' {
+                let crlf = u64::from(self.previous == b'\r');
+                lines.ends.push_back((self.read - crlf, self.read));
+            }
+            self.previous = byte;
+            self.read += 1;
+        }
+        Ok(n)
+    }
+}
+
 /// The values as one CSV line, quoted where needed.
 fn csv_line(values: &[&str]) -> String {
     let mut writer = csv::WriterBuilder::new()
@@ -414,14 +491,21 @@ mod tests {
 
     #[test]
     fn csv_rows_carry_line_and_column() {
-        let rows = read(Format::Csv, b"id,name,seats\na,Acme,5\n\"b\",,7\n");
+        let rows = read(
+            Format::Csv,
+            b"id,name,seats\na,\"Acme\nCorp\",5\n\n\"b\",,7\n",
+        );
         assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].as_ref().unwrap().line, 2);
         let b = rows[1].as_ref().unwrap();
-        assert_eq!(b.line, 3);
+        assert_eq!(
+            b.line, 5,
+            "a quoted newline and a blank line come before it"
+        );
         assert_eq!(b.get("name"), None, "empty means absent");
         assert_eq!(
             b.error("seats", "bad").to_string(),
-            "line 3, column 3 (seats): bad"
+            "line 5, column 3 (seats): bad"
         );
     }
 
