@@ -1,0 +1,155 @@
+//! The Kaplan–Meier estimate of a survival function, with Greenwood's variance and
+//! log-log ("exponential Greenwood") confidence intervals, as lifelines computes them.
+
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use crate::StatsError;
+
+/// A fitted Kaplan–Meier curve: a step function over `timeline`.
+///
+/// ```
+/// use tend_stats::KaplanMeier;
+/// // Months until churn; `false` means still a customer when last seen (censored).
+/// let months = [3.0, 5.0, 5.0, 8.0, 12.0, 12.0];
+/// let churned = [true, true, false, true, false, false];
+/// let km = KaplanMeier::fit(&months, &churned).unwrap();
+/// assert_eq!(km.survival_at(4.0), 1.0 - 1.0 / 6.0);
+/// // At 5 months one of five at risk churned (the other was censored).
+/// assert_eq!(km.survival_at(6.0), (1.0 - 1.0 / 6.0) * (1.0 - 1.0 / 5.0));
+/// // At 8 months one of three churned: survival falls to 4/9, below one half.
+/// assert_eq!(km.median(), Some(8.0));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct KaplanMeier {
+    /// 0 and every distinct duration, ascending.
+    pub timeline: Vec<f64>,
+    /// Subjects still at risk just before each time.
+    pub at_risk: Vec<usize>,
+    /// Events (deaths, churns) at each time.
+    pub events: Vec<usize>,
+    /// Estimated survival at each time (right-continuous).
+    pub survival: Vec<f64>,
+    /// Greenwood's cumulative sum Σ d / (n (n − d)) up to each time.
+    pub greenwood: Vec<f64>,
+    /// Lower and upper confidence bounds at each time.
+    pub lower: Vec<f64>,
+    pub upper: Vec<f64>,
+    pub alpha: f64,
+}
+
+impl KaplanMeier {
+    /// Fits with 95% confidence intervals.
+    pub fn fit(durations: &[f64], observed: &[bool]) -> Result<Self, StatsError> {
+        Self::fit_with_alpha(durations, observed, 0.05)
+    }
+
+    /// Fits with `1 − alpha` confidence intervals.
+    pub fn fit_with_alpha(
+        durations: &[f64],
+        observed: &[bool],
+        alpha: f64,
+    ) -> Result<Self, StatsError> {
+        if durations.len() != observed.len() {
+            return Err(StatsError::LengthMismatch("durations", "observed"));
+        }
+        if durations.is_empty() {
+            return Err(StatsError::Empty);
+        }
+        if let Some(&bad) = durations.iter().find(|d| !d.is_finite() || **d < 0.0) {
+            return Err(StatsError::InvalidDuration("durations", bad));
+        }
+        if !(alpha > 0.0 && alpha < 1.0) {
+            return Err(StatsError::InvalidAlpha(alpha));
+        }
+        let mut order: Vec<usize> = (0..durations.len()).collect();
+        order.sort_by(|&a, &b| durations[a].total_cmp(&durations[b]));
+
+        let mut curve = KaplanMeier {
+            timeline: vec![0.0],
+            at_risk: vec![durations.len()],
+            events: vec![0],
+            survival: vec![1.0],
+            greenwood: vec![0.0],
+            lower: Vec::new(),
+            upper: Vec::new(),
+            alpha,
+        };
+        let mut remaining = durations.len();
+        let (mut survival, mut greenwood) = (1.0, 0.0);
+        let mut i = 0;
+        while i < order.len() {
+            let time = durations[order[i]];
+            let mut deaths = 0;
+            let mut leaving = 0;
+            while i < order.len() && durations[order[i]] == time {
+                deaths += usize::from(observed[order[i]]);
+                leaving += 1;
+                i += 1;
+            }
+            let n = remaining as f64;
+            let d = deaths as f64;
+            survival *= 1.0 - d / n;
+            greenwood += if deaths == remaining {
+                f64::INFINITY
+            } else {
+                d / (n * (n - d))
+            };
+            if time == 0.0 {
+                // Events at time zero belong to the origin row.
+                curve.events[0] = deaths;
+                curve.survival[0] = survival;
+                curve.greenwood[0] = greenwood;
+            } else {
+                curve.timeline.push(time);
+                curve.at_risk.push(remaining);
+                curve.events.push(deaths);
+                curve.survival.push(survival);
+                curve.greenwood.push(greenwood);
+            }
+            remaining -= leaving;
+        }
+        let z = Normal::new(0.0, 1.0)
+            .expect("standard normal")
+            .inverse_cdf(1.0 - alpha / 2.0);
+        for (&s, &g) in curve.survival.iter().zip(&curve.greenwood) {
+            let (lower, upper) = log_log_interval(s, g, z);
+            curve.lower.push(lower);
+            curve.upper.push(upper);
+        }
+        Ok(curve)
+    }
+
+    /// Survival at time `t`: the estimate at the last timeline point ≤ `t`.
+    pub fn survival_at(&self, t: f64) -> f64 {
+        match self.timeline.partition_point(|&time| time <= t) {
+            0 => 1.0,
+            index => self.survival[index - 1],
+        }
+    }
+
+    /// The first time at which survival is at or below one half; `None` if it never is.
+    pub fn median(&self) -> Option<f64> {
+        self.quantile(0.5)
+    }
+
+    /// The first time at which survival is at or below `q`.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        self.timeline
+            .iter()
+            .zip(&self.survival)
+            .find(|(_, &s)| s <= q)
+            .map(|(&t, _)| t)
+    }
+}
+
+/// The exponential Greenwood interval: symmetric on log(−log S). At S = 1 and S = 0
+/// the interval collapses onto the estimate.
+fn log_log_interval(survival: f64, greenwood: f64, z: f64) -> (f64, f64) {
+    if survival >= 1.0 || survival <= 0.0 {
+        return (survival, survival);
+    }
+    let v = survival.ln();
+    let spread = z * greenwood.sqrt() / v;
+    let bound = |sign: f64| (-((-v).ln() + sign * spread).exp()).exp();
+    (bound(-1.0), bound(1.0))
+}

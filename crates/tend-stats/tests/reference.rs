@@ -1,0 +1,127 @@
+//! tend-stats against the reference libraries, on fixtures written by
+//! `tools/make_stats_fixtures.py` (lifelines 0.30.0).
+
+use serde_json::Value;
+use tend_stats::{logrank_test, KaplanMeier};
+
+fn fixture(name: &str) -> Vec<Value> {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn numbers(value: &Value) -> Vec<f64> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| match v {
+            Value::String(s) if s == "inf" => f64::INFINITY,
+            other => other.as_f64().unwrap(),
+        })
+        .collect()
+}
+
+fn flags(value: &Value) -> Vec<bool> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_bool().unwrap())
+        .collect()
+}
+
+fn assert_all_close(name: &str, what: &str, actual: &[f64], expected: &[f64], tolerance: f64) {
+    assert_eq!(actual.len(), expected.len(), "{name}: {what} length");
+    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+        assert!(
+            (a - e).abs() <= tolerance,
+            "{name}: {what}[{i}] = {a}, lifelines says {e}"
+        );
+    }
+}
+
+#[test]
+fn kaplan_meier_matches_lifelines() {
+    for case in fixture("kaplan_meier.json") {
+        let name = case["name"].as_str().unwrap();
+        let durations = numbers(&case["durations"]);
+        let observed = flags(&case["observed"]);
+        let km =
+            KaplanMeier::fit_with_alpha(&durations, &observed, case["alpha"].as_f64().unwrap())
+                .unwrap();
+        assert_eq!(km.timeline, numbers(&case["timeline"]), "{name}: timeline");
+        assert_all_close(
+            name,
+            "survival",
+            &km.survival,
+            &numbers(&case["survival"]),
+            1e-9,
+        );
+        assert_all_close(name, "lower", &km.lower, &numbers(&case["lower"]), 1e-6);
+        assert_all_close(name, "upper", &km.upper, &numbers(&case["upper"]), 1e-6);
+        let median = case["median"]
+            .as_f64()
+            .or_else(|| (case["median"] == "inf").then_some(f64::INFINITY));
+        assert_eq!(
+            km.median().unwrap_or(f64::INFINITY),
+            median.unwrap(),
+            "{name}: median"
+        );
+        let at: Vec<f64> = numbers(&case["at"])
+            .iter()
+            .map(|&t| km.survival_at(t))
+            .collect();
+        assert_all_close(
+            name,
+            "survival_at",
+            &at,
+            &numbers(&case["survival_at"]),
+            1e-9,
+        );
+    }
+}
+
+#[test]
+fn logrank_matches_lifelines() {
+    for case in fixture("logrank.json") {
+        let name = case["name"].as_str().unwrap();
+        let groups: Vec<usize> = case["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_u64().unwrap() as usize)
+            .collect();
+        let result = logrank_test(
+            &numbers(&case["durations"]),
+            &flags(&case["observed"]),
+            &groups,
+        )
+        .unwrap();
+        let statistic = case["statistic"].as_f64().unwrap();
+        let p_value = case["p_value"].as_f64().unwrap();
+        assert_eq!(
+            result.degrees_of_freedom as u64,
+            case["degrees_of_freedom"].as_u64().unwrap()
+        );
+        assert!(
+            (result.statistic - statistic).abs() <= 1e-6 * statistic.max(1.0),
+            "{name}: statistic {} vs {statistic}",
+            result.statistic
+        );
+        assert!(
+            (result.p_value - p_value).abs() <= 1e-6 * p_value.max(1e-300) + 1e-12,
+            "{name}: p {} vs {p_value}",
+            result.p_value
+        );
+    }
+}
+
+#[test]
+fn bad_input_is_refused() {
+    assert!(KaplanMeier::fit(&[1.0], &[true, false]).is_err());
+    assert!(KaplanMeier::fit(&[], &[]).is_err());
+    assert!(KaplanMeier::fit(&[-1.0], &[true]).is_err());
+    assert!(KaplanMeier::fit(&[f64::NAN], &[true]).is_err());
+    assert!(KaplanMeier::fit_with_alpha(&[1.0], &[true], 1.5).is_err());
+    assert!(logrank_test(&[1.0, 2.0], &[true, true], &[0, 0]).is_err());
+}
