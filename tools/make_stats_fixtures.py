@@ -11,8 +11,8 @@ import json
 import pathlib
 
 import numpy as np
-from lifelines import KaplanMeierFitter
-from lifelines.datasets import load_waltons
+from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.datasets import load_rossi, load_waltons
 from lifelines.statistics import logrank_test, multivariate_logrank_test
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "crates" / "tend-stats" / "tests" / "fixtures"
@@ -102,6 +102,74 @@ def main():
         },
     ]
     (OUT / "logrank.json").write_text(json.dumps(logrank, indent=1))
+    cox_fixtures()
+
+
+def cox_case(name, df, duration, event, covariates, penalizer=0.0, strata=None, predict_rows=5):
+    columns = covariates + ([strata] if strata else [])
+    # Converged to the optimum, not to lifelines' default stopping rule (which may stop
+    # 1e-5 short of it on penalized fits), so that both sides report the same maximum.
+    cph = CoxPHFitter(penalizer=penalizer).fit(
+        df[columns + [duration, event]],
+        duration_col=duration,
+        event_col=event,
+        strata=[strata] if strata else None,
+        fit_options={"precision": 1e-12, "r_precision": 1e-15},
+    )
+    s = cph.summary
+    rows = df[columns].head(predict_rows)
+    case = {
+        "name": name,
+        "covariates": covariates,
+        "x": [[float(v) for v in row] for row in df[covariates].values],
+        "durations": finite(df[duration].values),
+        "observed": [bool(e) for e in df[event].values],
+        "strata": [int(v) for v in df[strata].values] if strata else None,
+        "penalizer": penalizer,
+        "coefficients": finite(s["coef"].values),
+        "standard_errors": finite(s["se(coef)"].values),
+        "z": finite(s["z"].values),
+        "p": finite(s["p"].values),
+        "lower_95": finite(s["coef lower 95%"].values),
+        "upper_95": finite(s["coef upper 95%"].values),
+        "log_likelihood": float(cph.log_likelihood_),
+        "concordance": float(cph.concordance_index_),
+        "predict_x": [[float(v) for v in row] for row in rows[covariates].values],
+        "predict_strata": [int(v) for v in rows[strata].values] if strata else None,
+        "partial_hazard": finite(cph.predict_partial_hazard(rows).values),
+    }
+    if strata is None:
+        lr = cph.log_likelihood_ratio_test()
+        case["lr_statistic"] = float(lr.test_statistic)
+        case["lr_p_value"] = float(lr.p_value)
+        case["baseline_times"] = finite(cph.baseline_cumulative_hazard_.index.values)
+        case["baseline_cumulative_hazard"] = finite(cph.baseline_cumulative_hazard_.iloc[:, 0].values)
+        times = [10.0, 25.0, 52.0]
+        surv = cph.predict_survival_function(rows, times=times)
+        case["survival_times"] = times
+        case["survival"] = [finite(surv.iloc[:, j].values) for j in range(len(rows))]
+    return case
+
+
+def cox_fixtures():
+    rossi = load_rossi()
+    covariates = ["fin", "age", "race", "wexp", "mar", "paro", "prio"]
+    rng = np.random.default_rng(7)
+    n = 400
+    x = rng.normal(size=(n, 3))
+    hazard = np.exp(x @ np.array([0.5, -0.8, 0.2]))
+    t = np.ceil(rng.exponential(10.0 / hazard))  # integer times: many ties
+    c = np.ceil(rng.uniform(1, 25, n))
+    import pandas as pd
+
+    synthetic = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "T": np.minimum(t, c), "E": (t <= c).astype(int)})
+    cases = [
+        cox_case("rossi", rossi, "week", "arrest", covariates),
+        cox_case("rossi-penalized", rossi, "week", "arrest", covariates, penalizer=0.1),
+        cox_case("rossi-stratified", rossi, "week", "arrest", ["fin", "age", "race", "mar", "paro", "prio"], strata="wexp"),
+        cox_case("synthetic-ties", synthetic, "T", "E", ["a", "b", "c"]),
+    ]
+    (OUT / "cox.json").write_text(json.dumps(cases, indent=1))
 
 
 if __name__ == "__main__":

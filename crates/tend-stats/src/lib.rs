@@ -4,9 +4,14 @@
 //!
 //! Pure numerics: slices in, numbers out. No I/O, no clocks, nothing of tend's domain.
 
+pub mod concordance;
+pub mod cox;
 pub mod kaplan_meier;
+mod linalg;
 pub mod logrank;
 
+pub use concordance::concordance_index;
+pub use cox::{CoxData, CoxModel, CoxOptions, Ties};
 pub use kaplan_meier::KaplanMeier;
 pub use logrank::{logrank_test, LogRankResult};
 
@@ -22,4 +27,8 @@ pub enum StatsError {
     InvalidAlpha(f64),
     #[error("the log-rank test needs at least two groups")]
     TooFewGroups,
+    #[error("covariate {0} does not vary, so its effect cannot be estimated")]
+    ConstantCovariate(usize),
+    #[error("the fit did not converge (collinear covariates or complete separation?)")]
+    DidNotConverge,
 }

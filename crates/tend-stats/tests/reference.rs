@@ -125,3 +125,152 @@ fn bad_input_is_refused() {
     assert!(KaplanMeier::fit_with_alpha(&[1.0], &[true], 1.5).is_err());
     assert!(logrank_test(&[1.0, 2.0], &[true, true], &[0, 0]).is_err());
 }
+
+fn columns(rows: &Value) -> Vec<Vec<f64>> {
+    let rows: Vec<Vec<f64>> = rows.as_array().unwrap().iter().map(numbers).collect();
+    (0..rows[0].len())
+        .map(|k| rows.iter().map(|r| r[k]).collect())
+        .collect()
+}
+
+fn assert_relative(name: &str, what: &str, actual: &[f64], expected: &[f64], tolerance: f64) {
+    assert_eq!(actual.len(), expected.len(), "{name}: {what} length");
+    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+        assert!(
+            (a - e).abs() <= tolerance * e.abs().max(1e-12),
+            "{name}: {what}[{i}] = {a}, lifelines says {e}"
+        );
+    }
+}
+
+#[test]
+fn cox_matches_lifelines() {
+    use tend_stats::cox::{fit, CoxData, CoxOptions};
+    for case in fixture("cox.json") {
+        let name = case["name"].as_str().unwrap();
+        let x = columns(&case["x"]);
+        let covariates: Vec<&[f64]> = x.iter().map(Vec::as_slice).collect();
+        let strata: Option<Vec<usize>> = case["strata"]
+            .as_array()
+            .map(|s| s.iter().map(|v| v.as_u64().unwrap() as usize).collect());
+        let durations = numbers(&case["durations"]);
+        let observed = flags(&case["observed"]);
+        let data = CoxData {
+            covariates: &covariates,
+            durations: &durations,
+            observed: &observed,
+            strata: strata.as_deref(),
+        };
+        let options = CoxOptions {
+            penalizer: case["penalizer"].as_f64().unwrap(),
+            ..CoxOptions::default()
+        };
+        let model = fit(&data, &options).unwrap_or_else(|e| panic!("{name}: {e}"));
+
+        assert_all_close(
+            name,
+            "coefficients",
+            &model.coefficients,
+            &numbers(&case["coefficients"]),
+            1e-6,
+        );
+        assert_all_close(
+            name,
+            "standard errors",
+            &model.standard_errors,
+            &numbers(&case["standard_errors"]),
+            1e-4,
+        );
+        assert_all_close(name, "z", &model.z, &numbers(&case["z"]), 1e-3);
+        assert_relative(name, "p", &model.p_values, &numbers(&case["p"]), 1e-3);
+        assert_all_close(
+            name,
+            "lower 95%",
+            &model.lower,
+            &numbers(&case["lower_95"]),
+            1e-4,
+        );
+        assert_all_close(
+            name,
+            "upper 95%",
+            &model.upper,
+            &numbers(&case["upper_95"]),
+            1e-4,
+        );
+        assert_all_close(
+            name,
+            "log-likelihood",
+            &[model.log_likelihood],
+            &[case["log_likelihood"].as_f64().unwrap()],
+            1e-6,
+        );
+        assert_all_close(
+            name,
+            "concordance",
+            &[model.concordance],
+            &[case["concordance"].as_f64().unwrap()],
+            1e-6,
+        );
+
+        let predict_rows: Vec<Vec<f64>> = case["predict_x"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(numbers)
+            .collect();
+        let hazards: Vec<f64> = predict_rows
+            .iter()
+            .map(|row| model.partial_hazard(row))
+            .collect();
+        assert_relative(
+            name,
+            "partial hazard",
+            &hazards,
+            &numbers(&case["partial_hazard"]),
+            1e-5,
+        );
+
+        if let Some(statistic) = case["lr_statistic"].as_f64() {
+            assert_all_close(
+                name,
+                "LR statistic",
+                &[model.lr_statistic],
+                &[statistic],
+                1e-5,
+            );
+            assert_relative(
+                name,
+                "LR p",
+                &[model.lr_p_value],
+                &[case["lr_p_value"].as_f64().unwrap()],
+                1e-4,
+            );
+            let baseline = &model.baselines[0];
+            assert_eq!(
+                baseline.times,
+                numbers(&case["baseline_times"]),
+                "{name}: baseline times"
+            );
+            assert_all_close(
+                name,
+                "baseline",
+                &baseline.cumulative_hazard,
+                &numbers(&case["baseline_cumulative_hazard"]),
+                1e-6,
+            );
+            let times = numbers(&case["survival_times"]);
+            for (row, expected) in predict_rows
+                .iter()
+                .zip(case["survival"].as_array().unwrap())
+            {
+                assert_all_close(
+                    name,
+                    "survival",
+                    &model.survival(row, 0, &times),
+                    &numbers(expected),
+                    1e-6,
+                );
+            }
+        }
+    }
+}
