@@ -61,8 +61,13 @@ impl KaplanMeier {
         if !(alpha > 0.0 && alpha < 1.0) {
             return Err(StatsError::InvalidAlpha(alpha));
         }
-        let mut order: Vec<usize> = (0..durations.len()).collect();
-        order.sort_by(|&a, &b| durations[a].total_cmp(&durations[b]));
+        // Sorting the pairs themselves (not indexes into them) keeps the sort in cache.
+        let mut rows: Vec<(f64, bool)> = durations
+            .iter()
+            .copied()
+            .zip(observed.iter().copied())
+            .collect();
+        rows.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
 
         let mut curve = KaplanMeier {
             timeline: vec![0.0],
@@ -76,16 +81,9 @@ impl KaplanMeier {
         };
         let mut remaining = durations.len();
         let (mut survival, mut greenwood) = (1.0, 0.0);
-        let mut i = 0;
-        while i < order.len() {
-            let time = durations[order[i]];
-            let mut deaths = 0;
-            let mut leaving = 0;
-            while i < order.len() && durations[order[i]] == time {
-                deaths += usize::from(observed[order[i]]);
-                leaving += 1;
-                i += 1;
-            }
+        for group in rows.chunk_by(|a, b| a.0 == b.0) {
+            let time = group[0].0;
+            let deaths = group.iter().filter(|(_, died)| *died).count();
             let n = remaining as f64;
             let d = deaths as f64;
             survival *= 1.0 - d / n;
@@ -106,7 +104,7 @@ impl KaplanMeier {
                 curve.survival.push(survival);
                 curve.greenwood.push(greenwood);
             }
-            remaining -= leaving;
+            remaining -= group.len();
         }
         let z = Normal::new(0.0, 1.0)
             .expect("standard normal")
