@@ -61,24 +61,27 @@ pub fn concordance_counts(
     values.sort_by(f64::total_cmp);
     values.dedup();
     let mut tree = Fenwick::new(values.len());
-    let rank = |x: f64| values.partition_point(|&v| v < x);
+    // Each subject's prediction as (rank among the deaths' predictions, whether it
+    // equals the prediction at that rank), looked up once.
+    let ranks: Vec<(usize, bool)> = predicted
+        .iter()
+        .map(|&x| {
+            let rank = values.partition_point(|&v| v < x);
+            (rank, values.get(rank) == Some(&x))
+        })
+        .collect();
 
     let (mut pairs, mut correct, mut tied) = (0u64, 0u64, 0u64);
     let (mut d, mut c) = (0, 0);
     let mut count_against_earlier_deaths = |group: &[usize], tree: &Fenwick| {
         for &i in group {
-            let below = tree.prefix(rank(predicted[i]));
-            let equal = {
-                let r = rank(predicted[i]);
-                if r < values.len() && values[r] == predicted[i] {
-                    tree.prefix(r + 1) - below
-                } else {
-                    0
-                }
-            };
+            let (rank, exact) = ranks[i];
+            let below = tree.prefix(rank);
             pairs += tree.total();
             correct += below;
-            tied += equal;
+            if exact {
+                tied += tree.prefix(rank + 1) - below;
+            }
         }
     };
     while d < deaths.len() || c < censored.len() {
@@ -101,7 +104,7 @@ pub fn concordance_counts(
                 .count();
             count_against_earlier_deaths(&deaths[d..end], &tree);
             for &i in &deaths[d..end] {
-                tree.insert(rank(predicted[i]));
+                tree.insert(ranks[i].0);
             }
             d = end;
         }

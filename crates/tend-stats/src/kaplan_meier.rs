@@ -61,13 +61,15 @@ impl KaplanMeier {
         if !(alpha > 0.0 && alpha < 1.0) {
             return Err(StatsError::InvalidAlpha(alpha));
         }
-        // Sorting the pairs themselves (not indexes into them) keeps the sort in cache.
-        let mut rows: Vec<(f64, bool)> = durations
+        // For non-negative floats the IEEE bit pattern orders like the value, so each row
+        // becomes one integer (duration bits, then the event flag) and a plain integer
+        // sort orders them: several times faster than sorting floats with a comparator.
+        let mut rows: Vec<u64> = durations
             .iter()
-            .copied()
-            .zip(observed.iter().copied())
+            .zip(observed)
+            .map(|(&d, &died)| ((d + 0.0).to_bits() << 1) | u64::from(died))
             .collect();
-        rows.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        rows.sort_unstable();
 
         let mut curve = KaplanMeier {
             timeline: vec![0.0],
@@ -81,9 +83,9 @@ impl KaplanMeier {
         };
         let mut remaining = durations.len();
         let (mut survival, mut greenwood) = (1.0, 0.0);
-        for group in rows.chunk_by(|a, b| a.0 == b.0) {
-            let time = group[0].0;
-            let deaths = group.iter().filter(|(_, died)| *died).count();
+        for group in rows.chunk_by(|a, b| a >> 1 == b >> 1) {
+            let time = f64::from_bits(group[0] >> 1);
+            let deaths = group.iter().filter(|&&row| row & 1 == 1).count();
             let n = remaining as f64;
             let d = deaths as f64;
             survival *= 1.0 - d / n;
