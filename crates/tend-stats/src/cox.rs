@@ -149,10 +149,8 @@ struct Derivatives {
 /// assert!(model.partial_hazard(&[1.0]) > model.partial_hazard(&[0.0]));
 /// ```
 pub fn fit(data: &CoxData<'_>, options: &CoxOptions) -> Result<CoxModel, StatsError> {
+    crate::check_survival_data(data.durations, data.observed)?;
     let n = data.durations.len();
-    if data.observed.len() != n {
-        return Err(StatsError::LengthMismatch("durations", "observed"));
-    }
     if data.covariates.iter().any(|c| c.len() != n) {
         return Err(StatsError::LengthMismatch("durations", "covariates"));
     }
@@ -161,9 +159,6 @@ pub fn fit(data: &CoxData<'_>, options: &CoxOptions) -> Result<CoxModel, StatsEr
     }
     if n < 2 || data.covariates.is_empty() {
         return Err(StatsError::Empty);
-    }
-    if let Some(&bad) = data.durations.iter().find(|d| !d.is_finite() || **d < 0.0) {
-        return Err(StatsError::InvalidDuration("durations", bad));
     }
     if !(options.alpha > 0.0 && options.alpha < 1.0) {
         return Err(StatsError::InvalidAlpha(options.alpha));

@@ -49,15 +49,7 @@ impl KaplanMeier {
         observed: &[bool],
         alpha: f64,
     ) -> Result<Self, StatsError> {
-        if durations.len() != observed.len() {
-            return Err(StatsError::LengthMismatch("durations", "observed"));
-        }
-        if durations.is_empty() {
-            return Err(StatsError::Empty);
-        }
-        if let Some(&bad) = durations.iter().find(|d| !d.is_finite() || **d < 0.0) {
-            return Err(StatsError::InvalidDuration("durations", bad));
-        }
+        crate::check_survival_data(durations, observed)?;
         if !(alpha > 0.0 && alpha < 1.0) {
             return Err(StatsError::InvalidAlpha(alpha));
         }

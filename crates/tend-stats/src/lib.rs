@@ -32,3 +32,18 @@ pub enum StatsError {
     #[error("the fit did not converge (collinear covariates or complete separation?)")]
     DidNotConverge,
 }
+
+/// Checks what every survival model needs: one event flag per duration, at least one
+/// row, and durations that are finite and not negative.
+pub(crate) fn check_survival_data(durations: &[f64], observed: &[bool]) -> Result<(), StatsError> {
+    if durations.len() != observed.len() {
+        return Err(StatsError::LengthMismatch("durations", "observed"));
+    }
+    if durations.is_empty() {
+        return Err(StatsError::Empty);
+    }
+    match durations.iter().find(|d| !d.is_finite() || **d < 0.0) {
+        Some(&bad) => Err(StatsError::InvalidDuration("durations", bad)),
+        None => Ok(()),
+    }
+}

@@ -30,14 +30,9 @@ pub fn logrank_test(
     observed: &[bool],
     groups: &[usize],
 ) -> Result<LogRankResult, StatsError> {
-    if durations.len() != observed.len() {
-        return Err(StatsError::LengthMismatch("durations", "observed"));
-    }
+    crate::check_survival_data(durations, observed)?;
     if durations.len() != groups.len() {
         return Err(StatsError::LengthMismatch("durations", "groups"));
-    }
-    if let Some(&bad) = durations.iter().find(|d| !d.is_finite() || **d < 0.0) {
-        return Err(StatsError::InvalidDuration("durations", bad));
     }
     let k = groups.iter().max().map_or(0, |g| g + 1);
     if k < 2 {
