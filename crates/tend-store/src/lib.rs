@@ -46,13 +46,6 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Which database a store talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
 #[derive(Clone)]
 enum Pool {
     Sqlite(SqlitePool),
@@ -117,13 +110,6 @@ impl Store {
         let store = Store { pool };
         store.migrate().await?;
         Ok(store)
-    }
-
-    pub fn backend(&self) -> Backend {
-        match self.pool {
-            Pool::Sqlite(_) => Backend::Sqlite,
-            Pool::Postgres(_) => Backend::Postgres,
-        }
     }
 
     async fn migrate(&self) -> Result<()> {
