@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference numbers for tend-stats, computed by the reference libraries.
 
-    pip install lifelines==0.30.0
+    pip install lifelines==0.30.0 scikit-learn==1.5.2
     python3 tools/make_stats_fixtures.py
 
 Writes crates/tend-stats/tests/fixtures/*.json. The Rust tests compare tend's results
@@ -172,5 +172,35 @@ def cox_fixtures():
     (OUT / "cox.json").write_text(json.dumps(cases, indent=1))
 
 
+def evaluation_fixtures():
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+    rng = np.random.default_rng(99)
+    cases = []
+    for name, n, rounding in [("continuous", 2000, None), ("tied-scores", 1500, 1)]:
+        risk = rng.normal(size=n)
+        labels = rng.random(n) < 1 / (1 + np.exp(-(1.5 * risk - 1.0)))
+        probabilities = 1 / (1 + np.exp(-(1.2 * risk - 0.8 + rng.normal(scale=0.5, size=n))))
+        if rounding is not None:
+            probabilities = np.round(probabilities, rounding)
+        prob_true, prob_pred = calibration_curve(labels, probabilities, n_bins=10, strategy="uniform")
+        cases.append(
+            {
+                "name": name,
+                "labels": [bool(v) for v in labels],
+                "probabilities": finite(probabilities),
+                "roc_auc": float(roc_auc_score(labels, probabilities)),
+                "average_precision": float(average_precision_score(labels, probabilities)),
+                "brier": float(brier_score_loss(labels, probabilities)),
+                "log_loss": float(log_loss(labels, probabilities)),
+                "calibration_fraction_positive": finite(prob_true),
+                "calibration_mean_predicted": finite(prob_pred),
+            }
+        )
+    (OUT / "evaluation.json").write_text(json.dumps(cases, indent=1))
+
+
 if __name__ == "__main__":
     main()
+    evaluation_fixtures()

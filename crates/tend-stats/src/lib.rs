@@ -6,6 +6,7 @@
 
 pub mod concordance;
 pub mod cox;
+pub mod evaluation;
 pub mod kaplan_meier;
 mod linalg;
 pub mod logrank;

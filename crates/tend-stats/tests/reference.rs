@@ -274,3 +274,60 @@ fn cox_matches_lifelines() {
         }
     }
 }
+
+#[test]
+fn evaluation_matches_scikit_learn() {
+    use tend_stats::evaluation::*;
+    for case in fixture("evaluation.json") {
+        let name = case["name"].as_str().unwrap();
+        let labels = flags(&case["labels"]);
+        let probabilities = numbers(&case["probabilities"]);
+        let auc = roc_auc(&labels, &probabilities).unwrap();
+        assert_all_close(
+            name,
+            "ROC AUC",
+            &[auc],
+            &[case["roc_auc"].as_f64().unwrap()],
+            1e-15,
+        );
+        let ap = average_precision(&labels, &probabilities).unwrap();
+        assert_all_close(
+            name,
+            "average precision",
+            &[ap],
+            &[case["average_precision"].as_f64().unwrap()],
+            1e-12,
+        );
+        assert_all_close(
+            name,
+            "Brier",
+            &[brier_score(&labels, &probabilities)],
+            &[case["brier"].as_f64().unwrap()],
+            1e-12,
+        );
+        assert_all_close(
+            name,
+            "log loss",
+            &[log_loss(&labels, &probabilities)],
+            &[case["log_loss"].as_f64().unwrap()],
+            1e-12,
+        );
+        let table = calibration_table(&labels, &probabilities, 10);
+        let fractions: Vec<f64> = table.iter().map(|b| b.fraction_positive).collect();
+        let means: Vec<f64> = table.iter().map(|b| b.mean_predicted).collect();
+        assert_all_close(
+            name,
+            "calibration fraction",
+            &fractions,
+            &numbers(&case["calibration_fraction_positive"]),
+            1e-12,
+        );
+        assert_all_close(
+            name,
+            "calibration mean",
+            &means,
+            &numbers(&case["calibration_mean_predicted"]),
+            1e-12,
+        );
+    }
+}
