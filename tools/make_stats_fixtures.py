@@ -201,6 +201,38 @@ def evaluation_fixtures():
     (OUT / "evaluation.json").write_text(json.dumps(cases, indent=1))
 
 
+def logistic_fixtures():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    cancer = load_breast_cancer()
+    x_cancer = StandardScaler().fit_transform(cancer.data)
+    rng = np.random.default_rng(5)
+    x_synthetic = rng.normal(size=(2000, 5)) * [1.0, 2.0, 0.5, 1.0, 3.0]
+    y_synthetic = rng.random(2000) < 1 / (1 + np.exp(-(x_synthetic @ [0.8, -0.3, 1.5, 0.0, 0.2] + 0.4)))
+    cases = []
+    for name, x, y, c in [
+        ("breast-cancer-standardized", x_cancer, cancer.target == 1, 1.0),
+        ("synthetic-c-0.5", x_synthetic, y_synthetic, 0.5),
+    ]:
+        # Converged to the optimum rather than to lbfgs' default tolerance.
+        model = LogisticRegression(C=c, tol=1e-12, max_iter=100_000).fit(x, y)
+        cases.append(
+            {
+                "name": name,
+                "rows": [finite(row) for row in x],
+                "labels": [bool(v) for v in y],
+                "c": c,
+                "coefficients": finite(model.coef_[0]),
+                "intercept": float(model.intercept_[0]),
+                "probabilities": finite(model.predict_proba(x[:10])[:, 1]),
+            }
+        )
+    (OUT / "logistic.json").write_text(json.dumps(cases, indent=1))
+
+
 if __name__ == "__main__":
     main()
     evaluation_fixtures()
+    logistic_fixtures()

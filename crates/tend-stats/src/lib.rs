@@ -9,6 +9,7 @@ pub mod cox;
 pub mod evaluation;
 pub mod kaplan_meier;
 mod linalg;
+pub mod logistic;
 pub mod logrank;
 
 pub use concordance::concordance_index;

@@ -331,3 +331,59 @@ fn evaluation_matches_scikit_learn() {
         );
     }
 }
+
+#[test]
+fn logistic_regression_matches_scikit_learn() {
+    use tend_stats::logistic::{fit, LogisticOptions};
+    for case in fixture("logistic.json") {
+        let name = case["name"].as_str().unwrap();
+        let rows: Vec<Vec<f64>> = case["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(numbers)
+            .collect();
+        let labels = flags(&case["labels"]);
+        let options = LogisticOptions {
+            c: case["c"].as_f64().unwrap(),
+            ..LogisticOptions::default()
+        };
+        let model = fit(&rows, &labels, &options).unwrap();
+        assert_all_close(
+            name,
+            "coefficients",
+            &model.coefficients,
+            &numbers(&case["coefficients"]),
+            1e-4,
+        );
+        assert_all_close(
+            name,
+            "intercept",
+            &[model.intercept],
+            &[case["intercept"].as_f64().unwrap()],
+            1e-4,
+        );
+        let probabilities: Vec<f64> = rows[..10].iter().map(|r| model.predict_proba(r)).collect();
+        assert_all_close(
+            name,
+            "probabilities",
+            &probabilities,
+            &numbers(&case["probabilities"]),
+            1e-6,
+        );
+        // Contributions add up to the log-odds against the mean row.
+        let logit = |p: f64| (p / (1.0 - p)).ln();
+        let mean_logit = model.intercept
+            + model
+                .coefficients
+                .iter()
+                .zip(&model.means)
+                .map(|(w, m)| w * m)
+                .sum::<f64>();
+        let total: f64 = model.contributions(&rows[0]).iter().sum();
+        assert!(
+            (total - (logit(model.predict_proba(&rows[0])) - mean_logit)).abs() < 1e-9,
+            "{name}: contributions"
+        );
+    }
+}
