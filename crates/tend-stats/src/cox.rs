@@ -495,38 +495,36 @@ mod tests {
         }
     }
 
+    const X: [f64; 8] = [0.5, -1.0, 2.0, 0.0, 1.5, -0.5, 1.0, -2.0];
+
+    /// Fits one covariate `X` with Efron's and with Breslow's ties.
+    fn efron_and_breslow(t: &[f64], e: &[bool]) -> (CoxModel, CoxModel) {
+        let fit_with = |ties| {
+            fit(
+                &data(&[&X], t, e),
+                &CoxOptions {
+                    ties,
+                    ..CoxOptions::default()
+                },
+            )
+            .unwrap()
+        };
+        (fit_with(Ties::Efron), fit_with(Ties::Breslow))
+    }
+
     #[test]
     fn without_ties_breslow_and_efron_agree() {
-        let x = [0.5, -1.0, 2.0, 0.0, 1.5, -0.5, 1.0, -2.0];
         let t = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
         let e = [true, false, true, true, true, false, true, true];
-        let efron = fit(&data(&[&x], &t, &e), &CoxOptions::default()).unwrap();
-        let breslow = fit(
-            &data(&[&x], &t, &e),
-            &CoxOptions {
-                ties: Ties::Breslow,
-                ..CoxOptions::default()
-            },
-        )
-        .unwrap();
+        let (efron, breslow) = efron_and_breslow(&t, &e);
         assert!((efron.coefficients[0] - breslow.coefficients[0]).abs() < 1e-12);
         assert!((efron.log_likelihood - breslow.log_likelihood).abs() < 1e-12);
     }
 
     #[test]
     fn with_ties_breslow_differs_from_efron() {
-        let x = [0.5, -1.0, 2.0, 0.0, 1.5, -0.5, 1.0, -2.0];
         let t = [1.0, 1.0, 2.0, 2.0, 2.0, 3.0, 3.0, 4.0];
-        let e = [true; 8];
-        let efron = fit(&data(&[&x], &t, &e), &CoxOptions::default()).unwrap();
-        let breslow = fit(
-            &data(&[&x], &t, &e),
-            &CoxOptions {
-                ties: Ties::Breslow,
-                ..CoxOptions::default()
-            },
-        )
-        .unwrap();
+        let (efron, breslow) = efron_and_breslow(&t, &[true; 8]);
         assert!(breslow.log_likelihood < efron.log_likelihood);
         assert!(
             breslow.coefficients[0].is_finite()
