@@ -50,8 +50,8 @@ pub fn average_precision(labels: &[bool], scores: &[f64]) -> Option<f64> {
     Some(area)
 }
 
-/// Mean squared difference between predicted probability and outcome.
-pub fn brier_score(labels: &[bool], probabilities: &[f64]) -> f64 {
+/// The mean over rows of `per_row(outcome, probability)`.
+fn mean_over(labels: &[bool], probabilities: &[f64], per_row: impl Fn(bool, f64) -> f64) -> f64 {
     assert_eq!(
         labels.len(),
         probabilities.len(),
@@ -60,32 +60,29 @@ pub fn brier_score(labels: &[bool], probabilities: &[f64]) -> f64 {
     let total: f64 = labels
         .iter()
         .zip(probabilities)
-        .map(|(&y, &p)| (p - f64::from(u8::from(y))).powi(2))
+        .map(|(&y, &p)| per_row(y, p))
         .sum();
     total / labels.len() as f64
+}
+
+/// Mean squared difference between predicted probability and outcome.
+pub fn brier_score(labels: &[bool], probabilities: &[f64]) -> f64 {
+    mean_over(labels, probabilities, |y, p| {
+        (p - f64::from(u8::from(y))).powi(2)
+    })
 }
 
 /// Mean negative log-likelihood; probabilities are clipped to [ε, 1 − ε] with ε the
 /// machine epsilon, as scikit-learn does, so a confident miss costs a finite amount.
 pub fn log_loss(labels: &[bool], probabilities: &[f64]) -> f64 {
-    assert_eq!(
-        labels.len(),
-        probabilities.len(),
-        "one probability per label"
-    );
-    let total: f64 = labels
-        .iter()
-        .zip(probabilities)
-        .map(|(&y, &p)| {
-            let p = p.clamp(f64::EPSILON, 1.0 - f64::EPSILON);
-            if y {
-                -p.ln()
-            } else {
-                -(1.0 - p).ln()
-            }
-        })
-        .sum();
-    total / labels.len() as f64
+    mean_over(labels, probabilities, |y, p| {
+        let p = p.clamp(f64::EPSILON, 1.0 - f64::EPSILON);
+        if y {
+            -p.ln()
+        } else {
+            -(1.0 - p).ln()
+        }
+    })
 }
 
 /// One bin of a calibration table.
