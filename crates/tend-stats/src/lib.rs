@@ -4,6 +4,7 @@
 //!
 //! Pure numerics: slices in, numbers out. No I/O, no clocks, nothing of tend's domain.
 
+pub mod clv;
 pub mod concordance;
 pub mod cox;
 pub mod evaluation;
@@ -11,6 +12,8 @@ pub mod kaplan_meier;
 mod linalg;
 pub mod logistic;
 pub mod logrank;
+mod optimize;
+pub mod special;
 
 pub use concordance::concordance_index;
 pub use cox::{CoxData, CoxModel, CoxOptions, Ties};
@@ -31,6 +34,13 @@ pub enum StatsError {
     TooFewGroups,
     #[error("covariate {0} does not vary, so its effect cannot be estimated")]
     ConstantCovariate(usize),
+    #[error("customer {row}: {reason}")]
+    InvalidCustomer { row: usize, reason: String },
+    #[error("the calibration period must end before the observation period ({calibration_end} is not before {observation_end})")]
+    InvalidSplit {
+        calibration_end: i64,
+        observation_end: i64,
+    },
     #[error("the fit did not converge (collinear covariates or complete separation?)")]
     DidNotConverge,
 }
