@@ -135,7 +135,7 @@ struct Connected {
 
 fn connection_formula(a: f64, b: f64, c: f64, z: f64) -> Connected {
     let d = (c - a - b) - (c - a - b).round();
-    const WINDOW: f64 = 2e-3;
+    const WINDOW: f64 = 1e-4;
     if d.abs() > WINDOW {
         return near_one(a, b, c, z);
     }
