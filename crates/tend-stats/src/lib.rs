@@ -41,7 +41,7 @@ pub enum StatsError {
         calibration_end: i64,
         observation_end: i64,
     },
-    #[error("the fit did not converge (collinear covariates or complete separation?)")]
+    #[error("the fit did not converge: the data do not determine the model (too few rows, collinear covariates or complete separation?)")]
     DidNotConverge,
 }
 

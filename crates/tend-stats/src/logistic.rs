@@ -3,6 +3,8 @@
 //! objective as scikit-learn's `LogisticRegression(penalty="l2", C=c)`:
 //! ½‖w‖² + C · Σ log-loss, with the intercept not penalised.
 
+use rayon::prelude::*;
+
 use crate::linalg::Matrix;
 use crate::StatsError;
 
@@ -100,93 +102,170 @@ pub fn fit(
     }
     // Parameters: the weights, then the intercept if fitted.
     let size = width + usize::from(options.fit_intercept);
-    let objective = |params: &[f64]| {
-        let (w, b) = split(params, width, options.fit_intercept);
-        let loss: f64 = rows
-            .iter()
-            .zip(labels)
-            .map(|(row, &y)| {
-                let z = b + dot(w, row);
-                softplus(z) - if y { z } else { 0.0 }
-            })
-            .sum();
-        0.5 * dot(w, w) + options.c * loss
-    };
-    let mut params = vec![0.0; size];
-    let mut value = objective(&params);
-    let mut iterations = 0;
-    loop {
-        iterations += 1;
-        let (w, b) = split(&params, width, options.fit_intercept);
-        let mut gradient = vec![0.0; size];
-        let mut hessian = Matrix::zeros(size);
-        for (row, &y) in rows.iter().zip(labels) {
-            let p = sigmoid(b + dot(w, row));
-            let residual = options.c * (p - f64::from(u8::from(y)));
-            let weight = options.c * p * (1.0 - p);
-            for a in 0..width {
-                gradient[a] += residual * row[a];
-                let scaled = weight * row[a];
-                for (k, &x) in row.iter().enumerate().take(a + 1) {
-                    hessian.add(a, k, scaled * x);
-                }
-                if options.fit_intercept {
-                    hessian.add(width, a, scaled);
-                }
-            }
-            if options.fit_intercept {
-                gradient[width] += residual;
-                hessian.add(width, width, weight);
-            }
-        }
-        for a in 0..width {
-            gradient[a] += params[a];
-            hessian.add(a, a, 1.0);
-        }
-        for a in 0..size {
-            for k in 0..a {
-                let value = hessian.get(a, k);
-                hessian.values[k * size + a] = value;
-            }
-        }
-        let direction = hessian.solve(&gradient).ok_or(StatsError::DidNotConverge)?;
-        let mut step = 1.0;
-        let (next, next_value) = loop {
-            let candidate: Vec<f64> = params
-                .iter()
-                .zip(&direction)
-                .map(|(p, d)| p - step * d)
-                .collect();
-            let candidate_value = objective(&candidate);
-            if candidate_value <= value || step < 1e-8 {
-                break (candidate, candidate_value);
-            }
-            step /= 2.0;
+    // On large data, start Newton from the optimum of an evenly spaced sample (with C
+    // scaled up to weigh the sample as the whole): the full data then needs two or
+    // three passes instead of seven.
+    let start = if rows.len() >= 4 * WARM_START_ROWS {
+        let stride = rows.len() / WARM_START_ROWS;
+        let sample: Vec<&Vec<f64>> = rows.iter().step_by(stride).collect();
+        let sample_labels: Vec<bool> = labels.iter().step_by(stride).copied().collect();
+        let sample_options = LogisticOptions {
+            c: options.c * rows.len() as f64 / sample.len() as f64,
+            ..options.clone()
         };
-        let moved = direction
-            .iter()
-            .map(|d| (d * step).powi(2))
-            .sum::<f64>()
-            .sqrt();
-        params = next;
-        value = next_value;
-        if moved < 1e-12 * (1.0 + params.iter().map(|p| p * p).sum::<f64>().sqrt()) {
-            break;
-        }
-        if iterations >= options.max_iterations {
-            return Err(StatsError::DidNotConverge);
-        }
-    }
+        newton(&sample, &sample_labels, &sample_options, vec![0.0; size])?.0
+    } else {
+        vec![0.0; size]
+    };
+    let (params, iterations) = newton(rows, labels, options, start)?;
     let (w, b) = split(&params, width, options.fit_intercept);
-    let means = (0..width)
-        .map(|k| rows.iter().map(|r| r[k]).sum::<f64>() / rows.len() as f64)
-        .collect();
+    let mut means = vec![0.0; width];
+    for row in rows {
+        means.iter_mut().zip(row).for_each(|(m, x)| *m += x);
+    }
+    means.iter_mut().for_each(|m| *m /= rows.len() as f64);
     Ok(LogisticModel {
         coefficients: w.to_vec(),
         intercept: b,
         means,
         iterations,
     })
+}
+
+/// Rows in the sample that gives large fits their starting point.
+const WARM_START_ROWS: usize = 50_000;
+
+/// Newton's method from `start` to the optimum; returns the parameters and the
+/// number of iterations.
+fn newton<R: AsRef<[f64]> + Sync>(
+    rows: &[R],
+    labels: &[bool],
+    options: &LogisticOptions,
+    start: Vec<f64>,
+) -> Result<(Vec<f64>, usize), StatsError> {
+    let width = start.len() - usize::from(options.fit_intercept);
+    let pass = |params: &[f64]| derivatives(rows, labels, params, width, options);
+    let mut params = start;
+    let mut current = pass(&params);
+    let mut iterations = 0;
+    loop {
+        iterations += 1;
+        let direction = current
+            .hessian
+            .solve(&current.gradient)
+            .ok_or(StatsError::DidNotConverge)?;
+        // The Newton decrement gᵀH⁻¹g is twice the predicted gain of the full step;
+        // once it is negligible the full step lands on the optimum and no further pass
+        // over the data is needed.
+        let decrement = dot(&current.gradient, &direction);
+        if decrement <= 1e-12 * (1.0 + current.value.abs()) {
+            params.iter_mut().zip(&direction).for_each(|(p, d)| *p -= d);
+            break;
+        }
+        let mut step = 1.0;
+        loop {
+            let candidate: Vec<f64> = params
+                .iter()
+                .zip(&direction)
+                .map(|(p, d)| p - step * d)
+                .collect();
+            let next = pass(&candidate);
+            if next.value <= current.value || step < 1e-8 {
+                params = candidate;
+                current = next;
+                break;
+            }
+            step /= 2.0;
+        }
+        if iterations >= options.max_iterations {
+            return Err(StatsError::DidNotConverge);
+        }
+    }
+    Ok((params, iterations))
+}
+
+/// The objective ½‖w‖² + C Σ log-loss with its gradient and Hessian, in one parallel
+/// pass over the rows.
+struct Derivatives {
+    value: f64,
+    gradient: Vec<f64>,
+    hessian: Matrix,
+}
+
+fn derivatives<R: AsRef<[f64]> + Sync>(
+    rows: &[R],
+    labels: &[bool],
+    params: &[f64],
+    width: usize,
+    options: &LogisticOptions,
+) -> Derivatives {
+    let size = params.len();
+    let (w, b) = split(params, width, options.fit_intercept);
+    let zero = || Derivatives {
+        value: 0.0,
+        gradient: vec![0.0; size],
+        hessian: Matrix::zeros(size),
+    };
+    let mut total = rows
+        .par_iter()
+        .zip(labels)
+        .with_min_len(1 << 14)
+        .fold(zero, |mut acc, (row, &y)| {
+            let row = row.as_ref();
+            let z = b + dot(w, row);
+            acc.value += softplus(z) - if y { z } else { 0.0 };
+            let p = sigmoid(z);
+            let residual = p - f64::from(u8::from(y));
+            let weight = p * (1.0 - p);
+            for a in 0..width {
+                acc.gradient[a] += residual * row[a];
+                let scaled = weight * row[a];
+                // Lower triangle only; mirrored once at the end.
+                let line = &mut acc.hessian.values[a * size..a * size + a + 1];
+                for (h, &x) in line.iter_mut().zip(row) {
+                    *h += scaled * x;
+                }
+                if options.fit_intercept {
+                    acc.hessian.add(width, a, scaled);
+                }
+            }
+            if options.fit_intercept {
+                acc.gradient[width] += residual;
+                acc.hessian.add(width, width, weight);
+            }
+            acc
+        })
+        .reduce(zero, |mut a, b| {
+            a.value += b.value;
+            a.gradient
+                .iter_mut()
+                .zip(&b.gradient)
+                .for_each(|(x, y)| *x += y);
+            a.hessian
+                .values
+                .iter_mut()
+                .zip(&b.hessian.values)
+                .for_each(|(x, y)| *x += y);
+            a
+        });
+    let c = options.c;
+    total.value = 0.5 * dot(w, w) + c * total.value;
+    for g in &mut total.gradient {
+        *g *= c;
+    }
+    for v in &mut total.hessian.values {
+        *v *= c;
+    }
+    for (a, weight) in w.iter().enumerate() {
+        total.gradient[a] += weight;
+        total.hessian.add(a, a, 1.0);
+    }
+    for a in 0..size {
+        for k in 0..a {
+            total.hessian.values[k * size + a] = total.hessian.get(a, k);
+        }
+    }
+    total
 }
 
 fn split(params: &[f64], width: usize, intercept: bool) -> (&[f64], f64) {

@@ -21,6 +21,22 @@ pub fn ln_gamma_signed(x: f64) -> (f64, f64) {
     (value, s.signum())
 }
 
+/// The trigamma function ψ′(x) for x > 0 (statrs has only the digamma function):
+/// the recurrence ψ′(x) = ψ′(x + 1) + 1/x² up to x ≥ 12, then the asymptotic series.
+pub fn trigamma(mut x: f64) -> f64 {
+    let mut shifted = 0.0;
+    while x < 12.0 {
+        shifted += 1.0 / (x * x);
+        x += 1.0;
+    }
+    let inv = 1.0 / x;
+    let inv2 = inv * inv;
+    shifted
+        + inv
+        + inv2 / 2.0
+        + inv * inv2 * (1.0 / 6.0 - inv2 * (1.0 / 30.0 - inv2 * (1.0 / 42.0 - inv2 / 30.0)))
+}
+
 /// ln B(a, b) for positive a and b.
 pub fn ln_beta(a: f64, b: f64) -> f64 {
     ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
@@ -268,6 +284,14 @@ mod tests {
                 "z={z}: {got} vs {expected}"
             );
         }
+    }
+
+    #[test]
+    fn trigamma_known_values() {
+        let pi2 = std::f64::consts::PI.powi(2);
+        assert!((trigamma(1.0) - pi2 / 6.0).abs() < 1e-12);
+        assert!((trigamma(0.5) - pi2 / 2.0).abs() < 1e-12);
+        assert!((trigamma(100.0) - 0.010_050_166_663_333_571).abs() < 1e-15);
     }
 
     #[test]

@@ -564,3 +564,25 @@ fn invalid_histories_name_the_customer_and_the_problem() {
         "{err}"
     );
 }
+
+#[test]
+fn a_portfolio_without_repeat_purchases_fits_to_a_rate_of_zero() {
+    // Nobody ever came back: the likelihood rises towards a purchase rate of zero,
+    // which the fit must approach quickly and predict as such, not wander off.
+    let nobody = PurchaseHistories::new(
+        vec![0.0; 50],
+        vec![0.0; 50],
+        (1..=50).map(f64::from).collect(),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let model = BgNbd::fit(&nobody).unwrap();
+    assert!(started.elapsed().as_secs() < 30);
+    assert!(
+        model.log_likelihood.is_finite() && model.log_likelihood > -1e-3,
+        "{model:?}"
+    );
+    let expected = model.expected_purchases(52.0, 0.0, 0.0, 50.0);
+    assert!(expected.is_finite() && expected < 1e-3, "{expected}");
+    assert_eq!(model.probability_alive(0.0, 0.0, 50.0), 1.0);
+}

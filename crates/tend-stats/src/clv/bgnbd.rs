@@ -7,8 +7,8 @@ use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::histories::PurchaseHistories;
 use super::PurchaseModel;
-use crate::optimize::{minimize, Objective};
-use crate::special::{hyp2f1, ln_beta, log_add_exp};
+use crate::optimize::{minimize, minimize_newton, Curved, Objective};
+use crate::special::{hyp2f1, ln_beta, log_add_exp, trigamma};
 use crate::StatsError;
 
 /// A fitted BG/NBD model. α is in the time unit of the data it was fitted on.
@@ -42,18 +42,28 @@ impl BgNbd {
         let scale = 1.0 / data.max_age();
         let scaled = data.scaled(scale);
         let objective = Likelihood::new(&scaled);
-        let found = minimize(&objective, vec![0.1; 4])?;
+        // Newton takes a handful of passes on well-determined data; on a few customers
+        // the optimum can sit far out on a flat ridge, where L-BFGS is the safer walker.
+        let found = minimize_newton(&objective, vec![0.1; 4])
+            .or_else(|_| minimize(&objective, vec![0.1; 4]))?;
         let p: Vec<f64> = found.x.iter().map(|v| v.exp()).collect();
-        let mut model = BgNbd {
+        // Rescaling time by s multiplies each customer's likelihood by s^x (x purchase
+        // times, each density scaled by 1/s), so the likelihood on the data as given
+        // follows from the optimum without another pass.
+        let purchases: f64 = data
+            .frequency
+            .iter()
+            .zip(&data.weight)
+            .map(|(x, w)| x * w)
+            .sum();
+        let model = BgNbd {
             r: p[0],
             alpha: p[1] / scale,
             a: p[2],
             b: p[3],
-            log_likelihood: 0.0,
+            log_likelihood: -found.value * objective.total_weight + purchases * scale.ln(),
             iterations: found.iterations,
         };
-        let unscaled = Likelihood::new(data);
-        model.log_likelihood = -unscaled.sum([model.r, model.alpha, model.a, model.b], None);
         Ok(model)
     }
 
@@ -140,123 +150,282 @@ fn one_minus(sign: f64, log: f64) -> f64 {
     }
 }
 
+/// The distinct values of a column and, for each row, the index of its value: terms
+/// that depend on one column are then computed once per distinct value.
+struct Distinct {
+    values: Vec<f64>,
+    index: Vec<u32>,
+}
+
+impl Distinct {
+    fn of(column: &[f64]) -> Distinct {
+        let mut values = column.to_vec();
+        values.sort_unstable_by(f64::total_cmp);
+        values.dedup();
+        let index = column
+            .iter()
+            .map(|v| values.partition_point(|u| u < v) as u32)
+            .collect();
+        Distinct { values, index }
+    }
+}
+
 /// The mean negative log-likelihood over customers, with its analytic gradient in the
-/// log-parameters. Terms that depend only on the frequency are computed once per
-/// distinct frequency.
+/// log-parameters. Customers' frequencies, recencies and ages take few distinct
+/// values, so every logarithm is taken once per distinct value, not once per customer.
 struct Likelihood<'a> {
     data: &'a PurchaseHistories,
-    /// Distinct frequencies, their total weights, and each customer's index into them.
-    frequencies: Vec<f64>,
+    frequency: Distinct,
     frequency_weight: Vec<f64>,
-    frequency_index: Vec<u32>,
+    recency: Distinct,
+    age: Distinct,
     total_weight: f64,
 }
 
 impl<'a> Likelihood<'a> {
     fn new(data: &'a PurchaseHistories) -> Self {
-        let mut frequencies: Vec<f64> = data.frequency.clone();
-        frequencies.sort_by(f64::total_cmp);
-        frequencies.dedup();
-        let mut frequency_weight = vec![0.0; frequencies.len()];
-        let frequency_index: Vec<u32> = data
-            .frequency
-            .iter()
-            .zip(&data.weight)
-            .map(|(x, w)| {
-                let i = frequencies.partition_point(|f| f < x);
-                frequency_weight[i] += w;
-                i as u32
-            })
-            .collect();
+        let frequency = Distinct::of(&data.frequency);
+        let mut frequency_weight = vec![0.0; frequency.values.len()];
+        for (&i, w) in frequency.index.iter().zip(&data.weight) {
+            frequency_weight[i as usize] += w;
+        }
         Likelihood {
             data,
-            frequencies,
+            frequency,
             frequency_weight,
-            frequency_index,
+            recency: Distinct::of(&data.recency),
+            age: Distinct::of(&data.age),
             total_weight: data.total_weight(),
         }
     }
 
-    /// −Σ weight × ln L, and the gradient in (r, α, a, b) when asked for.
-    fn sum(&self, [r, alpha, a, b]: [f64; 4], gradient: Option<&mut [f64; 4]>) -> f64 {
-        // Per distinct frequency: A1 + A2 without the α term, and ln(b + x − 1).
-        let ln_b_x1: Vec<f64> = self
-            .frequencies
-            .iter()
-            .map(|x| (b + x - 1.0).ln())
-            .collect();
-        let (mut value, mut grad) = (0.0, [0.0; 4]);
+    /// Σ weight × ln L with its gradient and Hessian in (r, α, a, b).
+    fn log_likelihood(&self, [r, alpha, a, b]: [f64; 4]) -> Derivatives {
+        let mut total = Derivatives::default();
         let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
         let (dg_r, dg_b, dg_ab) = (digamma(r), digamma(b), digamma(a + b));
-        for (&x, &w) in self.frequencies.iter().zip(&self.frequency_weight) {
-            value += w
+        let (tg_r, tg_b, tg_ab) = (trigamma(r), trigamma(b), trigamma(a + b));
+        // A1 and A2 of the likelihood depend on the frequency only.
+        for (&x, &w) in self.frequency.values.iter().zip(&self.frequency_weight) {
+            total.value += w
                 * (ln_gamma(r + x) - ln_gamma(r)
                     + r * ln_alpha
                     + ln_gamma(a + b)
                     + ln_gamma(b + x)
                     - ln_gamma(b)
                     - ln_gamma(a + b + x));
-            let dg_abx = digamma(a + b + x);
-            grad[0] += w * (digamma(r + x) - dg_r + ln_alpha);
-            grad[1] += w * r / alpha;
-            grad[2] += w * (dg_ab - dg_abx);
-            grad[3] += w * (dg_ab + digamma(b + x) - dg_b - dg_abx);
+            let (dg_abx, tg_abx) = (digamma(a + b + x), trigamma(a + b + x));
+            total.add_gradient(
+                w,
+                [
+                    digamma(r + x) - dg_r + ln_alpha,
+                    r / alpha,
+                    dg_ab - dg_abx,
+                    dg_ab + digamma(b + x) - dg_b - dg_abx,
+                ],
+            );
+            let h = &mut total.hessian;
+            h[0][0] += w * (trigamma(r + x) - tg_r);
+            h[0][1] += w / alpha;
+            h[1][1] -= w * r / (alpha * alpha);
+            h[2][2] += w * (tg_ab - tg_abx);
+            h[2][3] += w * (tg_ab - tg_abx);
+            h[3][3] += w * (tg_ab + trigamma(b + x) - tg_b - tg_abx);
         }
+        let logs = |d: &Distinct| -> (Vec<f64>, Vec<f64>) {
+            d.values
+                .iter()
+                .map(|v| ((alpha + v).ln(), 1.0 / (alpha + v)))
+                .unzip()
+        };
+        let (ln_age, inv_age) = logs(&self.age);
+        let (ln_recency, inv_recency) = logs(&self.recency);
+        let ln_a_over_bx1: Vec<f64> = self
+            .frequency
+            .values
+            .iter()
+            .map(|x| ln_a - (b + x - 1.0).ln())
+            .collect();
+        let inv_bx1: Vec<f64> = self
+            .frequency
+            .values
+            .iter()
+            .map(|x| 1.0 / (b + x - 1.0))
+            .collect();
         let d = self.data;
-        let zero = || (0.0, [0.0; 4]);
-        let (rows_value, rows_grad) = (0..d.len())
+        let rows = (0..d.len())
             .into_par_iter()
             .with_min_len(1 << 15)
-            .fold(zero, |(mut v, mut g), i| {
+            .fold(Derivatives::default, |mut acc, i| {
                 let (x, w) = (d.frequency[i], d.weight[i]);
-                let ln_t = (alpha + d.age[i]).ln();
-                let a3 = -(r + x) * ln_t;
+                let (t, fx) = (self.age.index[i] as usize, self.frequency.index[i] as usize);
+                let rx = r + x;
+                // ln L = A1 + A2 + ln(e^a3 + [x > 0] e^a4).
+                let a3 = -rx * ln_age[t];
+                let d3 = [-ln_age[t], -rx * inv_age[t], 0.0, 0.0];
                 if x == 0.0 {
-                    v += w * a3;
-                    g[0] -= w * ln_t;
-                    g[1] -= w * r / (alpha + d.age[i]);
-                    return (v, g);
+                    acc.value += w * a3;
+                    acc.add_gradient(w, d3);
+                    acc.hessian[0][1] -= w * inv_age[t];
+                    acc.hessian[1][1] += w * rx * inv_age[t] * inv_age[t];
+                    return acc;
                 }
-                let ln_tx = (alpha + d.recency[i]).ln();
-                let ln_bx1 = ln_b_x1[self.frequency_index[i] as usize];
-                let a4 = ln_a - ln_bx1 - (r + x) * ln_tx;
-                v += w * log_add_exp(a3, a4);
-                // Softmax weights of the two terms of the sum inside the log.
-                let w4 = 1.0 / (1.0 + (a3 - a4).exp());
-                let w3 = 1.0 - w4;
-                g[0] -= w * (w3 * ln_t + w4 * ln_tx);
-                g[1] -= w * (r + x) * (w3 / (alpha + d.age[i]) + w4 / (alpha + d.recency[i]));
-                g[2] += w * w4 / a;
-                g[3] -= w * w4 / (b + x - 1.0);
-                (v, g)
+                let tx = self.recency.index[i] as usize;
+                let a4 = ln_a_over_bx1[fx] - rx * ln_recency[tx];
+                let d4 = [
+                    -ln_recency[tx],
+                    -rx * inv_recency[tx],
+                    1.0 / a,
+                    -inv_bx1[fx],
+                ];
+                // ln(e^a3 + e^a4) and the share of each term, from one exponential.
+                let e = (-(a3 - a4).abs()).exp();
+                // ln(1 + e) rather than ln_1p(e): the absolute error is below 1e-16
+                // either way, and ln is several times faster.
+                acc.value += w * (a3.max(a4) + (1.0 + e).ln());
+                let small = e / (1.0 + e);
+                let (w3, w4) = if a3 >= a4 {
+                    (1.0 - small, small)
+                } else {
+                    (small, 1.0 - small)
+                };
+                acc.add_gradient(w, std::array::from_fn(|k| w3 * d3[k] + w4 * d4[k]));
+                let h = &mut acc.hessian;
+                h[0][1] -= w * (w3 * inv_age[t] + w4 * inv_recency[tx]);
+                h[1][1] += w
+                    * rx
+                    * (w3 * inv_age[t] * inv_age[t] + w4 * inv_recency[tx] * inv_recency[tx]);
+                h[2][2] -= w * w4 / (a * a);
+                h[3][3] += w * w4 * inv_bx1[fx] * inv_bx1[fx];
+                let diff: [f64; 4] = std::array::from_fn(|k| d3[k] - d4[k]);
+                let mix = w * w3 * w4;
+                for j in 0..4 {
+                    for k in j..4 {
+                        h[j][k] += mix * diff[j] * diff[k];
+                    }
+                }
+                acc
             })
-            .reduce(zero, |(v1, g1), (v2, g2)| {
-                (v1 + v2, std::array::from_fn(|k| g1[k] + g2[k]))
-            });
-        value += rows_value;
-        if let Some(out) = gradient {
+            .reduce(Derivatives::default, Derivatives::plus);
+        total.plus(rows)
+    }
+}
+
+/// A log-likelihood with its gradient and Hessian (upper triangle filled).
+#[derive(Default)]
+struct Derivatives {
+    value: f64,
+    gradient: [f64; 4],
+    hessian: [[f64; 4]; 4],
+}
+
+impl Derivatives {
+    fn add_gradient(&mut self, weight: f64, gradient: [f64; 4]) {
+        for (total, g) in self.gradient.iter_mut().zip(gradient) {
+            *total += weight * g;
+        }
+    }
+
+    fn plus(mut self, other: Derivatives) -> Derivatives {
+        self.value += other.value;
+        for j in 0..4 {
+            self.gradient[j] += other.gradient[j];
             for k in 0..4 {
-                out[k] = -(grad[k] + rows_grad[k]);
+                self.hessian[j][k] += other.hessian[j][k];
             }
         }
-        -value
+        self
+    }
+
+    /// The mean negative log-likelihood's derivatives in the log-parameters
+    /// u = ln θ: ∂/∂u = θ ∂/∂θ, ∂²/∂u_j∂u_k = θ_j θ_k ∂²/∂θ_j∂θ_k + [j = k] θ_j ∂/∂θ_j.
+    fn to_objective(
+        &self,
+        theta: [f64; 4],
+        total_weight: f64,
+        gradient: &mut [f64],
+        hessian: &mut [Vec<f64>],
+    ) -> f64 {
+        let scale = -1.0 / total_weight;
+        for j in 0..4 {
+            gradient[j] = scale * theta[j] * self.gradient[j];
+            for k in j..4 {
+                let mut h = theta[j] * theta[k] * self.hessian[j][k];
+                if j == k {
+                    h += theta[j] * self.gradient[j];
+                }
+                hessian[j][k] = scale * h;
+                hessian[k][j] = scale * h;
+            }
+        }
+        scale * self.value
+    }
+}
+
+impl Curved for Likelihood<'_> {
+    fn value_gradient_hessian(
+        &self,
+        x: &[f64],
+        gradient: &mut [f64],
+        hessian: &mut [Vec<f64>],
+    ) -> f64 {
+        let theta = [x[0].exp(), x[1].exp(), x[2].exp(), x[3].exp()];
+        self.log_likelihood(theta)
+            .to_objective(theta, self.total_weight, gradient, hessian)
     }
 }
 
 impl Objective for Likelihood<'_> {
     fn value(&self, x: &[f64]) -> f64 {
-        let p = [x[0].exp(), x[1].exp(), x[2].exp(), x[3].exp()];
-        self.sum(p, None) / self.total_weight
+        let mut gradient = [0.0; 4];
+        self.value_and_gradient(x, &mut gradient)
     }
 
     fn value_and_gradient(&self, x: &[f64], gradient: &mut [f64]) -> f64 {
-        let p = [x[0].exp(), x[1].exp(), x[2].exp(), x[3].exp()];
-        let mut g = [0.0; 4];
-        let value = self.sum(p, Some(&mut g));
+        let mut hessian = vec![vec![0.0; 4]; 4];
+        self.value_gradient_hessian(x, gradient, &mut hessian)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hessian_matches_differences_of_the_gradient() {
+        let data = PurchaseHistories::new(
+            vec![0.0, 2.0, 5.0, 1.0, 0.0, 7.0, 3.0, 0.0],
+            vec![0.0, 20.0, 35.0, 4.0, 0.0, 38.0, 10.0, 0.0],
+            vec![39.0, 39.0, 39.0, 38.0, 37.0, 39.0, 36.0, 30.0],
+        )
+        .unwrap()
+        .scaled(1.0 / 39.0);
+        let objective = Likelihood::new(&data);
+        let at = [-0.7, 0.4, -0.2, 0.9];
+        let (mut g, mut h) = (vec![0.0; 4], vec![vec![0.0; 4]; 4]);
+        objective.value_gradient_hessian(&at, &mut g, &mut h);
         for k in 0..4 {
-            // Chain rule to log-parameters: ∂/∂ln θ = θ ∂/∂θ.
-            gradient[k] = g[k] * p[k] / self.total_weight;
+            let step = 1e-6;
+            let (mut up, mut down) = (at, at);
+            up[k] += step;
+            down[k] -= step;
+            let (mut gu, mut gd) = (vec![0.0; 4], vec![0.0; 4]);
+            let vu = objective.value_and_gradient(&up, &mut gu);
+            let vd = objective.value_and_gradient(&down, &mut gd);
+            assert!(
+                ((vu - vd) / (2.0 * step) - g[k]).abs() < 1e-6,
+                "gradient {k}: {} vs {}",
+                (vu - vd) / (2.0 * step),
+                g[k]
+            );
+            for j in 0..4 {
+                let numeric = (gu[j] - gd[j]) / (2.0 * step);
+                assert!(
+                    (numeric - h[j][k]).abs() < 1e-5,
+                    "hessian[{j}][{k}]: {numeric} vs {}",
+                    h[j][k]
+                );
+            }
         }
-        value / self.total_weight
     }
 }
