@@ -232,7 +232,35 @@ def logistic_fixtures():
     (OUT / "logistic.json").write_text(json.dumps(cases, indent=1))
 
 
+def calibration_fixtures():
+    from sklearn.calibration import _sigmoid_calibration
+    from sklearn.isotonic import IsotonicRegression
+
+    rng = np.random.default_rng(77)
+    cases = []
+    for name, scores in [
+        ("continuous", rng.normal(size=400)),
+        ("tied", np.round(rng.normal(size=400), 1)),
+    ]:
+        labels = rng.uniform(size=len(scores)) < 1 / (1 + np.exp(-1.7 * scores + 0.4))
+        a, b = _sigmoid_calibration(scores, labels.astype(int))
+        iso = IsotonicRegression(out_of_bounds="clip").fit(scores, labels.astype(float))
+        at = np.concatenate([np.linspace(scores.min() - 1, scores.max() + 1, 50), scores[:20]])
+        cases.append(
+            {
+                "name": name,
+                "scores": finite(scores),
+                "labels": [bool(l) for l in labels],
+                "platt": [float(a), float(b)],
+                "at": finite(at),
+                "isotonic": finite(iso.predict(at)),
+            }
+        )
+    (OUT / "calibration.json").write_text(json.dumps(cases, indent=1))
+
+
 if __name__ == "__main__":
     main()
     evaluation_fixtures()
     logistic_fixtures()
+    calibration_fixtures()

@@ -3,6 +3,7 @@
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
+use crate::check_survival_data;
 use crate::StatsError;
 
 /// A fitted Kaplan–Meier curve: a step function over `timeline`.
@@ -112,6 +113,39 @@ impl KaplanMeier {
     }
 
     /// Survival at time `t`: the estimate at the last timeline point ≤ `t`.
+    /// One curve per stratum (segment, plan, cohort …), each fitted on its own rows.
+    ///
+    /// ```
+    /// use tend_stats::KaplanMeier;
+    /// let curves = KaplanMeier::fit_stratified(
+    ///     &[3.0, 5.0, 8.0, 2.0, 9.0, 12.0],
+    ///     &[true, true, false, true, false, false],
+    ///     &["smb", "smb", "smb", "enterprise", "enterprise", "enterprise"],
+    ///     0.05,
+    /// ).unwrap();
+    /// assert!(curves["enterprise"].survival_at(6.0) > curves["smb"].survival_at(6.0));
+    /// ```
+    pub fn fit_stratified<G: Ord + Clone>(
+        durations: &[f64],
+        observed: &[bool],
+        strata: &[G],
+        alpha: f64,
+    ) -> Result<std::collections::BTreeMap<G, KaplanMeier>, StatsError> {
+        check_survival_data(durations, observed)?;
+        if strata.len() != durations.len() {
+            return Err(StatsError::LengthMismatch("durations", "strata"));
+        }
+        let mut rows: std::collections::BTreeMap<&G, (Vec<f64>, Vec<bool>)> = Default::default();
+        for ((d, o), g) in durations.iter().zip(observed).zip(strata) {
+            let entry = rows.entry(g).or_default();
+            entry.0.push(*d);
+            entry.1.push(*o);
+        }
+        rows.into_iter()
+            .map(|(g, (d, o))| Ok((g.clone(), KaplanMeier::fit_with_alpha(&d, &o, alpha)?)))
+            .collect()
+    }
+
     pub fn survival_at(&self, t: f64) -> f64 {
         match self.timeline.partition_point(|&time| time <= t) {
             0 => 1.0,

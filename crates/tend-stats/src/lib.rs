@@ -4,6 +4,10 @@
 //!
 //! Pure numerics: slices in, numbers out. No I/O, no clocks, nothing of tend's domain.
 
+pub mod backtest;
+pub mod boosting;
+pub mod calibration;
+pub mod classifier;
 pub mod clv;
 pub mod concordance;
 pub mod cox;
@@ -15,6 +19,8 @@ pub mod logrank;
 mod optimize;
 pub mod special;
 
+pub use boosting::{BoostedTrees, BoostingOptions};
+pub use classifier::{Classifier, Contributions};
 pub use concordance::concordance_index;
 pub use cox::{CoxData, CoxModel, CoxOptions, Ties};
 pub use kaplan_meier::KaplanMeier;
@@ -36,6 +42,10 @@ pub enum StatsError {
     ConstantCovariate(usize),
     #[error("customer {row}: {reason}")]
     InvalidCustomer { row: usize, reason: String },
+    #[error("scores must be finite, got {0}")]
+    InvalidScore(f64),
+    #[error("the model could not be fitted: {0}")]
+    Model(String),
     #[error("the calibration period must end before the observation period ({calibration_end} is not before {observation_end})")]
     InvalidSplit {
         calibration_end: i64,

@@ -5,6 +5,7 @@
 
 use rayon::prelude::*;
 
+use crate::classifier::check_rows;
 use crate::linalg::Matrix;
 use crate::StatsError;
 
@@ -39,18 +40,6 @@ impl LogisticModel {
     /// The probability of the positive class for one row.
     pub fn predict_proba(&self, row: &[f64]) -> f64 {
         sigmoid(self.intercept + dot(&self.coefficients, row))
-    }
-
-    /// Each feature's push on the log-odds relative to an average row:
-    /// coefficient × (value − training mean). They sum to the row's log-odds minus the
-    /// log-odds of the mean row.
-    pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
-        self.coefficients
-            .iter()
-            .zip(row)
-            .zip(&self.means)
-            .map(|((w, x), m)| w * (x - m))
-            .collect()
     }
 }
 
@@ -90,16 +79,7 @@ pub fn fit(
     labels: &[bool],
     options: &LogisticOptions,
 ) -> Result<LogisticModel, StatsError> {
-    if rows.len() != labels.len() {
-        return Err(StatsError::LengthMismatch("rows", "labels"));
-    }
-    let width = rows.first().map_or(0, Vec::len);
-    if rows.is_empty() || width == 0 {
-        return Err(StatsError::Empty);
-    }
-    if rows.iter().any(|r| r.len() != width) {
-        return Err(StatsError::LengthMismatch("rows", "rows"));
-    }
+    let width = check_rows(rows, labels)?;
     // Parameters: the weights, then the intercept if fitted.
     let size = width + usize::from(options.fit_intercept);
     // On large data, start Newton from the optimum of an evenly spaced sample (with C

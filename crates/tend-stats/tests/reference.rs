@@ -371,18 +371,22 @@ fn logistic_regression_matches_scikit_learn() {
             &numbers(&case["probabilities"]),
             1e-6,
         );
-        // Contributions add up to the log-odds against the mean row.
+        // Contributions add up to the log-odds, around the log-odds of the mean row.
         let logit = |p: f64| (p / (1.0 - p)).ln();
-        let mean_logit = model.intercept
+        let contributions = tend_stats::Classifier::contributions(&model, &rows[0]);
+        let mean_row_logit = model.intercept
             + model
                 .coefficients
                 .iter()
                 .zip(&model.means)
                 .map(|(w, m)| w * m)
                 .sum::<f64>();
-        let total: f64 = model.contributions(&rows[0]).iter().sum();
         assert!(
-            (total - (logit(model.predict_proba(&rows[0])) - mean_logit)).abs() < 1e-9,
+            (contributions.base - mean_row_logit).abs() < 1e-12,
+            "{name}: base"
+        );
+        assert!(
+            (contributions.log_odds() - logit(model.predict_proba(&rows[0]))).abs() < 1e-9,
             "{name}: contributions"
         );
     }
