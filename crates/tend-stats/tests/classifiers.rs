@@ -1,21 +1,14 @@
 //! The churn classifiers behind one trait, their calibration against scikit-learn
 //! 1.5.2 (fixtures from `tools/make_stats_fixtures.py`), and the time-split backtest.
 
-use serde_json::Value;
+mod common;
+
+use common::numbers;
 use tend_stats::backtest::{time_split_backtest, TimedRows};
 use tend_stats::calibration::{IsotonicCalibration, PlattScaling};
 use tend_stats::evaluation::roc_auc;
 use tend_stats::logistic::LogisticModel;
 use tend_stats::{BoostedTrees, Classifier, KaplanMeier};
-
-fn numbers(value: &Value) -> Vec<f64> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect()
-}
 
 /// A seeded linear congruential stream, enough for test data.
 struct Stream(u64);
@@ -101,12 +94,7 @@ fn both_classifiers_fit_predict_and_explain_through_one_trait() {
 
 #[test]
 fn calibration_matches_scikit_learn() {
-    let path = format!(
-        "{}/tests/fixtures/calibration.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    for case in cases {
+    for case in common::fixture("calibration.json").as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let scores = numbers(&case["scores"]);
         let labels: Vec<bool> = case["labels"]

@@ -1,6 +1,9 @@
 //! The lifetime-value models against `lifetimes` 0.11.3, on fixtures written by
 //! `tools/make_clv_fixtures.py`; the hard cases against mpmath at 50 digits.
 
+mod common;
+
+use common::numbers;
 use serde_json::Value;
 use tend_stats::clv::{
     calibration_and_holdout, customer_lifetime_value, summarize_transactions, BgBb, BgNbd,
@@ -9,17 +12,7 @@ use tend_stats::clv::{
 use tend_stats::special::hyp2f1;
 
 fn fixtures() -> Value {
-    let path = format!("{}/tests/fixtures/clv.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn numbers(value: &Value) -> Vec<f64> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect()
+    common::fixture("clv.json")
 }
 
 fn number(value: &Value) -> f64 {
@@ -65,27 +58,73 @@ fn rows(case: &Value) -> Vec<(f64, f64, f64)> {
     (0..x.len()).map(|i| (x[i], tx[i], t[i])).collect()
 }
 
+/// The fitted parameters and log-likelihood against the case's.
+fn assert_fit(name: &str, case: &Value, params: &[f64], log_likelihood: f64) {
+    assert_all_relative(
+        &format!("{name} params"),
+        params,
+        &numbers(&case["params"]),
+        1e-3,
+    );
+    assert_relative(
+        &format!("{name} log-likelihood"),
+        log_likelihood,
+        number(&case["log_likelihood"]),
+        1e-3,
+    );
+}
+
+/// P(alive), conditional and new-customer expected purchases of a continuous-time
+/// model, at the reference parameters so that they test the formulas rather than the
+/// optimiser again.
+fn assert_predictions(
+    name: &str,
+    case: &Value,
+    model: &impl PurchaseModel,
+    probability_alive: impl Fn(f64, f64, f64) -> f64,
+    new_customer: impl Fn(f64) -> f64,
+) {
+    let t = number(&case["t"]);
+    let alive: Vec<f64> = rows(case)
+        .iter()
+        .map(|&(x, tx, age)| probability_alive(x, tx, age))
+        .collect();
+    assert_all_relative(
+        &format!("{name} P(alive)"),
+        &alive,
+        &numbers(&case["probability_alive"]),
+        1e-4,
+    );
+    let expected: Vec<f64> = rows(case)
+        .iter()
+        .map(|&(x, tx, age)| model.expected_purchases(t, x, tx, age))
+        .collect();
+    assert_all_relative(
+        &format!("{name} E[purchases]"),
+        &expected,
+        &numbers(&case["expected_purchases"]),
+        1e-4,
+    );
+    let new: Vec<f64> = [1.0, t, 52.0].iter().map(|&t| new_customer(t)).collect();
+    assert_all_relative(
+        &format!("{name} E[purchases] new"),
+        &new,
+        &numbers(&case["unconditional_expected_purchases"]),
+        1e-4,
+    );
+}
+
 #[test]
 fn bg_nbd_matches_lifetimes() {
     for case in fixtures()["bgnbd"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let model = BgNbd::fit(&histories(&case["data"])).unwrap();
-        let params = [model.r, model.alpha, model.a, model.b];
-        assert_all_relative(
-            &format!("{name} params"),
-            &params,
-            &numbers(&case["params"]),
-            1e-3,
-        );
-        assert_relative(
-            &format!("{name} log-likelihood"),
+        assert_fit(
+            name,
+            case,
+            &[model.r, model.alpha, model.a, model.b],
             model.log_likelihood,
-            number(&case["log_likelihood"]),
-            1e-3,
         );
-
-        // Predictions are compared at the reference parameters, so that they test the
-        // formulas rather than the optimiser again.
         let p = numbers(&case["params"]);
         let reference = BgNbd {
             r: p[0],
@@ -94,37 +133,14 @@ fn bg_nbd_matches_lifetimes() {
             b: p[3],
             ..model
         };
+        assert_predictions(
+            name,
+            case,
+            &reference,
+            |x, tx, age| reference.probability_alive(x, tx, age),
+            |t| reference.expected_purchases_new_customer(t),
+        );
         let t = number(&case["t"]);
-        let alive: Vec<f64> = rows(case)
-            .iter()
-            .map(|&(x, tx, age)| reference.probability_alive(x, tx, age))
-            .collect();
-        assert_all_relative(
-            &format!("{name} P(alive)"),
-            &alive,
-            &numbers(&case["probability_alive"]),
-            1e-4,
-        );
-        let expected: Vec<f64> = rows(case)
-            .iter()
-            .map(|&(x, tx, age)| reference.expected_purchases(t, x, tx, age))
-            .collect();
-        assert_all_relative(
-            &format!("{name} E[purchases]"),
-            &expected,
-            &numbers(&case["expected_purchases"]),
-            1e-4,
-        );
-        let new: Vec<f64> = [1.0, t, 52.0]
-            .iter()
-            .map(|&t| reference.expected_purchases_new_customer(t))
-            .collect();
-        assert_all_relative(
-            &format!("{name} E[purchases] new"),
-            &new,
-            &numbers(&case["unconditional_expected_purchases"]),
-            1e-4,
-        );
         for pair in case["probability_of_n"].as_array().unwrap() {
             let n = pair[0].as_u64().unwrap() as u32;
             assert_relative(
@@ -142,20 +158,12 @@ fn pareto_nbd_matches_lifetimes() {
     for case in fixtures()["pareto_nbd"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let model = ParetoNbd::fit(&histories(&case["data"])).unwrap();
-        let params = [model.r, model.alpha, model.s, model.beta];
-        assert_all_relative(
-            &format!("{name} params"),
-            &params,
-            &numbers(&case["params"]),
-            1e-3,
-        );
-        assert_relative(
-            &format!("{name} log-likelihood"),
+        assert_fit(
+            name,
+            case,
+            &[model.r, model.alpha, model.s, model.beta],
             model.log_likelihood,
-            number(&case["log_likelihood"]),
-            1e-3,
         );
-
         let p = numbers(&case["params"]);
         let reference = ParetoNbd {
             r: p[0],
@@ -164,37 +172,14 @@ fn pareto_nbd_matches_lifetimes() {
             beta: p[3],
             ..model
         };
+        assert_predictions(
+            name,
+            case,
+            &reference,
+            |x, tx, age| reference.probability_alive(x, tx, age),
+            |t| reference.expected_purchases_new_customer(t),
+        );
         let t = number(&case["t"]);
-        let alive: Vec<f64> = rows(case)
-            .iter()
-            .map(|&(x, tx, age)| reference.probability_alive(x, tx, age))
-            .collect();
-        assert_all_relative(
-            &format!("{name} P(alive)"),
-            &alive,
-            &numbers(&case["probability_alive"]),
-            1e-4,
-        );
-        let expected: Vec<f64> = rows(case)
-            .iter()
-            .map(|&(x, tx, age)| reference.expected_purchases(t, x, tx, age))
-            .collect();
-        assert_all_relative(
-            &format!("{name} E[purchases]"),
-            &expected,
-            &numbers(&case["expected_purchases"]),
-            1e-4,
-        );
-        let new: Vec<f64> = [1.0, t, 52.0]
-            .iter()
-            .map(|&t| reference.expected_purchases_new_customer(t))
-            .collect();
-        assert_all_relative(
-            &format!("{name} E[purchases] new"),
-            &new,
-            &numbers(&case["unconditional_expected_purchases"]),
-            1e-4,
-        );
         for pair in case["probability_of_n"].as_array().unwrap() {
             let n = pair[0].as_u64().unwrap() as u32;
             let got: Vec<f64> = rows(case)
@@ -220,18 +205,11 @@ fn bg_bb_matches_lifetimes() {
             PurchaseHistories::weighted(x.clone(), tx.clone(), n.clone(), numbers(&d["weights"]))
                 .unwrap();
         let model = BgBb::fit(&data).unwrap();
-        let params = [model.alpha, model.beta, model.gamma, model.delta];
-        assert_all_relative(
-            &format!("{name} params"),
-            &params,
-            &numbers(&case["params"]),
-            1e-3,
-        );
-        assert_relative(
-            &format!("{name} log-likelihood"),
+        assert_fit(
+            name,
+            case,
+            &[model.alpha, model.beta, model.gamma, model.delta],
             model.log_likelihood,
-            number(&case["log_likelihood"]),
-            1e-3,
         );
 
         let p = numbers(&case["params"]);
@@ -284,17 +262,11 @@ fn gamma_gamma_and_lifetime_value_match_lifetimes() {
         let d = &case["data"];
         let model =
             GammaGamma::fit(&numbers(&d["frequency"]), &numbers(&d["monetary_value"])).unwrap();
-        assert_all_relative(
-            &format!("{name} params"),
+        assert_fit(
+            name,
+            case,
             &[model.p, model.q, model.v],
-            &numbers(&case["params"]),
-            1e-3,
-        );
-        assert_relative(
-            &format!("{name} log-likelihood"),
             model.log_likelihood,
-            number(&case["log_likelihood"]),
-            1e-3,
         );
 
         let p = numbers(&case["params"]);

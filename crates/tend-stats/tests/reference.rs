@@ -1,24 +1,14 @@
 //! tend-stats against the reference libraries, on fixtures written by
 //! `tools/make_stats_fixtures.py` (lifelines 0.30.0).
 
+mod common;
+
+use common::numbers;
 use serde_json::Value;
 use tend_stats::{logrank_test, KaplanMeier};
 
 fn fixture(name: &str) -> Vec<Value> {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn numbers(value: &Value) -> Vec<f64> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| match v {
-            Value::String(s) if s == "inf" => f64::INFINITY,
-            other => other.as_f64().unwrap(),
-        })
-        .collect()
+    common::fixture(name).as_array().unwrap().clone()
 }
 
 fn flags(value: &Value) -> Vec<bool> {

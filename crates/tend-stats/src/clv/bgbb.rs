@@ -67,6 +67,16 @@ impl BgBb {
     }
 
     /// P(alive at opportunity n + m | history).
+    ///
+    /// ```
+    /// use tend_stats::clv::{BgBb, PurchaseModel};
+    /// // The donations fit: 6 yearly opportunities.
+    /// let model = BgBb { alpha: 1.204, beta: 0.750, gamma: 0.657, delta: 2.783, log_likelihood: 0.0, iterations: 0 };
+    /// let loyal = model.probability_alive(1.0, 5.0, 6.0, 6.0);
+    /// let lapsed = model.probability_alive(1.0, 2.0, 2.0, 6.0);
+    /// assert!(loyal > 0.8 && lapsed < 0.3);
+    /// assert!(model.expected_purchases(5.0, 5.0, 6.0, 6.0) > model.expected_purchases(5.0, 2.0, 2.0, 6.0));
+    /// ```
     pub fn probability_alive(&self, m: f64, frequency: f64, recency: f64, n: f64) -> f64 {
         let (a, b, g, d, x) = (self.alpha, self.beta, self.gamma, self.delta, frequency);
         (ln_beta(a + x, b + n - x) - ln_beta(a, b) + ln_beta(g, d + n + m)
@@ -123,12 +133,9 @@ impl Objective for Likelihood<'_> {
             log_likelihood: 0.0,
             iterations: 0,
         };
-        let d = self.0;
-        let total: f64 = (0..d.len())
-            .map(|i| {
-                d.weight[i] * model.customer_log_likelihood(d.frequency[i], d.recency[i], d.age[i])
-            })
-            .sum();
-        -total / d.total_weight()
+        -self
+            .0
+            .weighted_sum(|x, tx, t| model.customer_log_likelihood(x, tx, t))
+            / self.0.total_weight()
     }
 }

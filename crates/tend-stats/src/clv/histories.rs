@@ -73,6 +73,14 @@ impl PurchaseHistories {
         self.frequency.is_empty()
     }
 
+    /// Σ weight × `customer(frequency, recency, age)`: a model's log-likelihood of
+    /// these customers from its per-customer log-likelihood.
+    pub(crate) fn weighted_sum(&self, customer: impl Fn(f64, f64, f64) -> f64) -> f64 {
+        (0..self.len())
+            .map(|i| self.weight[i] * customer(self.frequency[i], self.recency[i], self.age[i]))
+            .sum()
+    }
+
     pub(crate) fn total_weight(&self) -> f64 {
         self.weight.iter().sum()
     }

@@ -37,12 +37,8 @@ impl ParetoNbd {
             log_likelihood: 0.0,
             iterations: found.iterations,
         };
-        model.log_likelihood = (0..data.len())
-            .map(|i| {
-                data.weight[i]
-                    * model.customer_log_likelihood(data.frequency[i], data.recency[i], data.age[i])
-            })
-            .sum();
+        model.log_likelihood =
+            data.weighted_sum(|x, tx, t| model.customer_log_likelihood(x, tx, t));
         Ok(model)
     }
 
@@ -81,6 +77,16 @@ impl ParetoNbd {
     }
 
     /// P(alive | history).
+    ///
+    /// ```
+    /// use tend_stats::clv::{ParetoNbd, PurchaseModel};
+    /// // The CDNOW fit (weeks).
+    /// let model = ParetoNbd { r: 0.55, alpha: 10.58, s: 0.61, beta: 11.67, log_likelihood: 0.0, iterations: 0 };
+    /// assert!((model.probability_alive(2.0, 30.43, 38.86) - 0.868_41).abs() < 1e-4);
+    /// // Two purchases long ago: probably gone, and fewer purchases to come.
+    /// assert!(model.probability_alive(2.0, 5.0, 38.86) < 0.5);
+    /// assert!(model.expected_purchases(52.0, 2.0, 5.0, 38.86) < model.expected_purchases(52.0, 2.0, 30.43, 38.86));
+    /// ```
     pub fn probability_alive(&self, frequency: f64, recency: f64, age: f64) -> f64 {
         let (r, alpha, s, beta, x) = (self.r, self.alpha, self.s, self.beta, frequency);
         let log_odds_dead = s.ln() - (r + s + x).ln()
@@ -183,12 +189,9 @@ impl Objective for Likelihood<'_> {
             log_likelihood: 0.0,
             iterations: 0,
         };
-        let d = self.0;
-        let total: f64 = (0..d.len())
-            .map(|i| {
-                d.weight[i] * model.customer_log_likelihood(d.frequency[i], d.recency[i], d.age[i])
-            })
-            .sum();
-        -total / d.total_weight()
+        -self
+            .0
+            .weighted_sum(|x, tx, t| model.customer_log_likelihood(x, tx, t))
+            / self.0.total_weight()
     }
 }
