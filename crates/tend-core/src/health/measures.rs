@@ -1,0 +1,941 @@
+//! Health measures: pure functions from one account's stored data to a raw value on a
+//! given day. Every measure looks only at what was known by the end of that day, so
+//! history rebuilt from today's data has no look-ahead.
+//!
+//! Adding a measure is one function and one line in [`MEASURES`].
+
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+
+use crate::metrics::{csat, nps};
+use crate::model::{
+    Account, Activity, Contact, ContactRole, Contract, Invoice, InvoiceStatus, Payment,
+    PaymentStatus, SurveyKind, SurveyResponse, Ticket, TicketPriority, UsageDaily,
+};
+
+/// Everything stored about one account that measures read. Slices may hold records
+/// from after the day being scored; measures ignore them.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountFacts<'a> {
+    pub account: &'a Account,
+    pub contracts: &'a [Contract],
+    pub contacts: &'a [Contact],
+    /// Daily rollups in day order.
+    pub usage: &'a [UsageDaily],
+    pub tickets: &'a [Ticket],
+    pub surveys: &'a [SurveyResponse],
+    pub invoices: &'a [Invoice],
+    pub payments: &'a [Payment],
+    pub activities: &'a [Activity],
+}
+
+/// The day being scored and the settings measures take from the scorecard.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub day: NaiveDate,
+    /// Days of history a windowed measure looks at.
+    pub window: u32,
+    /// Features whose adoption counts (`feature_adoption`).
+    pub key_features: &'a [String],
+}
+
+impl Context<'_> {
+    /// The first day inside the window ending on (and including) `day`.
+    fn window_start(&self) -> NaiveDate {
+        days_before(self.day, self.window.saturating_sub(1))
+    }
+
+    /// The end of the scored day: records stamped before it are known.
+    fn end_of_day(&self) -> DateTime<Utc> {
+        end_of(self.day)
+    }
+}
+
+fn days_before(day: NaiveDate, days: u32) -> NaiveDate {
+    day.checked_sub_days(Days::new(u64::from(days)))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+fn end_of(day: NaiveDate) -> DateTime<Utc> {
+    day.succ_opt()
+        .unwrap_or(day)
+        .and_time(NaiveTime::MIN)
+        .and_utc()
+}
+
+/// A measure computes a raw value, or `None` when the account has no data for it.
+pub type MeasureFn = fn(&AccountFacts, &Context) -> Option<f64>;
+
+pub struct MeasureSpec {
+    pub name: &'static str,
+    pub group: &'static str,
+    /// Default window in days (ignored by measures that take none).
+    pub window: u32,
+    /// How the raw value reads, for explanations ("of seats active", "days").
+    pub unit: &'static str,
+    pub compute: MeasureFn,
+}
+
+/// Every measure a scorecard can name.
+pub const MEASURES: &[MeasureSpec] = &[
+    spec(
+        "license_utilization",
+        "usage",
+        30,
+        "share of seats active",
+        license_utilization,
+    ),
+    spec("dau_mau", "usage", 30, "DAU/MAU", dau_mau),
+    spec("usage_trend", "usage", 30, "change in events", usage_trend),
+    spec(
+        "feature_adoption",
+        "usage",
+        30,
+        "share of key features used",
+        feature_adoption,
+    ),
+    spec(
+        "days_since_last_activity",
+        "usage",
+        0,
+        "days",
+        days_since_last_activity,
+    ),
+    spec("open_tickets", "support", 0, "tickets", open_tickets),
+    spec(
+        "urgent_open_tickets",
+        "support",
+        0,
+        "tickets",
+        urgent_open_tickets,
+    ),
+    spec(
+        "ticket_trend",
+        "support",
+        30,
+        "more tickets than the window before",
+        ticket_trend,
+    ),
+    spec(
+        "median_first_response_hours",
+        "support",
+        90,
+        "hours",
+        median_first_response_hours,
+    ),
+    spec(
+        "ticket_satisfaction",
+        "support",
+        90,
+        "mean rating",
+        ticket_satisfaction,
+    ),
+    spec("nps_by_role", "sentiment", 365, "NPS", nps_by_role),
+    spec("nps_trend", "sentiment", 180, "NPS points", nps_trend),
+    spec("csat", "sentiment", 180, "% satisfied", csat_measure),
+    spec(
+        "champion_present",
+        "relationships",
+        0,
+        "yes/no",
+        champion_present,
+    ),
+    spec(
+        "champion_engaged",
+        "relationships",
+        90,
+        "yes/no",
+        champion_engaged,
+    ),
+    spec(
+        "executive_sponsor_engaged",
+        "relationships",
+        90,
+        "yes/no",
+        executive_sponsor_engaged,
+    ),
+    spec(
+        "champion_departures",
+        "relationships",
+        90,
+        "departures",
+        champion_departures,
+    ),
+    spec(
+        "days_since_csm_touch",
+        "relationships",
+        0,
+        "days",
+        days_since_csm_touch,
+    ),
+    spec(
+        "overdue_invoices",
+        "finance",
+        0,
+        "invoices",
+        overdue_invoices,
+    ),
+    spec(
+        "failed_payments",
+        "finance",
+        90,
+        "failed payments",
+        failed_payments,
+    ),
+    spec(
+        "contraction_at_last_renewal",
+        "finance",
+        0,
+        "yes/no",
+        contraction_at_last_renewal,
+    ),
+];
+
+const fn spec(
+    name: &'static str,
+    group: &'static str,
+    window: u32,
+    unit: &'static str,
+    compute: MeasureFn,
+) -> MeasureSpec {
+    MeasureSpec {
+        name,
+        group,
+        window,
+        unit,
+        compute,
+    }
+}
+
+pub fn measure(name: &str) -> Option<&'static MeasureSpec> {
+    MEASURES.iter().find(|m| m.name == name)
+}
+
+fn flag(value: bool) -> Option<f64> {
+    Some(if value { 1.0 } else { 0.0 })
+}
+
+/// Rollups of the days in [from, to], both inclusive.
+fn usage_between<'a>(facts: &AccountFacts<'a>, from: NaiveDate, to: NaiveDate) -> &'a [UsageDaily] {
+    let start = facts.usage.partition_point(|u| u.day < from);
+    let end = facts.usage.partition_point(|u| u.day <= to);
+    &facts.usage[start..end.max(start)]
+}
+
+/// Users active in the 30 days ending on the scored day (0 without usage then).
+fn monthly_active_users(facts: &AccountFacts, ctx: &Context) -> i64 {
+    let last30 = usage_between(facts, days_before(ctx.day, 29), ctx.day);
+    last30.last().map_or(0, |u| u.active_users_30d)
+}
+
+/// 30-day active users ÷ seats under contracts in force.
+fn license_utilization(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let seats: i64 = facts
+        .contracts
+        .iter()
+        .filter(|c| c.is_active_on(ctx.day))
+        .map(|c| c.seats)
+        .sum();
+    (seats > 0).then(|| monthly_active_users(facts, ctx) as f64 / seats as f64)
+}
+
+/// Mean daily active users over the window ÷ 30-day active users.
+fn dau_mau(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let mau = monthly_active_users(facts, ctx);
+    if mau == 0 {
+        return None;
+    }
+    let days = usage_between(facts, ctx.window_start(), ctx.day);
+    let dau =
+        days.iter().map(|u| u.active_users).sum::<i64>() as f64 / f64::from(ctx.window.max(1));
+    Some(dau / mau as f64)
+}
+
+/// Events in the window ÷ events in the window before it, − 1 (−0.4 is 40% fewer).
+fn usage_trend(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let events = |from, to| {
+        usage_between(facts, from, to)
+            .iter()
+            .map(|u| u.events)
+            .sum::<i64>()
+    };
+    let recent = events(ctx.window_start(), ctx.day);
+    let before_end = days_before(ctx.window_start(), 1);
+    let before = events(
+        days_before(before_end, ctx.window.saturating_sub(1)),
+        before_end,
+    );
+    (before > 0).then(|| recent as f64 / before as f64 - 1.0)
+}
+
+/// Share of the key features used at least once in the window.
+fn feature_adoption(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    if ctx.key_features.is_empty() {
+        return None;
+    }
+    let days = usage_between(facts, ctx.window_start(), ctx.day);
+    let used = ctx
+        .key_features
+        .iter()
+        .filter(|f| {
+            days.iter()
+                .any(|u| u.feature_events.get(f.as_str()).is_some_and(|&n| n > 0))
+        })
+        .count();
+    Some(used as f64 / ctx.key_features.len() as f64)
+}
+
+fn days_since_last_activity(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let known = usage_between(facts, NaiveDate::MIN, ctx.day);
+    known
+        .iter()
+        .rev()
+        .find(|u| u.events > 0)
+        .map(|u| (ctx.day - u.day).num_days() as f64)
+}
+
+/// Open at the end of the day: created by then and not solved by then.
+fn open_on(ticket: &Ticket, end: DateTime<Utc>) -> bool {
+    ticket.created_at < end && ticket.solved_at.is_none_or(|solved| solved >= end)
+}
+
+fn open_tickets(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let end = ctx.end_of_day();
+    Some(facts.tickets.iter().filter(|t| open_on(t, end)).count() as f64)
+}
+
+fn urgent_open_tickets(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let end = ctx.end_of_day();
+    let urgent = facts
+        .tickets
+        .iter()
+        .filter(|t| t.priority == TicketPriority::Urgent && open_on(t, end))
+        .count();
+    Some(urgent as f64)
+}
+
+/// Tickets opened in the window minus tickets opened in the window before it.
+fn ticket_trend(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let start = end_of(days_before(ctx.window_start(), 1));
+    let before = end_of(days_before(ctx.day, 2 * ctx.window));
+    let end = ctx.end_of_day();
+    let count = |from, to| {
+        facts
+            .tickets
+            .iter()
+            .filter(|t| t.created_at >= from && t.created_at < to)
+            .count()
+    };
+    Some(count(start, end) as f64 - count(before, start) as f64)
+}
+
+/// Tickets created in the window (and answered by the scored day).
+fn tickets_in_window<'a>(
+    facts: &AccountFacts<'a>,
+    ctx: &Context,
+) -> impl Iterator<Item = &'a Ticket> {
+    let (start, end) = (end_of(days_before(ctx.window_start(), 1)), ctx.end_of_day());
+    facts
+        .tickets
+        .iter()
+        .filter(move |t| t.created_at >= start && t.created_at < end)
+}
+
+fn median_first_response_hours(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let end = ctx.end_of_day();
+    let mut hours: Vec<f64> = tickets_in_window(facts, ctx)
+        .filter_map(|t| {
+            t.first_response_at
+                .filter(|&r| r < end)
+                .map(|r| (r - t.created_at).num_seconds() as f64 / 3600.0)
+        })
+        .collect();
+    hours.sort_by(f64::total_cmp);
+    crate::metrics::quantile(&hours, 0.5)
+}
+
+fn ticket_satisfaction(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let end = ctx.end_of_day();
+    let ratings: Vec<f64> = tickets_in_window(facts, ctx)
+        .filter(|t| t.solved_at.is_some_and(|s| s < end))
+        .filter_map(|t| t.satisfaction.map(f64::from))
+        .collect();
+    (!ratings.is_empty()).then(|| ratings.iter().sum::<f64>() / ratings.len() as f64)
+}
+
+fn surveys_between<'a>(
+    facts: &AccountFacts<'a>,
+    kind: SurveyKind,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> impl Iterator<Item = &'a SurveyResponse> {
+    let (start, end) = (end_of(days_before(from, 1)), end_of(to));
+    facts
+        .surveys
+        .iter()
+        .filter(move |s| s.kind == kind && s.responded_at >= start && s.responded_at < end)
+}
+
+/// Decision makers, sponsors and champions speak for the account; users count half.
+fn role_weight(role: ContactRole) -> f64 {
+    match role {
+        ContactRole::DecisionMaker | ContactRole::ExecutiveSponsor | ContactRole::Champion => 2.0,
+        ContactRole::Billing | ContactRole::User => 1.0,
+    }
+}
+
+/// NPS over each respondent's latest answer in the window, decision makers weighing
+/// double: (weight of promoters − weight of detractors) ÷ total weight × 100.
+fn nps_by_role(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let mut latest: std::collections::BTreeMap<&str, &SurveyResponse> = Default::default();
+    for s in surveys_between(facts, SurveyKind::Nps, ctx.window_start(), ctx.day) {
+        let who = s.contact_id.as_deref().unwrap_or(s.id.as_str());
+        if latest
+            .get(who)
+            .is_none_or(|old| old.responded_at < s.responded_at)
+        {
+            latest.insert(who, s);
+        }
+    }
+    let (mut net, mut total) = (0.0, 0.0);
+    for (who, s) in latest {
+        let role = facts
+            .contacts
+            .iter()
+            .find(|c| c.id == who)
+            .map_or(ContactRole::User, |c| c.role);
+        let w = role_weight(role);
+        total += w;
+        net += w * if s.score >= 9 {
+            1.0
+        } else if s.score <= 6 {
+            -1.0
+        } else {
+            0.0
+        };
+    }
+    (total > 0.0).then(|| 100.0 * net / total)
+}
+
+/// NPS of the last half of the window minus NPS of the first half.
+fn nps_trend(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let half = ctx.window / 2;
+    let mid = days_before(ctx.day, half);
+    let scores = |from, to| {
+        surveys_between(facts, SurveyKind::Nps, from, to)
+            .map(|s| s.score)
+            .collect::<Vec<_>>()
+    };
+    let recent = nps(&scores(mid.succ_opt()?, ctx.day))?;
+    let before = nps(&scores(days_before(mid, half.saturating_sub(1)), mid))?;
+    Some(recent - before)
+}
+
+fn csat_measure(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let scores: Vec<i32> = surveys_between(facts, SurveyKind::Csat, ctx.window_start(), ctx.day)
+        .map(|s| s.score)
+        .collect();
+    csat(&scores)
+}
+
+/// Contacts in the role at the account on the scored day.
+fn contacts_in_role<'a>(
+    facts: &AccountFacts<'a>,
+    ctx: &Context,
+    role: ContactRole,
+) -> Vec<&'a Contact> {
+    facts
+        .contacts
+        .iter()
+        .filter(|c| c.role == role)
+        .filter(|c| {
+            c.joined_on.is_none_or(|d| d <= ctx.day) && c.left_on.is_none_or(|d| d > ctx.day)
+        })
+        .collect()
+}
+
+/// Whether any of `contacts` had an activity, ticket or survey answer in the window.
+fn engaged(facts: &AccountFacts, ctx: &Context, contacts: &[&Contact]) -> bool {
+    let (start, end) = (end_of(days_before(ctx.window_start(), 1)), ctx.end_of_day());
+    let within = |at: DateTime<Utc>| at >= start && at < end;
+    let theirs = |id: &Option<String>| {
+        id.as_deref()
+            .is_some_and(|id| contacts.iter().any(|c| c.id == id))
+    };
+    facts
+        .activities
+        .iter()
+        .any(|a| theirs(&a.contact_id) && within(a.occurred_at))
+        || facts
+            .tickets
+            .iter()
+            .any(|t| theirs(&t.contact_id) && within(t.created_at))
+        || facts
+            .surveys
+            .iter()
+            .any(|s| theirs(&s.contact_id) && within(s.responded_at))
+}
+
+fn champion_present(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    flag(!contacts_in_role(facts, ctx, ContactRole::Champion).is_empty())
+}
+
+fn champion_engaged(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    flag(engaged(
+        facts,
+        ctx,
+        &contacts_in_role(facts, ctx, ContactRole::Champion),
+    ))
+}
+
+fn executive_sponsor_engaged(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    flag(engaged(
+        facts,
+        ctx,
+        &contacts_in_role(facts, ctx, ContactRole::ExecutiveSponsor),
+    ))
+}
+
+fn champion_departures(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let departed = facts
+        .contacts
+        .iter()
+        .filter(|c| c.role == ContactRole::Champion)
+        .filter(|c| {
+            c.left_on
+                .is_some_and(|d| d >= ctx.window_start() && d <= ctx.day)
+        })
+        .count();
+    Some(departed as f64)
+}
+
+fn days_since_csm_touch(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let end = ctx.end_of_day();
+    facts
+        .activities
+        .iter()
+        .filter(|a| a.occurred_at < end)
+        .map(|a| a.occurred_at.date_naive())
+        .max()
+        .map(|last| (ctx.day - last).num_days() as f64)
+}
+
+/// Invoices past due at the end of the day and not paid by then.
+fn overdue_invoices(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let overdue = facts
+        .invoices
+        .iter()
+        .filter(|i| i.status != InvoiceStatus::Void && i.issued_on <= ctx.day && i.due_on < ctx.day)
+        .filter(|i| i.paid_on.is_none_or(|paid| paid > ctx.day))
+        .count();
+    Some(overdue as f64)
+}
+
+fn failed_payments(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let (start, end) = (end_of(days_before(ctx.window_start(), 1)), ctx.end_of_day());
+    let failed = facts
+        .payments
+        .iter()
+        .filter(|p| {
+            p.status == PaymentStatus::Failed && p.attempted_at >= start && p.attempted_at < end
+        })
+        .count();
+    Some(failed as f64)
+}
+
+/// Whether the latest renewal by the scored day (a contract for the same product
+/// starting when an earlier one ended) came in below the ARR it replaced.
+fn contraction_at_last_renewal(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let renewal = facts
+        .contracts
+        .iter()
+        .filter(|c| c.start_date <= ctx.day)
+        .filter_map(|c| {
+            let previous = facts
+                .contracts
+                .iter()
+                .filter(|p| p.product == c.product && p.end_date < c.start_date)
+                .max_by_key(|p| p.end_date)?;
+            Some((c, previous))
+        })
+        .max_by_key(|(c, _)| c.start_date)?;
+    let (new, old) = renewal;
+    flag(new.arr.currency == old.arr.currency && new.arr.minor < old.arr.minor)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::model::{ActivityKind, ContractStatus, TicketStatus};
+    use crate::money::{Currency, Money};
+
+    fn date(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, d).unwrap()
+    }
+
+    fn at(m: u32, d: u32, hour: u32) -> DateTime<Utc> {
+        date(m, d).and_hms_opt(hour, 0, 0).unwrap().and_utc()
+    }
+
+    /// The data of one account, built up by each test.
+    #[derive(Default)]
+    struct Data {
+        contracts: Vec<Contract>,
+        contacts: Vec<Contact>,
+        usage: Vec<UsageDaily>,
+        tickets: Vec<Ticket>,
+        surveys: Vec<SurveyResponse>,
+        invoices: Vec<Invoice>,
+        payments: Vec<Payment>,
+        activities: Vec<Activity>,
+    }
+
+    fn account() -> Account {
+        Account {
+            id: "acme".into(),
+            name: "Acme".into(),
+            parent_id: None,
+            segment: Some("mid".into()),
+            tier: None,
+            industry: None,
+            region: None,
+            lifecycle_stage: None,
+            csm_owner: None,
+            am_owner: None,
+            created_on: date(1, 1),
+            churned_on: None,
+            churn_reason: None,
+        }
+    }
+
+    impl Data {
+        fn value(&self, name: &str, day: NaiveDate, key_features: &[String]) -> Option<f64> {
+            let account = account();
+            let facts = AccountFacts {
+                account: &account,
+                contracts: &self.contracts,
+                contacts: &self.contacts,
+                usage: &self.usage,
+                tickets: &self.tickets,
+                surveys: &self.surveys,
+                invoices: &self.invoices,
+                payments: &self.payments,
+                activities: &self.activities,
+            };
+            let spec = measure(name).unwrap();
+            let ctx = Context {
+                day,
+                window: spec.window,
+                key_features,
+            };
+            (spec.compute)(&facts, &ctx)
+        }
+
+        fn at(&self, name: &str, day: NaiveDate) -> Option<f64> {
+            self.value(name, day, &[])
+        }
+
+        fn contract(&mut self, seats: i64, arr: i64, start: NaiveDate, end: NaiveDate) {
+            self.contracts.push(Contract {
+                id: format!("c{}", self.contracts.len()),
+                account_id: "acme".into(),
+                product: "Platform".into(),
+                seats,
+                arr: Money::new(arr, Currency::USD),
+                start_date: start,
+                end_date: end,
+                renewal_date: end.succ_opt().unwrap(),
+                auto_renew: false,
+                notice_days: 30,
+                status: ContractStatus::Active,
+            });
+        }
+
+        fn usage(&mut self, day: NaiveDate, events: i64, dau: i64, mau: i64, features: &[&str]) {
+            self.usage.push(UsageDaily {
+                account_id: "acme".into(),
+                day,
+                events,
+                active_users: dau,
+                active_users_30d: mau,
+                feature_events: features
+                    .iter()
+                    .map(|f| (f.to_string(), 1))
+                    .collect::<BTreeMap<_, _>>(),
+            });
+        }
+
+        fn contact(&mut self, id: &str, role: ContactRole, left_on: Option<NaiveDate>) {
+            self.contacts.push(Contact {
+                id: id.into(),
+                account_id: "acme".into(),
+                name: id.into(),
+                email: None,
+                title: None,
+                role,
+                joined_on: None,
+                left_on,
+            });
+        }
+
+        fn ticket(
+            &mut self,
+            priority: TicketPriority,
+            created: DateTime<Utc>,
+            answered_hours: Option<i64>,
+            solved: Option<DateTime<Utc>>,
+            rating: Option<i32>,
+        ) {
+            self.tickets.push(Ticket {
+                id: format!("t{}", self.tickets.len()),
+                account_id: "acme".into(),
+                contact_id: None,
+                subject: "help".into(),
+                priority,
+                status: if solved.is_some() {
+                    TicketStatus::Solved
+                } else {
+                    TicketStatus::Open
+                },
+                created_at: created,
+                first_response_at: answered_hours.map(|h| created + chrono::Duration::hours(h)),
+                solved_at: solved,
+                satisfaction: rating,
+            });
+        }
+
+        fn survey(&mut self, kind: SurveyKind, contact: &str, score: i32, when: DateTime<Utc>) {
+            self.surveys.push(SurveyResponse {
+                id: format!("s{}", self.surveys.len()),
+                account_id: "acme".into(),
+                contact_id: Some(contact.into()),
+                kind,
+                score,
+                comment: None,
+                campaign: None,
+                responded_at: when,
+            });
+        }
+
+        fn activity(&mut self, contact: Option<&str>, when: DateTime<Utc>) {
+            self.activities.push(Activity {
+                id: format!("a{}", self.activities.len()),
+                account_id: "acme".into(),
+                contact_id: contact.map(Into::into),
+                kind: ActivityKind::Meeting,
+                author: "csm".into(),
+                occurred_at: when,
+                subject: "sync".into(),
+                body: None,
+            });
+        }
+    }
+
+    #[test]
+    fn license_utilization_is_monthly_users_over_seats_in_force() {
+        let mut d = Data::default();
+        assert_eq!(
+            d.at("license_utilization", date(6, 30)),
+            None,
+            "no contract, no seats"
+        );
+        d.contract(50, 100_000, date(1, 1), date(12, 31));
+        d.usage(date(6, 20), 300, 12, 41, &[]);
+        d.usage(date(6, 29), 100, 9, 17, &[]);
+        assert_eq!(d.at("license_utilization", date(6, 30)), Some(17.0 / 50.0));
+        // The June 29 rollup is not known on June 25.
+        assert_eq!(d.at("license_utilization", date(6, 25)), Some(41.0 / 50.0));
+        assert_eq!(
+            d.at("license_utilization", date(9, 30)),
+            Some(0.0),
+            "no usage in 30 days"
+        );
+    }
+
+    #[test]
+    fn dau_over_mau_averages_daily_users_across_the_window() {
+        let mut d = Data::default();
+        assert_eq!(d.at("dau_mau", date(6, 30)), None);
+        d.usage(date(6, 10), 50, 6, 10, &[]);
+        d.usage(date(6, 30), 50, 9, 12, &[]);
+        assert_eq!(d.at("dau_mau", date(6, 30)), Some((15.0 / 30.0) / 12.0));
+    }
+
+    #[test]
+    fn usage_trend_compares_the_window_with_the_one_before() {
+        let mut d = Data::default();
+        d.usage(date(5, 10), 200, 5, 5, &[]);
+        assert_eq!(
+            d.at("usage_trend", date(5, 31)),
+            None,
+            "nothing before to compare with"
+        );
+        d.usage(date(6, 10), 50, 5, 5, &[]);
+        // 50 events in May 31 … June 29, 200 in May 1 … May 30.
+        assert_eq!(d.at("usage_trend", date(6, 29)), Some(50.0 / 200.0 - 1.0));
+    }
+
+    #[test]
+    fn feature_adoption_counts_key_features_used_in_the_window() {
+        let mut d = Data::default();
+        let keys = vec![
+            "reports".to_string(),
+            "alerts".to_string(),
+            "api".to_string(),
+        ];
+        d.usage(date(4, 1), 10, 1, 1, &["api"]);
+        d.usage(date(6, 20), 10, 1, 1, &["reports", "export"]);
+        assert_eq!(
+            d.value("feature_adoption", date(6, 30), &keys),
+            Some(1.0 / 3.0)
+        );
+        assert_eq!(d.value("feature_adoption", date(6, 30), &[]), None);
+    }
+
+    #[test]
+    fn days_since_last_activity_ignores_quiet_days_and_the_future() {
+        let mut d = Data::default();
+        assert_eq!(d.at("days_since_last_activity", date(6, 30)), None);
+        d.usage(date(6, 1), 10, 1, 1, &[]);
+        d.usage(date(6, 5), 0, 0, 1, &[]);
+        d.usage(date(7, 5), 10, 1, 1, &[]);
+        assert_eq!(d.at("days_since_last_activity", date(6, 30)), Some(29.0));
+    }
+
+    #[test]
+    fn ticket_measures_read_timestamps_as_of_the_day() {
+        let mut d = Data::default();
+        d.ticket(
+            TicketPriority::Urgent,
+            at(6, 1, 9),
+            Some(2),
+            Some(at(6, 20, 9)),
+            Some(2),
+        );
+        d.ticket(TicketPriority::Normal, at(6, 10, 9), Some(6), None, None);
+        d.ticket(TicketPriority::Urgent, at(6, 25, 9), None, None, None);
+        d.ticket(
+            TicketPriority::Low,
+            at(4, 15, 9),
+            Some(10),
+            Some(at(4, 16, 9)),
+            Some(5),
+        );
+        assert_eq!(d.at("open_tickets", date(6, 15)), Some(2.0));
+        assert_eq!(d.at("open_tickets", date(6, 30)), Some(2.0));
+        assert_eq!(d.at("urgent_open_tickets", date(6, 15)), Some(1.0));
+        assert_eq!(d.at("urgent_open_tickets", date(6, 30)), Some(1.0));
+        // June 1 … 30: three tickets; May 2 … 31: none.
+        assert_eq!(d.at("ticket_trend", date(6, 30)), Some(3.0));
+        assert_eq!(d.at("median_first_response_hours", date(6, 30)), Some(6.0));
+        assert_eq!(d.at("ticket_satisfaction", date(6, 30)), Some(3.5));
+        assert_eq!(
+            d.at("ticket_satisfaction", date(6, 15)),
+            Some(5.0),
+            "June 1's rating comes on June 20"
+        );
+    }
+
+    #[test]
+    fn nps_by_role_weighs_decision_makers_double_and_keeps_latest_answers() {
+        let mut d = Data::default();
+        d.contact("boss", ContactRole::DecisionMaker, None);
+        d.contact("user", ContactRole::User, None);
+        assert_eq!(d.at("nps_by_role", date(6, 30)), None);
+        d.survey(SurveyKind::Nps, "boss", 3, at(3, 1, 9));
+        d.survey(SurveyKind::Nps, "boss", 10, at(6, 1, 9));
+        d.survey(SurveyKind::Nps, "user", 2, at(6, 2, 9));
+        // boss promoter (weight 2), user detractor (weight 1): (2 − 1) / 3.
+        assert_eq!(d.at("nps_by_role", date(6, 30)), Some(100.0 / 3.0));
+        assert_eq!(d.at("nps_by_role", date(5, 1)), Some(-100.0));
+    }
+
+    #[test]
+    fn nps_trend_and_csat() {
+        let mut d = Data::default();
+        d.survey(SurveyKind::Nps, "a", 10, at(2, 1, 9));
+        d.survey(SurveyKind::Nps, "b", 10, at(5, 1, 9));
+        d.survey(SurveyKind::Nps, "c", 0, at(6, 1, 9));
+        // Window 180 days to June 30: first half (Jan 2 … Apr 1) NPS 100, second 0.
+        assert_eq!(d.at("nps_trend", date(6, 30)), Some(-100.0));
+        d.survey(SurveyKind::Csat, "a", 5, at(6, 1, 9));
+        d.survey(SurveyKind::Csat, "b", 2, at(6, 2, 9));
+        assert_eq!(d.at("csat", date(6, 30)), Some(50.0));
+    }
+
+    #[test]
+    fn relationship_measures() {
+        let mut d = Data::default();
+        assert_eq!(d.at("champion_present", date(6, 30)), Some(0.0));
+        d.contact("old", ContactRole::Champion, Some(date(6, 10)));
+        d.contact("new", ContactRole::Champion, None);
+        d.contact("exec", ContactRole::ExecutiveSponsor, None);
+        assert_eq!(d.at("champion_present", date(6, 30)), Some(1.0));
+        assert_eq!(d.at("champion_departures", date(6, 30)), Some(1.0));
+        assert_eq!(d.at("champion_departures", date(6, 5)), Some(0.0));
+        assert_eq!(d.at("champion_engaged", date(6, 30)), Some(0.0));
+        d.activity(Some("new"), at(6, 15, 10));
+        d.activity(Some("exec"), at(1, 15, 10));
+        assert_eq!(d.at("champion_engaged", date(6, 30)), Some(1.0));
+        assert_eq!(
+            d.at("executive_sponsor_engaged", date(6, 30)),
+            Some(0.0),
+            "last met in January"
+        );
+        assert_eq!(d.at("days_since_csm_touch", date(6, 30)), Some(15.0));
+        assert_eq!(d.at("days_since_csm_touch", date(1, 10)), None);
+    }
+
+    #[test]
+    fn finance_measures() {
+        let mut d = Data::default();
+        d.invoices.push(Invoice {
+            id: "i1".into(),
+            account_id: "acme".into(),
+            amount: Money::new(1000, Currency::USD),
+            issued_on: date(5, 1),
+            due_on: date(5, 31),
+            paid_on: Some(date(6, 20)),
+            status: InvoiceStatus::Paid,
+        });
+        assert_eq!(d.at("overdue_invoices", date(6, 10)), Some(1.0));
+        assert_eq!(d.at("overdue_invoices", date(6, 30)), Some(0.0));
+        d.payments.push(Payment {
+            id: "p1".into(),
+            invoice_id: "i1".into(),
+            account_id: "acme".into(),
+            amount: Money::new(1000, Currency::USD),
+            attempted_at: at(6, 1, 8),
+            status: PaymentStatus::Failed,
+            failure_reason: None,
+        });
+        assert_eq!(d.at("failed_payments", date(6, 30)), Some(1.0));
+        assert_eq!(d.at("failed_payments", date(10, 30)), Some(0.0));
+
+        assert_eq!(d.at("contraction_at_last_renewal", date(6, 30)), None);
+        d.contract(
+            50,
+            100_000,
+            NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+        );
+        d.contract(40, 80_000, date(1, 1), date(12, 31));
+        assert_eq!(d.at("contraction_at_last_renewal", date(6, 30)), Some(1.0));
+        assert_eq!(
+            d.at(
+                "contraction_at_last_renewal",
+                NaiveDate::from_ymd_opt(2025, 6, 30).unwrap()
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn every_measure_is_registered_once() {
+        let mut names: Vec<&str> = MEASURES.iter().map(|m| m.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), MEASURES.len());
+    }
+}
