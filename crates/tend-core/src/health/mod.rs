@@ -6,3 +6,8 @@ pub mod rules;
 
 pub use measures::{measure, AccountFacts, Context, MeasureSpec, MEASURES};
 pub use rules::{Band, Comparison, Rule};
+pub mod score;
+pub mod scorecard;
+
+pub use score::{raw_values, score, GroupScore, HealthScore, MeasureScore};
+pub use scorecard::{HealthBand, MissingData, Scorecard, ScorecardError, ScorecardSet};

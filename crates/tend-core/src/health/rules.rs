@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 /// One rule per measure in a scorecard.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Rule {
     /// Thresholds: the score of the first band whose `below` the value is under, or
     /// `otherwise` past the last. Bands must rise in `below`.
