@@ -4,6 +4,7 @@ use forust_ml::gradientbooster::ContributionsMethod;
 use forust_ml::{GradientBooster, Matrix};
 
 use crate::classifier::{check_rows, Classifier, Contributions};
+use crate::logistic::sigmoid;
 use crate::StatsError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +92,7 @@ impl Classifier for BoostedTrees {
     }
 
     fn predict_proba(&self, row: &[f64]) -> f64 {
-        1.0 / (1.0 + (-self.raw(row)).exp())
+        sigmoid(self.raw(row))
     }
 
     /// Tree SHAP values: exact Shapley contributions to the log-odds.

@@ -1,6 +1,7 @@
 //! Turning classifier scores into probabilities that mean what they say, as
 //! scikit-learn's `CalibratedClassifierCV` does: Platt's sigmoid or isotonic regression.
 
+use crate::logistic::{sigmoid, softplus};
 use crate::StatsError;
 
 fn check(scores: &[f64], labels: &[bool]) -> Result<(), StatsError> {
@@ -54,7 +55,7 @@ impl PlattScaling {
         for _ in 0..100 {
             let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 0.0, 0.0, 0.0);
             for (&f, &t) in scores.iter().zip(&targets) {
-                let q = 1.0 / (1.0 + (-(a * f + b)).exp()); // 1 − p
+                let q = sigmoid(a * f + b); // 1 − p
                 let residual = q - (1.0 - t);
                 let weight = q * (1.0 - q);
                 ga += residual * f;
@@ -85,12 +86,8 @@ impl PlattScaling {
     }
 
     pub fn calibrate(&self, score: f64) -> f64 {
-        1.0 / (1.0 + (self.a * score + self.b).exp())
+        sigmoid(-(self.a * score + self.b))
     }
-}
-
-fn softplus(z: f64) -> f64 {
-    z.max(0.0) + (-z.abs()).exp().ln_1p()
 }
 
 /// Isotonic calibration: the non-decreasing step function of the score closest to the

@@ -43,7 +43,8 @@ impl LogisticModel {
     }
 }
 
-fn sigmoid(z: f64) -> f64 {
+/// `1 / (1 + exp(−z))` without overflow.
+pub(crate) fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
         1.0 / (1.0 + (-z).exp())
     } else {
@@ -57,7 +58,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// `log(1 + exp(z))` without overflow.
-fn softplus(z: f64) -> f64 {
+pub(crate) fn softplus(z: f64) -> f64 {
     if z > 0.0 {
         z + (-z).exp().ln_1p()
     } else {

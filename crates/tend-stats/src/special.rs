@@ -106,10 +106,12 @@ impl SignedLog {
 /// The Gauss hypergeometric function ₂F₁(a, b; c; z) for real z < 1, returned in log
 /// space. c must not be 0 or a negative integer.
 ///
-/// Below z = 0.9 the power series is summed directly (rescaled so that huge terms
-/// never overflow); for negative z the Pfaff transformation maps to (0, 1); above 0.9
-/// the connection formula in 1 − z is used, and where c − a − b is an integer (its
-/// gamma factors have poles) the limit is taken by symmetric extrapolation.
+/// The power series is summed directly (rescaled so that huge terms never overflow)
+/// up to z = 0.9, and up to 0.9996 when all its terms are positive; for negative z
+/// the Pfaff transformation maps to (0, 1). Closer to 1 the connection formula in
+/// 1 − z is used, where c − a − b is an integer (its gamma factors have poles) with
+/// the limit taken by symmetric extrapolation, and the series again when the two
+/// connection terms cancel (large parameters).
 ///
 /// ```
 /// use tend_stats::special::hyp2f1;

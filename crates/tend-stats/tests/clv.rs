@@ -379,6 +379,17 @@ fn transaction_log_summaries_match_lifetimes() {
         }
     }
 
+    // The summaries feed the models directly.
+    let histories = PurchaseHistories::from_summaries(&summary).unwrap();
+    assert_eq!(histories.len(), summary.len());
+    let model = BgNbd::fit(&histories).unwrap();
+    assert!(
+        [model.r, model.alpha, model.a, model.b]
+            .iter()
+            .all(|p| p.is_finite() && *p > 0.0),
+        "{model:?}"
+    );
+
     let split = calibration_and_holdout(
         &log,
         t["calibration_end"].as_i64().unwrap(),

@@ -7,6 +7,7 @@ use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::histories::PurchaseHistories;
 use super::PurchaseModel;
+use crate::logistic::sigmoid;
 use crate::optimize::{minimize, minimize_newton, Curved, Objective};
 use crate::special::{hyp2f1, ln_beta, log_add_exp, trigamma};
 use crate::StatsError;
@@ -86,7 +87,7 @@ impl BgNbd {
             return 1.0;
         }
         let log_odds_dead = self.log_odds_dead(frequency, recency, age);
-        1.0 / (1.0 + log_odds_dead.exp())
+        sigmoid(-log_odds_dead)
     }
 
     fn log_odds_dead(&self, x: f64, recency: f64, age: f64) -> f64 {

@@ -1,3 +1,4 @@
+use super::CustomerSummary;
 use crate::StatsError;
 
 /// Per-customer summaries of a purchase log, the input of the buy-till-you-die models:
@@ -63,6 +64,15 @@ impl PurchaseHistories {
             age,
             weight,
         })
+    }
+
+    /// The models' input from [`summarize_transactions`](super::summarize_transactions).
+    pub fn from_summaries<K>(summaries: &[CustomerSummary<K>]) -> Result<Self, StatsError> {
+        Self::new(
+            summaries.iter().map(|s| s.frequency).collect(),
+            summaries.iter().map(|s| s.recency).collect(),
+            summaries.iter().map(|s| s.age).collect(),
+        )
     }
 
     pub fn len(&self) -> usize {

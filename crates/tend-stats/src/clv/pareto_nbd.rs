@@ -5,6 +5,7 @@ use statrs::function::gamma::ln_gamma;
 
 use super::histories::PurchaseHistories;
 use super::PurchaseModel;
+use crate::logistic::sigmoid;
 use crate::optimize::{minimize, Objective};
 use crate::special::{hyp2f1, ln_beta, log_add_exp, SignedLog};
 use crate::StatsError;
@@ -93,7 +94,7 @@ impl ParetoNbd {
             + (r + x) * (alpha + age).ln()
             + s * (beta + age).ln()
             + self.log_a0(x, recency, age);
-        1.0 / (1.0 + log_odds_dead.exp())
+        sigmoid(-log_odds_dead)
     }
 
     /// Expected repeat purchases in (0, t] for a new customer.

@@ -3,9 +3,8 @@
 //! `calibration_and_holdout_data` with `freq="D"`: several purchases in one period
 //! count as one purchase of their summed value.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::histories::PurchaseHistories;
 use crate::StatsError;
 
 /// One purchase: who, in which period (a day number, say), for how much.
@@ -108,13 +107,14 @@ pub fn calibration_and_holdout<K: Ord + Clone>(
             observation_end,
         });
     }
-    let mut holdout: BTreeMap<&K, (BTreeMap<i64, ()>, f64, usize)> = BTreeMap::new();
+    // Per customer: the periods with a purchase, the total value, the transactions.
+    let mut holdout: BTreeMap<&K, (BTreeSet<i64>, f64, usize)> = BTreeMap::new();
     for t in transactions
         .iter()
         .filter(|t| t.period > calibration_end && t.period <= observation_end)
     {
         let entry = holdout.entry(&t.customer).or_default();
-        entry.0.insert(t.period, ());
+        entry.0.insert(t.period);
         entry.1 += t.value;
         entry.2 += 1;
     }
@@ -134,17 +134,4 @@ pub fn calibration_and_holdout<K: Ord + Clone>(
             }
         })
         .collect())
-}
-
-impl<K> FromIterator<CustomerSummary<K>> for Result<PurchaseHistories, StatsError> {
-    /// Collects summaries into the models' input.
-    fn from_iter<I: IntoIterator<Item = CustomerSummary<K>>>(iter: I) -> Self {
-        let (mut frequency, mut recency, mut age) = (Vec::new(), Vec::new(), Vec::new());
-        for s in iter {
-            frequency.push(s.frequency);
-            recency.push(s.recency);
-            age.push(s.age);
-        }
-        PurchaseHistories::new(frequency, recency, age)
-    }
 }
