@@ -2,7 +2,7 @@
 //! all of it in one transaction, or nothing. With `skip_invalid`, good rows are
 //! written and the rejected ones go to a side file with their reasons.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -56,6 +56,8 @@ pub struct ImportReport {
     pub rejects_file: Option<PathBuf>,
     /// Daily usage rollup rows recomputed from the events.
     pub rollup_rows: u64,
+    /// Accounts whose data the import changed, so their health can be refreshed.
+    pub accounts: BTreeSet<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -302,13 +304,18 @@ async fn import_rows(
     let mut tx = store.begin().await?;
     // Parse and check every row, then write them all unless one was refused. A macro
     // because each entity has its own row type and upsert.
+    let mut accounts = BTreeSet::new();
     macro_rules! load {
-        ($parse:path, $key:expr, $check:expr, $upsert:ident) => {{
+        ($parse:path, $key:expr, $check:expr, $upsert:ident) => {
+            load!($parse, $key, $check, $upsert, |row| row.account_id.clone())
+        };
+        ($parse:path, $key:expr, $check:expr, $upsert:ident, $owner:expr) => {{
             let rows = parse_all(&records, rejects, $parse, $key, $check)?;
             if rejects.failed() {
                 return Err(rejects.take_error());
             }
             tx.$upsert(&rows).await?;
+            accounts.extend(rows.iter().map($owner));
             rows.len() as u64
         }};
     }
@@ -321,7 +328,8 @@ async fn import_rows(
                 Some(parent) => references.account(r, "parent_id", parent),
                 None => Ok(()),
             },
-            upsert_accounts
+            upsert_accounts,
+            |a| a.id.clone()
         ),
         Entity::Contacts => {
             load!(
@@ -402,6 +410,7 @@ async fn import_rows(
     tx.commit().await?;
     Ok(ImportReport {
         written,
+        accounts,
         ..ImportReport::default()
     })
 }
@@ -577,6 +586,7 @@ async fn import_events(
     progress(ImportStage::UpdatingRollups);
     for (account, (first, last)) in &touched {
         report.rollup_rows += tx.refresh_usage_rollups(account, *first, *last).await? as u64;
+        report.accounts.insert(account.clone());
     }
     tx.commit().await?;
     report.duplicates = valid - report.written;

@@ -4,6 +4,7 @@
 
 pub mod demo;
 pub mod export;
+pub mod health;
 pub mod import;
 pub mod summary;
 

@@ -8,6 +8,7 @@
 //! lands whole or not at all.
 
 mod events;
+mod health;
 mod reads;
 mod rows;
 mod sqlite_bulk;
@@ -21,6 +22,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use health::{AccountData, Distribution, HealthHeadline, HistoryWindow};
 pub use reads::{IdTable, TableCounts};
 
 /// The database used when none is given: a file beside the working directory.

@@ -312,6 +312,8 @@ impl Transaction {
     /// previous demo company.
     pub async fn delete_all_customer_data(&mut self) -> Result<()> {
         const TABLES: &[&str] = &[
+            "health_distributions",
+            "health_snapshots",
             "demo_truth",
             "payments",
             "invoices",

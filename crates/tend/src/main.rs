@@ -1,5 +1,8 @@
 //! The `tend` command line: parse, call the engine, print. No logic lives here.
 
+mod health;
+
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -8,9 +11,14 @@ use anyhow::{bail, Context, Result};
 use chrono::{Datelike, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use tend_core::health::ScorecardSet;
 use tend_core::money::group_thousands;
 use tend_engine::demo::load_demo;
 use tend_engine::export::{export_store, IMPORT_ORDER};
+use tend_engine::health::{
+    backfill, load_scorecards, portfolio_health, refresh_after_import, render_portfolio,
+    PortfolioFilter,
+};
 use tend_engine::summary::{load_summary, render_summary};
 use tend_engine::{import_file, ImportOptions, ImportReport, ImportStage};
 use tend_ingest::{Entity, Format};
@@ -26,6 +34,10 @@ struct Cli {
     /// Database to use: sqlite:PATH (the default, created if missing) or postgres://…
     #[arg(long, global = true, env = "TEND_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     database_url: String,
+
+    /// Health scorecards (TOML) to use instead of the shipped default; see docs/health.md.
+    #[arg(long, global = true, env = "TEND_SCORECARD", value_name = "PATH")]
+    scorecard: Option<PathBuf>,
 
     #[command(subcommand)]
     command: Command,
@@ -84,9 +96,12 @@ enum Command {
         /// Folder to write into; created if missing.
         dir: PathBuf,
     },
+    /// Account health: the portfolio table (lowest first, with trends and top movers),
+    /// one account explained, rescoring, history and evaluation.
+    Health(health::HealthArgs),
 }
 
-fn parse_date(text: &str) -> Result<NaiveDate, String> {
+pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| format!("expected a date as YYYY-MM-DD, got {text:?}"))
 }
@@ -111,6 +126,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    // Scorecards are checked before anything touches the database.
+    let scorecards = load_scorecards(cli.scorecard.as_deref())?;
     let store = Store::connect(&cli.database_url)
         .await
         .with_context(|| format!("could not open the database {}", cli.database_url))?;
@@ -131,6 +148,7 @@ async fn run(cli: Cli) -> Result<()> {
                     seed,
                     as_of,
                 },
+                &scorecards,
                 export.as_deref(),
             )
             .await
@@ -145,11 +163,24 @@ async fn run(cli: Cli) -> Result<()> {
                 skip_invalid,
                 format,
             };
-            if entity == "all" {
+            let touched = if entity == "all" {
                 import_folder(&store, &path, &options).await
             } else {
-                let entity = Entity::parse(&entity).map_err(anyhow::Error::msg)?;
-                import_one(&store, entity, &path, &options).await
+                match Entity::parse(&entity) {
+                    Ok(entity) => import_one(&store, entity, &path, &options).await,
+                    Err(e) => Err(anyhow::Error::msg(e)),
+                }
+            };
+            match touched {
+                Ok(accounts) => {
+                    let today = Utc::now().date_naive();
+                    let n = refresh_after_import(&store, &scorecards, &accounts, today).await?;
+                    if n > 0 {
+                        println!("Health refreshed for {n} accounts.");
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
             }
         }
         Command::Summary { as_of } => {
@@ -158,6 +189,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Export { dir } => export(&store, &dir).await,
+        Command::Health(args) => health::run(&store, &scorecards, args).await,
     };
     store.close().await;
     result
@@ -171,6 +203,7 @@ fn first_of_this_month() -> NaiveDate {
 async fn demo(
     store: &Store,
     config: tend_demo::DemoConfig,
+    scorecards: &ScorecardSet,
     export_dir: Option<&Path>,
 ) -> Result<()> {
     let started = Instant::now();
@@ -200,13 +233,48 @@ async fn demo(
     if let Some(dir) = export_dir {
         export(store, dir).await?;
     }
+    let last_day = config.as_of.pred_opt().unwrap_or(config.as_of);
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template(&format!(
+            "Scoring {DEMO_HEALTH_DAYS} days of account health [{{bar:30}}] {{pos}}/{{len}} account-days ({{eta}})"
+        ))
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let started = Instant::now();
+    let run = backfill(
+        store,
+        scorecards,
+        last_day,
+        DEMO_HEALTH_DAYS,
+        &|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )
+    .await;
+    bar.finish_and_clear();
+    let run = run?;
+    eprintln!(
+        "Scored account health for {} to {}: {} daily snapshots in {:.1}s.",
+        run.first_day,
+        run.last_day,
+        run.snapshots,
+        started.elapsed().as_secs_f64()
+    );
     eprintln!();
     print!(
         "{}",
         render_summary(&load_summary(store, config.as_of).await?)
     );
+    let (day, rows) = portfolio_health(store, Some(last_day), &PortfolioFilter::default()).await?;
+    println!();
+    print!("{}", render_portfolio(day, &rows, Some(10)));
     Ok(())
 }
+
+/// Days of health history the demo scores, so trends show from the start.
+const DEMO_HEALTH_DAYS: u32 = 91;
 
 async fn export(store: &Store, dir: &Path) -> Result<()> {
     let files = export_store(store, dir).await?;
@@ -219,7 +287,12 @@ async fn export(store: &Store, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-async fn import_folder(store: &Store, dir: &Path, options: &ImportOptions) -> Result<()> {
+/// Imports every entity file of a folder; returns the accounts whose data changed.
+async fn import_folder(
+    store: &Store,
+    dir: &Path,
+    options: &ImportOptions,
+) -> Result<BTreeSet<String>> {
     if !dir.is_dir() {
         bail!(
             "{}: `tend import all` takes a folder of <entity>.csv / <entity>.jsonl files",
@@ -227,12 +300,13 @@ async fn import_folder(store: &Store, dir: &Path, options: &ImportOptions) -> Re
         );
     }
     let mut found = false;
+    let mut accounts = BTreeSet::new();
     for &entity in IMPORT_ORDER {
         for extension in ["csv", "jsonl"] {
             let path = dir.join(format!("{}.{extension}", entity.name()));
             if path.is_file() {
                 found = true;
-                import_one(store, entity, &path, options).await?;
+                accounts.extend(import_one(store, entity, &path, options).await?);
             }
         }
     }
@@ -242,15 +316,16 @@ async fn import_folder(store: &Store, dir: &Path, options: &ImportOptions) -> Re
             dir.display()
         );
     }
-    Ok(())
+    Ok(accounts)
 }
 
+/// Imports one file; returns the accounts whose data changed.
 async fn import_one(
     store: &Store,
     entity: Entity,
     path: &Path,
     options: &ImportOptions,
-) -> Result<()> {
+) -> Result<BTreeSet<String>> {
     let size = std::fs::metadata(path)
         .with_context(|| format!("{}: cannot read the file", path.display()))?
         .len();
@@ -273,7 +348,7 @@ async fn import_one(
     bar.finish_and_clear();
     let report = report?;
     print_report(entity, path, &report, started.elapsed());
-    Ok(())
+    Ok(report.accounts)
 }
 
 fn print_report(entity: Entity, path: &Path, report: &ImportReport, elapsed: Duration) {

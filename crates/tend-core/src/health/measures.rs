@@ -65,146 +65,119 @@ fn end_of(day: NaiveDate) -> DateTime<Utc> {
 /// A measure computes a raw value, or `None` when the account has no data for it.
 pub type MeasureFn = fn(&AccountFacts, &Context) -> Option<f64>;
 
+/// The count behind a ratio and what it is out of, e.g. (17 active users, 50 seats).
+pub type DetailFn = fn(&AccountFacts, &Context) -> Option<(f64, f64)>;
+
+/// How far back a measure reads, so loaders fetch no more history than needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum History {
+    /// Records inside the window.
+    Window,
+    /// The window and the one before it (trends).
+    TwoWindows,
+    /// The latest record on or before the day, however old.
+    Latest,
+    /// The state on the day: open tickets, unpaid invoices, contracts, contacts.
+    Current,
+}
+
+/// How a raw value reads in an explanation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A share shown in percent (0.42 → "42%").
+    Share,
+    /// A signed change shown in percent (−0.3 → "−30%").
+    Change,
+    /// A number with up to one decimal.
+    Number,
+    /// A whole count of `unit`s ("3 tickets").
+    Count(&'static str),
+    /// Yes/no: 1 means the phrase holds ("has a champion").
+    Flag,
+}
+
 pub struct MeasureSpec {
     pub name: &'static str,
     pub group: &'static str,
     /// Default window in days (ignored by measures that take none).
     pub window: u32,
-    /// How the raw value reads, for explanations ("of seats active", "days").
-    pub unit: &'static str,
+    pub history: History,
+    /// What the value is, in words that fit "… fell from A to B" (for flags, a phrase
+    /// that is true when the value is 1, as in "no longer has a champion").
+    pub label: &'static str,
+    pub format: Format,
     pub compute: MeasureFn,
+    /// For ratios: the count and what it is out of, with their names.
+    pub detail: Option<(DetailFn, &'static str, &'static str)>,
 }
 
-/// Every measure a scorecard can name.
-pub const MEASURES: &[MeasureSpec] = &[
-    spec(
-        "license_utilization",
-        "usage",
-        30,
-        "share of seats active",
-        license_utilization,
-    ),
-    spec("dau_mau", "usage", 30, "DAU/MAU", dau_mau),
-    spec("usage_trend", "usage", 30, "change in events", usage_trend),
-    spec(
-        "feature_adoption",
-        "usage",
-        30,
-        "share of key features used",
-        feature_adoption,
-    ),
-    spec(
-        "days_since_last_activity",
-        "usage",
-        0,
-        "days",
-        days_since_last_activity,
-    ),
-    spec("open_tickets", "support", 0, "tickets", open_tickets),
-    spec(
-        "urgent_open_tickets",
-        "support",
-        0,
-        "tickets",
-        urgent_open_tickets,
-    ),
-    spec(
-        "ticket_trend",
-        "support",
-        30,
-        "more tickets than the window before",
-        ticket_trend,
-    ),
-    spec(
-        "median_first_response_hours",
-        "support",
-        90,
-        "hours",
-        median_first_response_hours,
-    ),
-    spec(
-        "ticket_satisfaction",
-        "support",
-        90,
-        "mean rating",
-        ticket_satisfaction,
-    ),
-    spec("nps_by_role", "sentiment", 365, "NPS", nps_by_role),
-    spec("nps_trend", "sentiment", 180, "NPS points", nps_trend),
-    spec("csat", "sentiment", 180, "% satisfied", csat_measure),
-    spec(
-        "champion_present",
-        "relationships",
-        0,
-        "yes/no",
-        champion_present,
-    ),
-    spec(
-        "champion_engaged",
-        "relationships",
-        90,
-        "yes/no",
-        champion_engaged,
-    ),
-    spec(
-        "executive_sponsor_engaged",
-        "relationships",
-        90,
-        "yes/no",
-        executive_sponsor_engaged,
-    ),
-    spec(
-        "champion_departures",
-        "relationships",
-        90,
-        "departures",
-        champion_departures,
-    ),
-    spec(
-        "days_since_csm_touch",
-        "relationships",
-        0,
-        "days",
-        days_since_csm_touch,
-    ),
-    spec(
-        "overdue_invoices",
-        "finance",
-        0,
-        "invoices",
-        overdue_invoices,
-    ),
-    spec(
-        "failed_payments",
-        "finance",
-        90,
-        "failed payments",
-        failed_payments,
-    ),
-    spec(
-        "contraction_at_last_renewal",
-        "finance",
-        0,
-        "yes/no",
-        contraction_at_last_renewal,
-    ),
-];
+impl MeasureSpec {
+    /// Days before the scored day whose records the measure reads with `window`.
+    pub fn lookback(&self, window: u32) -> u32 {
+        match self.history {
+            History::Window => window,
+            History::TwoWindows => 2 * window,
+            History::Latest | History::Current => 0,
+        }
+    }
+
+    const fn counted(mut self, detail: DetailFn, counted: &'static str, of: &'static str) -> Self {
+        self.detail = Some((detail, counted, of));
+        self
+    }
+}
 
 const fn spec(
     name: &'static str,
     group: &'static str,
     window: u32,
-    unit: &'static str,
+    history: History,
+    label: &'static str,
+    format: Format,
     compute: MeasureFn,
 ) -> MeasureSpec {
     MeasureSpec {
         name,
         group,
         window,
-        unit,
+        history,
+        label,
+        format,
         compute,
+        detail: None,
     }
 }
+
+use Format::*;
+use History::*;
+
+/// Every measure a scorecard can name.
+#[rustfmt::skip]
+pub const MEASURES: &[MeasureSpec] = &[
+    spec("license_utilization", "usage", 30, Window, "license utilization", Share, license_utilization)
+        .counted(active_users_and_seats, "active users", "seats"),
+    spec("dau_mau", "usage", 30, Window, "DAU/MAU", Share, dau_mau),
+    spec("usage_trend", "usage", 30, TwoWindows, "usage against the 30 days before", Change, usage_trend),
+    spec("feature_adoption", "usage", 30, Window, "key-feature adoption", Share, feature_adoption)
+        .counted(key_features_used, "key features used", "key features"),
+    spec("days_since_last_activity", "usage", 0, Latest, "days since the last product use", Count("days"), days_since_last_activity),
+    spec("open_tickets", "support", 0, Current, "open tickets", Count("tickets"), open_tickets),
+    spec("urgent_open_tickets", "support", 0, Current, "open urgent tickets", Count("tickets"), urgent_open_tickets),
+    spec("ticket_trend", "support", 30, TwoWindows, "new tickets against the window before", Number, ticket_trend),
+    spec("median_first_response_hours", "support", 90, Window, "median first response (hours)", Number, median_first_response_hours),
+    spec("ticket_satisfaction", "support", 90, Window, "ticket satisfaction", Number, ticket_satisfaction),
+    spec("nps_by_role", "sentiment", 365, Window, "NPS weighted by role", Number, nps_by_role),
+    spec("nps_trend", "sentiment", 180, Window, "NPS change over the window", Number, nps_trend),
+    spec("csat", "sentiment", 180, Window, "CSAT", Number, csat_measure),
+    spec("champion_present", "relationships", 0, Current, "has a champion", Flag, champion_present),
+    spec("champion_engaged", "relationships", 90, Window, "has an engaged champion", Flag, champion_engaged),
+    spec("executive_sponsor_engaged", "relationships", 90, Window, "has an engaged executive sponsor", Flag, executive_sponsor_engaged),
+    spec("champion_departures", "relationships", 90, Current, "champion departures", Count("departures"), champion_departures),
+    spec("days_since_csm_touch", "relationships", 0, Latest, "days since the last CSM touch", Count("days"), days_since_csm_touch),
+    spec("overdue_invoices", "finance", 0, Current, "overdue invoices", Count("invoices"), overdue_invoices),
+    spec("failed_payments", "finance", 90, Window, "failed payments", Count("payments"), failed_payments),
+    spec("contraction_at_last_renewal", "finance", 0, Current, "contracted at the last renewal", Flag, contraction_at_last_renewal),
+];
 
 pub fn measure(name: &str) -> Option<&'static MeasureSpec> {
     MEASURES.iter().find(|m| m.name == name)
@@ -228,14 +201,18 @@ fn monthly_active_users(facts: &AccountFacts, ctx: &Context) -> i64 {
 }
 
 /// 30-day active users ÷ seats under contracts in force.
-fn license_utilization(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+fn active_users_and_seats(facts: &AccountFacts, ctx: &Context) -> Option<(f64, f64)> {
     let seats: i64 = facts
         .contracts
         .iter()
         .filter(|c| c.is_active_on(ctx.day))
         .map(|c| c.seats)
         .sum();
-    (seats > 0).then(|| monthly_active_users(facts, ctx) as f64 / seats as f64)
+    (seats > 0).then(|| (monthly_active_users(facts, ctx) as f64, seats as f64))
+}
+
+fn license_utilization(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    active_users_and_seats(facts, ctx).map(|(users, seats)| users / seats)
 }
 
 /// Mean daily active users over the window ÷ 30-day active users.
@@ -269,6 +246,10 @@ fn usage_trend(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
 
 /// Share of the key features used at least once in the window.
 fn feature_adoption(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    key_features_used(facts, ctx).map(|(used, of)| used / of)
+}
+
+fn key_features_used(facts: &AccountFacts, ctx: &Context) -> Option<(f64, f64)> {
     if ctx.key_features.is_empty() {
         return None;
     }
@@ -281,7 +262,7 @@ fn feature_adoption(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
                 .any(|u| u.feature_events.get(f.as_str()).is_some_and(|&n| n > 0))
         })
         .count();
-    Some(used as f64 / ctx.key_features.len() as f64)
+    Some((used as f64, ctx.key_features.len() as f64))
 }
 
 fn days_since_last_activity(facts: &AccountFacts, ctx: &Context) -> Option<f64> {

@@ -1,13 +1,14 @@
 //! Account health: measures computed from an account's data, scoring rules that turn
-//! them into 0–100 scores, and scorecards that weigh them.
+//! them into 0–100 scores, scorecards that weigh them, and explanations of a change.
 
+pub mod explain;
 pub mod measures;
 pub mod rules;
-
-pub use measures::{measure, AccountFacts, Context, MeasureSpec, MEASURES};
-pub use rules::{Band, Comparison, Rule};
 pub mod score;
 pub mod scorecard;
 
-pub use score::{raw_values, score, GroupScore, HealthScore, MeasureScore};
+pub use explain::{describe_change, format_value, readings, Explanation, MeasureChange, Reading};
+pub use measures::{measure, AccountFacts, Context, Format, History, MeasureSpec, MEASURES};
+pub use rules::{Band, Comparison, Rule};
+pub use score::{raw_values, score, GroupScore, HealthScore, HealthSnapshot, MeasureScore};
 pub use scorecard::{HealthBand, MissingData, Scorecard, ScorecardError, ScorecardSet};

@@ -1,12 +1,13 @@
 //! Scoring one account with a scorecard, keeping every step for explanations.
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
 use super::measures::{measure, AccountFacts, Context};
 use super::scorecard::{MissingData, Scorecard};
 
 /// One measure's part in a health score.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureScore {
     pub group: String,
     pub measure: String,
@@ -19,7 +20,7 @@ pub struct MeasureScore {
     pub contribution: f64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupScore {
     pub name: String,
     pub score: Option<f64>,
@@ -35,6 +36,14 @@ pub struct HealthScore {
     pub band: String,
     pub groups: Vec<GroupScore>,
     pub measures: Vec<MeasureScore>,
+}
+
+/// An account's health as computed for a day, as the store keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthSnapshot {
+    pub account_id: String,
+    pub day: NaiveDate,
+    pub score: HealthScore,
 }
 
 /// The raw value of each of the scorecard's measures (in [`Scorecard::measures`]

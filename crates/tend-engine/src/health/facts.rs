@@ -1,0 +1,141 @@
+//! Loading accounts with the history their scorecards read, and cutting the loaded
+//! lists into each account's [`AccountFacts`].
+
+use std::ops::Range;
+
+use chrono::{Days, NaiveDate};
+use tend_core::health::{measure, AccountFacts, ScorecardSet};
+use tend_core::Account;
+use tend_store::{AccountData, HistoryWindow, Store, StoreError};
+
+/// Accounts loaded together, with each one's rows located in the shared lists.
+pub(crate) struct Loaded {
+    data: AccountData,
+    spans: Vec<Spans>,
+}
+
+#[derive(Default, Clone)]
+struct Spans {
+    contacts: Range<usize>,
+    contracts: Range<usize>,
+    usage: Range<usize>,
+    tickets: Range<usize>,
+    surveys: Range<usize>,
+    invoices: Range<usize>,
+    payments: Range<usize>,
+    activities: Range<usize>,
+}
+
+impl Loaded {
+    /// Loads accounts `first..=last` with what scoring days up to `window` needs.
+    pub(crate) async fn load(
+        store: &Store,
+        first: &str,
+        last: &str,
+        window: HistoryWindow,
+    ) -> Result<Loaded, StoreError> {
+        Ok(Loaded::new(store.account_data(first, last, window).await?))
+    }
+
+    fn new(data: AccountData) -> Loaded {
+        let ids: Vec<&str> = data.accounts.iter().map(|a| a.id.as_str()).collect();
+        let mut spans = vec![Spans::default(); ids.len()];
+        macro_rules! locate {
+            ($field:ident) => {
+                for (span, range) in spans
+                    .iter_mut()
+                    .zip(ranges(&ids, &data.$field, |r| &r.account_id))
+                {
+                    span.$field = range;
+                }
+            };
+        }
+        locate!(contacts);
+        locate!(contracts);
+        locate!(usage);
+        locate!(tickets);
+        locate!(surveys);
+        locate!(invoices);
+        locate!(payments);
+        locate!(activities);
+        Loaded { data, spans }
+    }
+
+    pub(crate) fn accounts(&self) -> &[Account] {
+        &self.data.accounts
+    }
+
+    /// The facts of the `i`-th loaded account.
+    pub(crate) fn facts(&self, i: usize) -> AccountFacts<'_> {
+        let s = &self.spans[i];
+        let d = &self.data;
+        AccountFacts {
+            account: &d.accounts[i],
+            contracts: &d.contracts[s.contracts.clone()],
+            contacts: &d.contacts[s.contacts.clone()],
+            usage: &d.usage[s.usage.clone()],
+            tickets: &d.tickets[s.tickets.clone()],
+            surveys: &d.surveys[s.surveys.clone()],
+            invoices: &d.invoices[s.invoices.clone()],
+            payments: &d.payments[s.payments.clone()],
+            activities: &d.activities[s.activities.clone()],
+        }
+    }
+}
+
+/// For ids in order and rows sorted by account, the range of rows of each id.
+fn ranges<T>(ids: &[&str], rows: &[T], account: impl Fn(&T) -> &str) -> Vec<Range<usize>> {
+    let mut start = 0;
+    ids.iter()
+        .map(|id| {
+            start += rows[start..].partition_point(|r| account(r) < *id);
+            let len = rows[start..].partition_point(|r| account(r) == *id);
+            let range = start..start + len;
+            start += len;
+            range
+        })
+        .collect()
+}
+
+/// The history scoring `first_day` and later days needs: usage measures and the rest
+/// each reach back as far as their longest window.
+pub(crate) fn history_window(set: &ScorecardSet, first_day: NaiveDate) -> HistoryWindow {
+    let (mut usage, mut other) = (0, 0);
+    for card in &set.scorecards {
+        for (_, m, window) in card.measures() {
+            let spec = measure(&m.name).expect("validated scorecards name known measures");
+            let reach = if spec.group == "usage" {
+                &mut usage
+            } else {
+                &mut other
+            };
+            *reach = (*reach).max(spec.lookback(window));
+        }
+    }
+    let back = |days: u32| {
+        first_day
+            .checked_sub_days(Days::new(u64::from(days)))
+            .unwrap_or(NaiveDate::MIN)
+    };
+    HistoryWindow {
+        usage_since: back(usage),
+        since: back(other),
+    }
+}
+
+/// Whether an account has a health score on `day`: it existed and had not churned.
+pub(crate) fn is_scored_on(account: &Account, day: NaiveDate) -> bool {
+    account.created_on <= day && account.churned_on.is_none_or(|churned| churned > day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_find_each_accounts_rows_and_skip_strangers() {
+        let rows = ["a", "a", "b", "c", "c", "c", "e"];
+        let ids = ["a", "c", "d", "e"];
+        assert_eq!(ranges(&ids, &rows, |r| r), vec![0..2, 3..6, 6..6, 6..7]);
+    }
+}

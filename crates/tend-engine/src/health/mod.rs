@@ -1,0 +1,54 @@
+//! The account health service: scorecards from configuration, daily snapshots
+//! (full rescore, backfill, and the incremental path after new data), the portfolio
+//! table with trends, explanations, and the evaluation of a scorecard against churn.
+//! Measures, rules and scoring are pure functions in `tend_core::health`.
+
+pub mod config;
+pub mod evaluate;
+pub mod explain;
+mod facts;
+pub mod fresh;
+pub mod portfolio;
+pub mod scoring;
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use tend_store::{Store, StoreError};
+
+pub use config::{load_scorecards, parse_scorecards, DEFAULT_SCORECARDS};
+pub use evaluate::{evaluate, render_evaluation, Evaluation, SegmentEvaluation};
+pub use explain::{explain_account, render_explanation};
+pub use fresh::{
+    refresh_after_import, store_events, store_survey_responses, store_tickets, Stored,
+};
+pub use portfolio::{portfolio_health, render_portfolio, HealthRow, PortfolioFilter};
+pub use scoring::{backfill, refresh_accounts, rescore, score_day, HealthRun};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HealthError {
+    #[error("{origin}: {message}")]
+    Scorecard { origin: String, message: String },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no account with id {0:?}")]
+    UnknownAccount(String),
+    #[error("no health snapshots on {0}; run `tend health rescore --as-of {0}` first")]
+    NoSnapshots(NaiveDate),
+    #[error("no health snapshots yet; run `tend health rescore` first")]
+    NoHealth,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The day health is computed for when none is given: the last day with usage data,
+/// so a store loaded from files scores as of its data; today for a store without usage.
+pub async fn default_day(store: &Store, today: NaiveDate) -> Result<NaiveDate, HealthError> {
+    Ok(store
+        .latest_usage_day()
+        .await?
+        .map_or(today, |d| d.min(today)))
+}

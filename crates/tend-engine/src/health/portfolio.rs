@@ -1,0 +1,212 @@
+//! `tend health`: the portfolio's stored health on a day, with 7/30/90-day trends,
+//! band changes and each account's top mover, filtered by owner, segment or band.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use chrono::{Days, NaiveDate};
+use tend_core::health::{measure, HealthSnapshot};
+use tend_store::Store;
+
+use super::HealthError;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortfolioFilter {
+    /// CSM or account manager.
+    pub owner: Option<String>,
+    pub segment: Option<String>,
+    pub band: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthRow {
+    pub account_id: String,
+    pub name: String,
+    pub segment: String,
+    pub owner: String,
+    pub score: Option<f64>,
+    pub band: String,
+    /// Change in overall score against 7, 30 and 90 days earlier.
+    pub deltas: [Option<f64>; 3],
+    /// The band 30 days earlier, when it was different.
+    pub band_before: Option<String>,
+    /// The measure that moved the score most in 30 days, and by how many points.
+    pub top_mover: Option<(String, f64)>,
+}
+
+pub const TREND_DAYS: [u64; 3] = [7, 30, 90];
+
+/// The accounts scored on `day` (the latest snapshot day when `None`), lowest score first.
+pub async fn portfolio_health(
+    store: &Store,
+    day: Option<NaiveDate>,
+    filter: &PortfolioFilter,
+) -> Result<(NaiveDate, Vec<HealthRow>), HealthError> {
+    let day = match day {
+        Some(day) => day,
+        None => store
+            .latest_health_day()
+            .await?
+            .ok_or(HealthError::NoHealth)?,
+    };
+    let snapshots = store.health_snapshots_on(day).await?;
+    if snapshots.is_empty() {
+        return Err(HealthError::NoSnapshots(day));
+    }
+    let earlier: [NaiveDate; 3] = TREND_DAYS.map(|d| day - Days::new(d));
+    let month_ago: HashMap<String, HealthSnapshot> = store
+        .health_snapshots_on(earlier[1])
+        .await?
+        .into_iter()
+        .map(|s| (s.account_id.clone(), s))
+        .collect();
+    let before: HashMap<(String, NaiveDate), Option<f64>> = store
+        .health_headlines_on(&earlier)
+        .await?
+        .into_iter()
+        .map(|h| ((h.account_id, h.day), h.overall))
+        .collect();
+    let accounts: HashMap<String, tend_core::Account> = store
+        .accounts()
+        .await?
+        .into_iter()
+        .map(|a| (a.id.clone(), a))
+        .collect();
+    let mut rows = Vec::new();
+    for snapshot in snapshots {
+        let Some(account) = accounts.get(&snapshot.account_id) else {
+            continue;
+        };
+        let owners = [account.csm_owner.as_deref(), account.am_owner.as_deref()];
+        let wanted = filter
+            .owner
+            .as_deref()
+            .is_none_or(|o| owners.contains(&Some(o)))
+            && filter
+                .segment
+                .as_deref()
+                .is_none_or(|s| account.segment.as_deref() == Some(s))
+            && filter
+                .band
+                .as_deref()
+                .is_none_or(|b| snapshot.score.band.eq_ignore_ascii_case(b));
+        if !wanted {
+            continue;
+        }
+        let now = snapshot.score.overall;
+        let deltas = earlier.map(|d| {
+            let then = before
+                .get(&(snapshot.account_id.clone(), d))
+                .copied()
+                .flatten();
+            now.zip(then).map(|(a, b)| a - b)
+        });
+        let previous = month_ago.get(&snapshot.account_id);
+        rows.push(HealthRow {
+            name: account.name.clone(),
+            segment: account.segment.clone().unwrap_or_default(),
+            owner: account.csm_owner.clone().unwrap_or_default(),
+            score: now,
+            band_before: previous
+                .map(|p| p.score.band.clone())
+                .filter(|b| *b != snapshot.score.band),
+            top_mover: previous.and_then(|p| top_mover(&snapshot, p)),
+            band: snapshot.score.band,
+            deltas,
+            account_id: snapshot.account_id,
+        });
+    }
+    rows.sort_by(|a, b| {
+        a.score
+            .unwrap_or(f64::INFINITY)
+            .total_cmp(&b.score.unwrap_or(f64::INFINITY))
+            .then_with(|| a.account_id.cmp(&b.account_id))
+    });
+    Ok((day, rows))
+}
+
+/// The measure whose contribution changed most between two snapshots.
+fn top_mover(now: &HealthSnapshot, before: &HealthSnapshot) -> Option<(String, f64)> {
+    if now.score.scorecard != before.score.scorecard {
+        return None;
+    }
+    now.score
+        .measures
+        .iter()
+        .zip(&before.score.measures)
+        .map(|(a, b)| (a.measure.as_str(), a.contribution - b.contribution))
+        .filter(|(_, points)| points.abs() >= 0.05)
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+        .map(|(name, points)| {
+            let label = measure(name).map_or(name, |spec| spec.label);
+            (label.to_string(), points)
+        })
+}
+
+fn delta(value: Option<f64>) -> String {
+    value.map_or_else(|| "–".to_string(), |d| format!("{d:+.0}"))
+}
+
+/// The table for the terminal; `limit` rows at most.
+pub fn render_portfolio(day: NaiveDate, rows: &[HealthRow], limit: Option<usize>) -> String {
+    let mut out = String::new();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for row in rows {
+        *counts.entry(row.band.as_str()).or_default() += 1;
+    }
+    let mut bands: Vec<(&str, usize)> = counts.into_iter().collect();
+    bands.sort();
+    let summary: Vec<String> = bands.iter().map(|(b, n)| format!("{n} {b}")).collect();
+    let _ = writeln!(
+        out,
+        "Health on {day}: {} accounts ({}), lowest first",
+        rows.len(),
+        summary.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "{:<12} {:<28} {:<11} {:<16} {:>5} {:<15} {:>4} {:>4} {:>4}  top mover (30d)",
+        "account", "name", "segment", "owner", "score", "band", "7d", "30d", "90d",
+    );
+    for row in rows.iter().take(limit.unwrap_or(usize::MAX)) {
+        let band = match &row.band_before {
+            Some(before) => format!("{} (was {before})", row.band),
+            None => row.band.clone(),
+        };
+        let mover = row
+            .top_mover
+            .as_ref()
+            .map_or_else(String::new, |(label, points)| {
+                format!("{label} {points:+.1}")
+            });
+        let _ = writeln!(
+            out,
+            "{:<12} {:<28} {:<11} {:<16} {:>5} {:<15} {:>4} {:>4} {:>4}  {}",
+            row.account_id,
+            truncate(&row.name, 28),
+            row.segment,
+            truncate(&row.owner, 16),
+            row.score
+                .map_or_else(|| "–".to_string(), |s| format!("{s:.0}")),
+            band,
+            delta(row.deltas[0]),
+            delta(row.deltas[1]),
+            delta(row.deltas[2]),
+            mover
+        );
+    }
+    if let Some(limit) = limit.filter(|&l| l < rows.len()) {
+        let _ = writeln!(out, "… {} more (--limit to show more)", rows.len() - limit);
+    }
+    out
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let mut cut: String = text.chars().take(width - 1).collect();
+        cut.push('…');
+        cut
+    }
+}

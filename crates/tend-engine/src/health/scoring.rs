@@ -1,0 +1,325 @@
+//! Scoring accounts and keeping their daily snapshots: a full rescore of one day, a
+//! backfill of many days from the data as it was on each, and the incremental path
+//! that rescores only the accounts whose data just changed.
+//!
+//! Scoring is two passes because percentile rules rank an account within its segment:
+//! first every account's raw values, then the segment distributions, then scores.
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate};
+use tend_core::health::{raw_values, score, HealthSnapshot, Rule, Scorecard, ScorecardSet};
+use tend_store::{Distribution, Store};
+
+use super::facts::{history_window, is_scored_on, Loaded};
+use super::HealthError;
+
+/// Accounts loaded and scored together: bounds memory on big portfolios.
+const ACCOUNTS_PER_CHUNK: usize = 1000;
+/// Account-days held in memory at once during a backfill.
+const ACCOUNT_DAYS_PER_BLOCK: usize = 1_000_000;
+
+/// One account's raw measure values on one day.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AccountDay {
+    pub account_id: String,
+    /// The account's segment ("" without one): percentile rules rank within it.
+    pub segment: String,
+    /// The scorecard's position in the set.
+    pub card: usize,
+    pub day: NaiveDate,
+    pub raw: Vec<Option<f64>>,
+}
+
+/// Sorted values of each percentile measure by (day, scorecard, segment); the lists of
+/// other measures are empty.
+pub(crate) type Distributions = HashMap<(NaiveDate, usize, String), Vec<Vec<f64>>>;
+
+/// What a rescore or backfill did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthRun {
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    /// Snapshots written (accounts × days they were active).
+    pub snapshots: usize,
+    /// Accounts considered.
+    pub accounts: usize,
+}
+
+fn card_index(set: &ScorecardSet, card: &Scorecard) -> usize {
+    set.scorecards
+        .iter()
+        .position(|c| std::ptr::eq(c, card))
+        .expect("the card is from the set")
+}
+
+fn segment_of(account: &tend_core::Account) -> String {
+    account.segment.clone().unwrap_or_default()
+}
+
+/// Raw values for the accounts of `loaded` on each of `days` they were active.
+fn raw_for_loaded(set: &ScorecardSet, loaded: &Loaded, days: &[NaiveDate]) -> Vec<AccountDay> {
+    let mut rows = Vec::new();
+    for (i, account) in loaded.accounts().iter().enumerate() {
+        let card = set.for_account(account);
+        let facts = loaded.facts(i);
+        for &day in days.iter().filter(|&&d| is_scored_on(account, d)) {
+            rows.push(AccountDay {
+                account_id: account.id.clone(),
+                segment: segment_of(account),
+                card: card_index(set, card),
+                day,
+                raw: raw_values(card, &facts, day),
+            });
+        }
+    }
+    rows
+}
+
+/// Raw values of every account in `ids` (sorted) on each of `days` (ascending).
+async fn raw_values_of(
+    store: &Store,
+    set: &ScorecardSet,
+    ids: &[String],
+    days: &[NaiveDate],
+    progress: &dyn Fn(usize),
+) -> Result<Vec<AccountDay>, HealthError> {
+    let window = history_window(set, days[0]);
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(ACCOUNTS_PER_CHUNK) {
+        let loaded = Loaded::load(store, &chunk[0], &chunk[chunk.len() - 1], window).await?;
+        rows.extend(raw_for_loaded(set, &loaded, days));
+        progress(chunk.len());
+    }
+    Ok(rows)
+}
+
+fn is_percentile(rule: &Rule) -> bool {
+    matches!(rule, Rule::Percentile { .. })
+}
+
+/// Which of a scorecard's measures (in order) rank within the segment.
+fn percentile_positions(card: &Scorecard) -> Vec<bool> {
+    card.measures()
+        .map(|(_, m, _)| is_percentile(&m.rule))
+        .collect()
+}
+
+/// The segment distributions of percentile measures among `rows`.
+pub(crate) fn distributions(set: &ScorecardSet, rows: &[AccountDay]) -> Distributions {
+    let percentile: Vec<Vec<bool>> = set.scorecards.iter().map(percentile_positions).collect();
+    let mut out = Distributions::new();
+    for row in rows {
+        let positions = &percentile[row.card];
+        if !positions.contains(&true) {
+            continue;
+        }
+        let lists = out
+            .entry((row.day, row.card, row.segment.clone()))
+            .or_insert_with(|| vec![Vec::new(); positions.len()]);
+        for (i, value) in row.raw.iter().enumerate() {
+            if let (true, Some(v)) = (positions[i], value) {
+                lists[i].push(*v);
+            }
+        }
+    }
+    for lists in out.values_mut() {
+        for list in lists {
+            list.sort_by(f64::total_cmp);
+        }
+    }
+    out
+}
+
+/// Scores raw values against the distributions of their day and segment.
+pub(crate) fn score_rows(
+    set: &ScorecardSet,
+    rows: &[AccountDay],
+    dists: &Distributions,
+) -> Vec<HealthSnapshot> {
+    rows.iter()
+        .map(|row| {
+            let card = &set.scorecards[row.card];
+            let lists = dists.get(&(row.day, row.card, row.segment.clone()));
+            let score = score(card, &row.raw, |i| {
+                lists.and_then(|l| l.get(i)).map_or(&[][..], Vec::as_slice)
+            });
+            HealthSnapshot {
+                account_id: row.account_id.clone(),
+                day: row.day,
+                score,
+            }
+        })
+        .collect()
+}
+
+fn stored_distributions(set: &ScorecardSet, dists: &Distributions) -> Vec<Distribution> {
+    let mut out = Vec::new();
+    for ((day, card, segment), lists) in dists {
+        let positions = percentile_positions(&set.scorecards[*card]);
+        for (measure, values) in lists.iter().enumerate() {
+            if positions[measure] {
+                out.push(Distribution {
+                    day: *day,
+                    scorecard: set.scorecards[*card].name.clone(),
+                    segment: segment.clone(),
+                    measure,
+                    values: values.clone(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.day, &a.scorecard, &a.segment, a.measure).cmp(&(
+            b.day,
+            &b.scorecard,
+            &b.segment,
+            b.measure,
+        ))
+    });
+    out
+}
+
+/// Every active account's health on each of `days` (ascending), computed from the
+/// store without writing, with the distributions its percentile rules ranked against.
+/// `progress(accounts)` counts accounts loaded.
+pub(crate) async fn scores_on(
+    store: &Store,
+    set: &ScorecardSet,
+    ids: &[String],
+    days: &[NaiveDate],
+    progress: &dyn Fn(usize),
+) -> Result<(Vec<HealthSnapshot>, Distributions), HealthError> {
+    if ids.is_empty() || days.is_empty() {
+        return Ok((Vec::new(), Distributions::new()));
+    }
+    let rows = raw_values_of(store, set, ids, days, progress).await?;
+    let dists = distributions(set, &rows);
+    Ok((score_rows(set, &rows, &dists), dists))
+}
+
+/// Every active account's health on `day`, computed from the store without writing.
+pub async fn score_day(
+    store: &Store,
+    set: &ScorecardSet,
+    day: NaiveDate,
+) -> Result<Vec<HealthSnapshot>, HealthError> {
+    let ids = store.account_ids().await?;
+    Ok(scores_on(store, set, &ids, &[day], &|_| {}).await?.0)
+}
+
+/// Scores every active account on each of the `days` days ending on `last_day` and
+/// stores the snapshots (replacing earlier ones of those days) in one transaction.
+/// `progress(done, total)` counts account-days.
+pub async fn backfill(
+    store: &Store,
+    set: &ScorecardSet,
+    last_day: NaiveDate,
+    days: u32,
+    progress: &dyn Fn(usize, usize),
+) -> Result<HealthRun, HealthError> {
+    let days = days.max(1);
+    let first_day = last_day
+        .checked_sub_days(Days::new(u64::from(days - 1)))
+        .unwrap_or(NaiveDate::MIN);
+    let all_days: Vec<NaiveDate> = first_day.iter_days().take(days as usize).collect();
+    let ids = store.account_ids().await?;
+    let mut run = HealthRun {
+        first_day,
+        last_day,
+        snapshots: 0,
+        accounts: ids.len(),
+    };
+    let total = ids.len() * all_days.len();
+    let done = std::cell::Cell::new(0);
+    let per_block = (ACCOUNT_DAYS_PER_BLOCK / ids.len().max(1)).max(1);
+    let mut tx = store.begin().await?;
+    for block in all_days.chunks(per_block) {
+        let (snapshots, dists) = scores_on(store, set, &ids, block, &|accounts| {
+            done.set(done.get() + accounts * block.len());
+            progress(done.get(), total);
+        })
+        .await?;
+        tx.upsert_health_snapshots(&snapshots).await?;
+        tx.upsert_health_distributions(&stored_distributions(set, &dists))
+            .await?;
+        run.snapshots += snapshots.len();
+    }
+    tx.commit().await?;
+    Ok(run)
+}
+
+/// A full rescore: every active account's health on `day`, stored.
+pub async fn rescore(
+    store: &Store,
+    set: &ScorecardSet,
+    day: NaiveDate,
+    progress: &dyn Fn(usize, usize),
+) -> Result<HealthRun, HealthError> {
+    backfill(store, set, day, 1, progress).await
+}
+
+/// The incremental path: rescores only `account_ids` on `day` after their data
+/// changed, and stores their snapshots. Percentile measures rank against the
+/// segment's distribution of that day with the account's own value replaced, so the
+/// account scores as a full rescore would; other accounts keep their scores until the
+/// next full rescore.
+pub async fn refresh_accounts(
+    store: &Store,
+    set: &ScorecardSet,
+    account_ids: &[String],
+    day: NaiveDate,
+) -> Result<Vec<HealthSnapshot>, HealthError> {
+    let window = history_window(set, day);
+    let mut snapshots = Vec::new();
+    // One transaction per account, so the next account of the same segment ranks
+    // against the distribution this one just updated.
+    for id in account_ids {
+        let mut changed_distributions = Vec::new();
+        let loaded = Loaded::load(store, id, id, window).await?;
+        let Some(row) = raw_for_loaded(set, &loaded, &[day]).pop() else {
+            continue; // unknown, not yet created, or churned by then
+        };
+        let card = &set.scorecards[row.card];
+        let mut dists = Distributions::new();
+        if percentile_positions(card).contains(&true) {
+            let stored = store
+                .health_distributions(&card.name, &row.segment, day)
+                .await?;
+            let mut lists = vec![Vec::new(); card.measures().count()];
+            let same_day = stored.first().is_some_and(|d| d.day == day);
+            let previous = if same_day {
+                store.health_snapshot(id, day).await?
+            } else {
+                None
+            };
+            for mut d in stored {
+                if let Some(old) = previous
+                    .as_ref()
+                    .and_then(|p| p.score.measures[d.measure].raw)
+                {
+                    if let Some(at) = d.values.iter().position(|v| *v == old) {
+                        d.values.remove(at);
+                    }
+                }
+                if let Some(new) = row.raw[d.measure] {
+                    let at = d.values.partition_point(|v| *v < new);
+                    d.values.insert(at, new);
+                }
+                if same_day {
+                    changed_distributions.push(d.clone());
+                }
+                lists[d.measure] = d.values;
+            }
+            dists.insert((day, row.card, row.segment.clone()), lists);
+        }
+        let scored = score_rows(set, std::slice::from_ref(&row), &dists);
+        let mut tx = store.begin().await?;
+        tx.upsert_health_snapshots(&scored).await?;
+        tx.upsert_health_distributions(&changed_distributions)
+            .await?;
+        tx.commit().await?;
+        snapshots.extend(scored);
+    }
+    Ok(snapshots)
+}

@@ -1,0 +1,436 @@
+//! What health scoring reads (a range of accounts with the history its measures need)
+//! and writes (daily snapshots and the segment distributions of percentile rules).
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use tend_core::health::{GroupScore, HealthScore, HealthSnapshot, MeasureScore};
+use tend_core::*;
+
+use crate::rows::*;
+use crate::{on_backend, on_tx, Result, Store, StoreError, Transaction};
+
+/// How much history to load: records from `since` on (usage from `usage_since`), plus
+/// whatever is still current before then (open tickets, unpaid invoices, the latest
+/// product use and the latest activity of each account).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryWindow {
+    pub usage_since: NaiveDate,
+    pub since: NaiveDate,
+}
+
+/// Everything stored about a range of accounts, each list ordered by account id first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccountData {
+    pub accounts: Vec<Account>,
+    pub contacts: Vec<Contact>,
+    pub contracts: Vec<Contract>,
+    /// By account, then day.
+    pub usage: Vec<UsageDaily>,
+    pub tickets: Vec<Ticket>,
+    pub surveys: Vec<SurveyResponse>,
+    pub invoices: Vec<Invoice>,
+    pub payments: Vec<Payment>,
+    pub activities: Vec<Activity>,
+}
+
+/// A snapshot's headline without its groups and measures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthHeadline {
+    pub account_id: String,
+    pub day: NaiveDate,
+    pub overall: Option<f64>,
+    pub band: String,
+}
+
+/// The sorted values of one measure of a scorecard across a segment on a day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Distribution {
+    pub day: NaiveDate,
+    pub scorecard: String,
+    pub segment: String,
+    /// The measure's position in the scorecard.
+    pub measure: usize,
+    pub values: Vec<f64>,
+}
+
+/// Accounts `first..=last` joined to a table's rows.
+const IN_RANGE: &str = "account_id IN (SELECT id FROM accounts WHERE id >= $1 AND id <= $2)";
+
+macro_rules! rows {
+    ($store:expr, $row:ty, $sql:expr, $($bind:expr),*) => {{
+        let rows: Vec<$row> = on_backend!(&$store.pool, pool => {
+            sqlx::query_as::<_, $row>($sql)$(.bind($bind))*.fetch_all(pool).await?
+        });
+        rows.into_iter().map(TryInto::try_into).collect::<Result<Vec<_>, StoreError>>()
+    }};
+}
+
+fn midnight(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::MIN).and_utc()
+}
+
+impl Store {
+    /// Ids of every account, in order.
+    pub async fn account_ids(&self) -> Result<Vec<String>> {
+        let ids = on_backend!(&self.pool, pool => {
+            sqlx::query_scalar::<_, String>("SELECT id FROM accounts ORDER BY id")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(ids)
+    }
+
+    /// The accounts with ids in `first..=last` and their data within `window`.
+    pub async fn account_data(
+        &self,
+        first: &str,
+        last: &str,
+        window: HistoryWindow,
+    ) -> Result<AccountData> {
+        let since = midnight(window.since);
+        let usage_sql = format!(
+            "SELECT * FROM usage_daily WHERE {IN_RANGE} AND day >= $3 \
+             UNION ALL \
+             SELECT u.* FROM accounts a JOIN usage_daily u ON u.account_id = a.id AND u.day = \
+               (SELECT v.day FROM usage_daily v WHERE v.account_id = a.id AND v.day < $3 \
+                AND v.events > 0 ORDER BY v.day DESC LIMIT 1) \
+             WHERE a.id >= $1 AND a.id <= $2 \
+             ORDER BY account_id, day"
+        );
+        let activities_sql = format!(
+            "SELECT * FROM activities WHERE {IN_RANGE} AND occurred_at >= $3 \
+             UNION ALL \
+             SELECT x.* FROM accounts a JOIN activities x ON x.id = \
+               (SELECT y.id FROM activities y WHERE y.account_id = a.id AND y.occurred_at < $3 \
+                ORDER BY y.occurred_at DESC, y.id DESC LIMIT 1) \
+             WHERE a.id >= $1 AND a.id <= $2 \
+             ORDER BY account_id, occurred_at, id"
+        );
+        Ok(AccountData {
+            accounts: rows!(
+                self,
+                AccountRow,
+                "SELECT * FROM accounts WHERE id >= $1 AND id <= $2 ORDER BY id",
+                first,
+                last
+            )?,
+            contacts: rows!(
+                self,
+                ContactRow,
+                &format!("SELECT * FROM contacts WHERE {IN_RANGE} ORDER BY account_id, id"),
+                first,
+                last
+            )?,
+            contracts: rows!(
+                self,
+                ContractRow,
+                &format!("SELECT * FROM contracts WHERE {IN_RANGE} ORDER BY account_id, id"),
+                first,
+                last
+            )?,
+            usage: rows!(
+                self,
+                UsageDailyRow,
+                &usage_sql,
+                first,
+                last,
+                window.usage_since
+            )?,
+            tickets: rows!(
+                self,
+                TicketRow,
+                &format!(
+                    "SELECT * FROM tickets WHERE {IN_RANGE} \
+                     AND (created_at >= $3 OR solved_at IS NULL OR solved_at >= $3) \
+                     ORDER BY account_id, created_at, id"
+                ),
+                first,
+                last,
+                since
+            )?,
+            surveys: rows!(
+                self,
+                SurveyResponseRow,
+                &format!(
+                    "SELECT * FROM survey_responses WHERE {IN_RANGE} AND responded_at >= $3 \
+                     ORDER BY account_id, responded_at, id"
+                ),
+                first,
+                last,
+                since
+            )?,
+            invoices: rows!(
+                self,
+                InvoiceRow,
+                &format!(
+                    "SELECT * FROM invoices WHERE {IN_RANGE} \
+                     AND (issued_on >= $3 OR paid_on IS NULL OR paid_on >= $3) \
+                     ORDER BY account_id, id"
+                ),
+                first,
+                last,
+                window.since
+            )?,
+            payments: rows!(
+                self,
+                PaymentRow,
+                &format!(
+                    "SELECT * FROM payments WHERE {IN_RANGE} AND attempted_at >= $3 \
+                     ORDER BY account_id, id"
+                ),
+                first,
+                last,
+                since
+            )?,
+            activities: rows!(self, ActivityRow, &activities_sql, first, last, since)?,
+        })
+    }
+
+    /// The snapshot of one account on one day.
+    pub async fn health_snapshot(
+        &self,
+        account_id: &str,
+        day: NaiveDate,
+    ) -> Result<Option<HealthSnapshot>> {
+        let rows: Vec<HealthSnapshot> = rows!(
+            self,
+            HealthSnapshotRow,
+            "SELECT * FROM health_snapshots WHERE account_id = $1 AND day = $2",
+            account_id,
+            day
+        )?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// Every snapshot of `day`, by account.
+    pub async fn health_snapshots_on(&self, day: NaiveDate) -> Result<Vec<HealthSnapshot>> {
+        rows!(
+            self,
+            HealthSnapshotRow,
+            "SELECT * FROM health_snapshots WHERE day = $1 ORDER BY account_id",
+            day
+        )
+    }
+
+    /// Every snapshot of one account, by day.
+    pub async fn health_history(&self, account_id: &str) -> Result<Vec<HealthHeadline>> {
+        let rows: Vec<(String, NaiveDate, Option<f64>, String)> = on_backend!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT account_id, day, overall, band FROM health_snapshots \
+                 WHERE account_id = $1 ORDER BY day",
+            )
+            .bind(account_id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(headline).collect())
+    }
+
+    /// The headline of every snapshot on any of `days`, by account then day.
+    pub async fn health_headlines_on(&self, days: &[NaiveDate]) -> Result<Vec<HealthHeadline>> {
+        let mut all = Vec::new();
+        for &day in days {
+            let rows: Vec<(String, NaiveDate, Option<f64>, String)> = on_backend!(&self.pool, pool => {
+                sqlx::query_as(
+                    "SELECT account_id, day, overall, band FROM health_snapshots WHERE day = $1",
+                )
+                .bind(day)
+                .fetch_all(pool)
+                .await?
+            });
+            all.extend(rows.into_iter().map(headline));
+        }
+        all.sort_by(|a, b| (&a.account_id, a.day).cmp(&(&b.account_id, b.day)));
+        Ok(all)
+    }
+
+    /// The latest day with snapshots, if any.
+    pub async fn latest_health_day(&self) -> Result<Option<NaiveDate>> {
+        let day = on_backend!(&self.pool, pool => {
+            sqlx::query_scalar::<_, Option<NaiveDate>>("SELECT MAX(day) FROM health_snapshots")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(day)
+    }
+
+    /// The distributions of `scorecard` for `segment` from the latest day on or before
+    /// `day` that has any.
+    pub async fn health_distributions(
+        &self,
+        scorecard: &str,
+        segment: &str,
+        day: NaiveDate,
+    ) -> Result<Vec<Distribution>> {
+        let rows: Vec<DistributionRow> = on_backend!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT * FROM health_distributions WHERE scorecard = $1 AND segment = $2 AND day = \
+                 (SELECT MAX(day) FROM health_distributions WHERE scorecard = $1 AND segment = $2 AND day <= $3) \
+                 ORDER BY measure",
+            )
+            .bind(scorecard)
+            .bind(segment)
+            .bind(day)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+}
+
+fn headline(r: (String, NaiveDate, Option<f64>, String)) -> HealthHeadline {
+    HealthHeadline {
+        account_id: r.0,
+        day: r.1,
+        overall: r.2,
+        band: r.3,
+    }
+}
+
+/// Rows per INSERT for health tables (7 columns): well under both bind limits.
+const HEALTH_ROWS_PER_STATEMENT: usize = 1000;
+
+impl Transaction {
+    /// Writes snapshots, replacing any of the same account and day.
+    pub async fn upsert_health_snapshots(&mut self, rows: &[HealthSnapshot]) -> Result<()> {
+        let encoded: Vec<(String, String)> = rows
+            .iter()
+            .map(|s| {
+                Ok((
+                    serde_json::to_string(&s.score.groups)?,
+                    serde_json::to_string(&s.score.measures)?,
+                ))
+            })
+            .collect::<Result<_, serde_json::Error>>()
+            .map_err(|e| StoreError::Sqlite(format!("could not encode a snapshot: {e}")))?;
+        for (chunk, json) in rows
+            .chunks(HEALTH_ROWS_PER_STATEMENT)
+            .zip(encoded.chunks(HEALTH_ROWS_PER_STATEMENT))
+        {
+            on_tx!(&mut self.tx, conn => {
+                let mut builder = sqlx::QueryBuilder::new(
+                    "INSERT INTO health_snapshots (account_id, day, scorecard, overall, band, groups, measures) ",
+                );
+                builder.push_values(chunk.iter().zip(json), |mut b, (s, (groups, measures))| {
+                    b.push_bind(s.account_id.as_str())
+                        .push_bind(s.day)
+                        .push_bind(s.score.scorecard.as_str())
+                        .push_bind(s.score.overall)
+                        .push_bind(s.score.band.as_str())
+                        .push_bind(groups.as_str())
+                        .push_bind(measures.as_str());
+                });
+                builder.push(
+                    " ON CONFLICT (account_id, day) DO UPDATE SET scorecard = excluded.scorecard, \
+                     overall = excluded.overall, band = excluded.band, groups = excluded.groups, \
+                     measures = excluded.measures",
+                );
+                builder.build().execute(&mut **conn).await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes distributions, replacing any of the same scorecard, segment, measure and day.
+    pub async fn upsert_health_distributions(&mut self, rows: &[Distribution]) -> Result<()> {
+        let encoded: Vec<String> = rows
+            .iter()
+            .map(|d| serde_json::to_string(&d.values).expect("finite numbers encode"))
+            .collect();
+        for (chunk, json) in rows
+            .chunks(HEALTH_ROWS_PER_STATEMENT)
+            .zip(encoded.chunks(HEALTH_ROWS_PER_STATEMENT))
+        {
+            on_tx!(&mut self.tx, conn => {
+                let mut builder = sqlx::QueryBuilder::new(
+                    "INSERT INTO health_distributions (day, scorecard, segment, measure, vals) ",
+                );
+                builder.push_values(chunk.iter().zip(json), |mut b, (d, vals)| {
+                    b.push_bind(d.day)
+                        .push_bind(d.scorecard.as_str())
+                        .push_bind(d.segment.as_str())
+                        .push_bind(d.measure as i64)
+                        .push_bind(vals.as_str());
+                });
+                builder.push(
+                    " ON CONFLICT (scorecard, segment, measure, day) DO UPDATE SET vals = excluded.vals",
+                );
+                builder.build().execute(&mut **conn).await?;
+            });
+        }
+        Ok(())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct HealthSnapshotRow {
+    account_id: String,
+    day: NaiveDate,
+    scorecard: String,
+    overall: Option<f64>,
+    band: String,
+    groups: String,
+    measures: String,
+}
+
+impl TryFrom<HealthSnapshotRow> for HealthSnapshot {
+    type Error = StoreError;
+    fn try_from(r: HealthSnapshotRow) -> Result<Self, StoreError> {
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt {
+            table: "health_snapshots",
+            id: format!("{}/{}", r.account_id, r.day),
+            reason: e.to_string(),
+        };
+        let groups: Vec<GroupScore> = serde_json::from_str(&r.groups).map_err(corrupt)?;
+        let measures: Vec<MeasureScore> = serde_json::from_str(&r.measures).map_err(corrupt)?;
+        Ok(HealthSnapshot {
+            score: HealthScore {
+                scorecard: r.scorecard,
+                overall: r.overall,
+                band: r.band,
+                groups,
+                measures,
+            },
+            account_id: r.account_id,
+            day: r.day,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DistributionRow {
+    day: NaiveDate,
+    scorecard: String,
+    segment: String,
+    measure: i64,
+    vals: String,
+}
+
+impl TryFrom<DistributionRow> for Distribution {
+    type Error = StoreError;
+    fn try_from(r: DistributionRow) -> Result<Self, StoreError> {
+        let values = serde_json::from_str(&r.vals).map_err(|e| StoreError::Corrupt {
+            table: "health_distributions",
+            id: format!("{}/{}/{}/{}", r.scorecard, r.segment, r.measure, r.day),
+            reason: e.to_string(),
+        })?;
+        Ok(Distribution {
+            day: r.day,
+            scorecard: r.scorecard,
+            segment: r.segment,
+            measure: r.measure as usize,
+            values,
+        })
+    }
+}
+
+impl Store {
+    /// The latest day with a usage rollup, if any.
+    pub async fn latest_usage_day(&self) -> Result<Option<NaiveDate>> {
+        let day = on_backend!(&self.pool, pool => {
+            sqlx::query_scalar::<_, Option<NaiveDate>>("SELECT MAX(day) FROM usage_daily")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(day)
+    }
+}
