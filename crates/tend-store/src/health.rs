@@ -6,15 +6,21 @@ use tend_core::health::{GroupScore, HealthScore, HealthSnapshot, MeasureScore};
 use tend_core::*;
 
 use crate::rows::*;
-use crate::{on_backend, on_tx, Result, Store, StoreError, Transaction};
+use crate::sqlite_read::{self, Bind, FromStatement};
+use crate::{on_backend, on_tx, Pool, Result, Store, StoreError, Transaction};
 
-/// How much history to load: records from `since` on (usage from `usage_since`), plus
-/// whatever is still current before then (open tickets, unpaid invoices, the latest
-/// product use and the latest activity of each account).
+/// How much history to load, per kind of record: those from each date on, plus
+/// whatever is still current before it (open tickets, unpaid invoices, the latest
+/// product use and the latest activity of each account). Contacts and contracts are
+/// always loaded whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HistoryWindow {
-    pub usage_since: NaiveDate,
-    pub since: NaiveDate,
+    pub usage: NaiveDate,
+    pub tickets: NaiveDate,
+    pub surveys: NaiveDate,
+    pub invoices: NaiveDate,
+    pub payments: NaiveDate,
+    pub activities: NaiveDate,
 }
 
 /// Everything stored about a range of accounts, each list ordered by account id first.
@@ -55,6 +61,32 @@ pub struct Distribution {
 /// Accounts `first..=last` joined to a table's rows.
 const IN_RANGE: &str = "account_id IN (SELECT id FROM accounts WHERE id >= $1 AND id <= $2)";
 
+/// Lists rows of `$row` with `binds`, through SQLite's C API or sqlx on PostgreSQL,
+/// converted into domain types.
+macro_rules! fetch {
+    ($store:expr, $row:ty, $table:literal, $sql:expr, $binds:expr) => {{
+        let binds: &[Bind] = $binds;
+        let sql: &str = $sql;
+        let rows: Vec<$row> = match &$store.pool {
+            Pool::Sqlite(pool) => sqlite_read::fetch(pool, $table, sql, binds).await?,
+            Pool::Postgres(pool) => {
+                let mut query = sqlx::query_as::<_, $row>(sql);
+                for bind in binds {
+                    query = match bind {
+                        Bind::Text(text) => query.bind(*text),
+                        Bind::Date(day) => query.bind(*day),
+                        Bind::Time(at) => query.bind(*at),
+                    };
+                }
+                query.fetch_all(pool).await?
+            }
+        };
+        rows.into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<Vec<_>, StoreError>>()
+    }};
+}
+
 macro_rules! rows {
     ($store:expr, $row:ty, $sql:expr, $($bind:expr),*) => {{
         let rows: Vec<$row> = on_backend!(&$store.pool, pool => {
@@ -86,102 +118,119 @@ impl Store {
         last: &str,
         window: HistoryWindow,
     ) -> Result<AccountData> {
-        let since = midnight(window.since);
+        let range = [Bind::Text(first), Bind::Text(last)];
+        let with = |since: Bind<'static>| [range[0].clone(), range[1].clone(), since];
+        let usage = UsageDailyRow::columns();
         let usage_sql = format!(
-            "SELECT * FROM usage_daily WHERE {IN_RANGE} AND day >= $3 \
+            "SELECT {usage} FROM usage_daily WHERE {IN_RANGE} AND day >= $3 \
              UNION ALL \
-             SELECT u.* FROM accounts a JOIN usage_daily u ON u.account_id = a.id AND u.day = \
-               (SELECT v.day FROM usage_daily v WHERE v.account_id = a.id AND v.day < $3 \
-                AND v.events > 0 ORDER BY v.day DESC LIMIT 1) \
-             WHERE a.id >= $1 AND a.id <= $2 \
+             SELECT {usage} FROM usage_daily WHERE (account_id, day) IN \
+               (SELECT a.id, (SELECT v.day FROM usage_daily v WHERE v.account_id = a.id \
+                  AND v.day < $3 AND v.events > 0 ORDER BY v.day DESC LIMIT 1) \
+                FROM accounts a WHERE a.id >= $1 AND a.id <= $2) \
              ORDER BY account_id, day"
         );
+        let activity = ActivityRow::columns();
         let activities_sql = format!(
-            "SELECT * FROM activities WHERE {IN_RANGE} AND occurred_at >= $3 \
+            "SELECT {activity} FROM activities WHERE {IN_RANGE} AND occurred_at >= $3 \
              UNION ALL \
-             SELECT x.* FROM accounts a JOIN activities x ON x.id = \
-               (SELECT y.id FROM activities y WHERE y.account_id = a.id AND y.occurred_at < $3 \
-                ORDER BY y.occurred_at DESC, y.id DESC LIMIT 1) \
-             WHERE a.id >= $1 AND a.id <= $2 \
+             SELECT {activity} FROM activities WHERE id IN \
+               (SELECT (SELECT y.id FROM activities y WHERE y.account_id = a.id \
+                  AND y.occurred_at < $3 ORDER BY y.occurred_at DESC, y.id DESC LIMIT 1) \
+                FROM accounts a WHERE a.id >= $1 AND a.id <= $2) \
              ORDER BY account_id, occurred_at, id"
         );
         Ok(AccountData {
-            accounts: rows!(
+            accounts: fetch!(
                 self,
                 AccountRow,
-                "SELECT * FROM accounts WHERE id >= $1 AND id <= $2 ORDER BY id",
-                first,
-                last
+                "accounts",
+                &format!(
+                    "SELECT {} FROM accounts WHERE id >= $1 AND id <= $2 ORDER BY id",
+                    AccountRow::columns()
+                ),
+                &range
             )?,
-            contacts: rows!(
+            contacts: fetch!(
                 self,
                 ContactRow,
-                &format!("SELECT * FROM contacts WHERE {IN_RANGE} ORDER BY account_id, id"),
-                first,
-                last
+                "contacts",
+                &format!(
+                    "SELECT {} FROM contacts WHERE {IN_RANGE} ORDER BY account_id, id",
+                    ContactRow::columns()
+                ),
+                &range
             )?,
-            contracts: rows!(
+            contracts: fetch!(
                 self,
                 ContractRow,
-                &format!("SELECT * FROM contracts WHERE {IN_RANGE} ORDER BY account_id, id"),
-                first,
-                last
+                "contracts",
+                &format!(
+                    "SELECT {} FROM contracts WHERE {IN_RANGE} ORDER BY account_id, id",
+                    ContractRow::columns()
+                ),
+                &range
             )?,
-            usage: rows!(
+            usage: fetch!(
                 self,
                 UsageDailyRow,
+                "usage_daily",
                 &usage_sql,
-                first,
-                last,
-                window.usage_since
+                &with(Bind::Date(window.usage))
             )?,
-            tickets: rows!(
+            tickets: fetch!(
                 self,
                 TicketRow,
+                "tickets",
                 &format!(
-                    "SELECT * FROM tickets WHERE {IN_RANGE} \
+                    "SELECT {} FROM tickets WHERE {IN_RANGE} \
                      AND (created_at >= $3 OR solved_at IS NULL OR solved_at >= $3) \
-                     ORDER BY account_id, created_at, id"
+                     ORDER BY account_id, created_at, id",
+                    TicketRow::columns()
                 ),
-                first,
-                last,
-                since
+                &with(Bind::Time(midnight(window.tickets)))
             )?,
-            surveys: rows!(
+            surveys: fetch!(
                 self,
                 SurveyResponseRow,
+                "survey_responses",
                 &format!(
-                    "SELECT * FROM survey_responses WHERE {IN_RANGE} AND responded_at >= $3 \
-                     ORDER BY account_id, responded_at, id"
+                    "SELECT {} FROM survey_responses WHERE {IN_RANGE} AND responded_at >= $3 \
+                     ORDER BY account_id, responded_at, id",
+                    SurveyResponseRow::columns()
                 ),
-                first,
-                last,
-                since
+                &with(Bind::Time(midnight(window.surveys)))
             )?,
-            invoices: rows!(
+            invoices: fetch!(
                 self,
                 InvoiceRow,
+                "invoices",
                 &format!(
-                    "SELECT * FROM invoices WHERE {IN_RANGE} \
+                    "SELECT {} FROM invoices WHERE {IN_RANGE} \
                      AND (issued_on >= $3 OR paid_on IS NULL OR paid_on >= $3) \
-                     ORDER BY account_id, id"
+                     ORDER BY account_id, id",
+                    InvoiceRow::columns()
                 ),
-                first,
-                last,
-                window.since
+                &with(Bind::Date(window.invoices))
             )?,
-            payments: rows!(
+            payments: fetch!(
                 self,
                 PaymentRow,
+                "payments",
                 &format!(
-                    "SELECT * FROM payments WHERE {IN_RANGE} AND attempted_at >= $3 \
-                     ORDER BY account_id, id"
+                    "SELECT {} FROM payments WHERE {IN_RANGE} AND attempted_at >= $3 \
+                     ORDER BY account_id, id",
+                    PaymentRow::columns()
                 ),
-                first,
-                last,
-                since
+                &with(Bind::Time(midnight(window.payments)))
             )?,
-            activities: rows!(self, ActivityRow, &activities_sql, first, last, since)?,
+            activities: fetch!(
+                self,
+                ActivityRow,
+                "activities",
+                &activities_sql,
+                &with(Bind::Time(midnight(window.activities)))
+            )?,
         })
     }
 
@@ -292,25 +341,22 @@ const HEALTH_ROWS_PER_STATEMENT: usize = 1000;
 impl Transaction {
     /// Writes snapshots, replacing any of the same account and day.
     pub async fn upsert_health_snapshots(&mut self, rows: &[HealthSnapshot]) -> Result<()> {
-        let encoded: Vec<(String, String)> = rows
-            .iter()
-            .map(|s| {
-                Ok((
-                    serde_json::to_string(&s.score.groups)?,
-                    serde_json::to_string(&s.score.measures)?,
-                ))
-            })
-            .collect::<Result<_, serde_json::Error>>()
-            .map_err(|e| StoreError::Sqlite(format!("could not encode a snapshot: {e}")))?;
-        for (chunk, json) in rows
-            .chunks(HEALTH_ROWS_PER_STATEMENT)
-            .zip(encoded.chunks(HEALTH_ROWS_PER_STATEMENT))
-        {
+        for chunk in rows.chunks(HEALTH_ROWS_PER_STATEMENT) {
+            let json: Vec<(String, String)> = chunk
+                .iter()
+                .map(|s| {
+                    Ok((
+                        serde_json::to_string(&s.score.groups)?,
+                        serde_json::to_string(&s.score.measures)?,
+                    ))
+                })
+                .collect::<Result<_, serde_json::Error>>()
+                .map_err(|e| StoreError::Sqlite(format!("could not encode a snapshot: {e}")))?;
             on_tx!(&mut self.tx, conn => {
                 let mut builder = sqlx::QueryBuilder::new(
                     "INSERT INTO health_snapshots (account_id, day, scorecard, overall, band, groups, measures) ",
                 );
-                builder.push_values(chunk.iter().zip(json), |mut b, (s, (groups, measures))| {
+                builder.push_values(chunk.iter().zip(&json), |mut b, (s, (groups, measures))| {
                     b.push_bind(s.account_id.as_str())
                         .push_bind(s.day)
                         .push_bind(s.score.scorecard.as_str())
@@ -426,8 +472,13 @@ impl TryFrom<DistributionRow> for Distribution {
 impl Store {
     /// The latest day with a usage rollup, if any.
     pub async fn latest_usage_day(&self) -> Result<Option<NaiveDate>> {
+        // One index seek per account: rollups are keyed by account first, so a plain
+        // MAX(day) would scan them all.
         let day = on_backend!(&self.pool, pool => {
-            sqlx::query_scalar::<_, Option<NaiveDate>>("SELECT MAX(day) FROM usage_daily")
+            sqlx::query_scalar::<_, Option<NaiveDate>>(
+                "SELECT MAX((SELECT MAX(u.day) FROM usage_daily u WHERE u.account_id = a.id)) \
+                 FROM accounts a",
+            )
                 .fetch_one(pool)
                 .await?
         });

@@ -12,6 +12,7 @@ mod health;
 mod reads;
 mod rows;
 mod sqlite_bulk;
+mod sqlite_read;
 pub mod test_support;
 mod writes;
 
@@ -99,7 +100,10 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
                 .pragma("cache_size", "-65536")
-                .pragma("temp_store", "memory");
+                .pragma("temp_store", "memory")
+                // Reads map the file instead of copying each page out of the OS cache;
+                // a full health rescore reads much of it (docs/benchmarks.md).
+                .pragma("mmap_size", "2147418112");
             Pool::Sqlite(
                 SqlitePoolOptions::new()
                     .max_connections(4)

@@ -350,3 +350,105 @@ impl TryFrom<DemoTruthRow> for DemoTruth {
         })
     }
 }
+
+// Column lists for reading these rows through SQLite's C API (`sqlite_read`), in
+// field order.
+crate::sqlite_read::from_statement!(AccountRow {
+    id,
+    name,
+    parent_id,
+    segment,
+    tier,
+    industry,
+    region,
+    lifecycle_stage,
+    csm_owner,
+    am_owner,
+    created_on,
+    churned_on,
+    churn_reason
+});
+crate::sqlite_read::from_statement!(ContactRow {
+    id,
+    account_id,
+    name,
+    email,
+    title,
+    role,
+    joined_on,
+    left_on
+});
+crate::sqlite_read::from_statement!(ContractRow {
+    id,
+    account_id,
+    product,
+    seats,
+    arr_minor,
+    currency,
+    start_date,
+    end_date,
+    renewal_date,
+    auto_renew,
+    notice_days,
+    status
+});
+crate::sqlite_read::from_statement!(UsageDailyRow {
+    account_id,
+    day,
+    events,
+    active_users,
+    active_users_30d,
+    feature_events
+});
+crate::sqlite_read::from_statement!(TicketRow {
+    id,
+    account_id,
+    contact_id,
+    subject,
+    priority,
+    status,
+    created_at,
+    first_response_at,
+    solved_at,
+    satisfaction
+});
+crate::sqlite_read::from_statement!(SurveyResponseRow {
+    id,
+    account_id,
+    contact_id,
+    kind,
+    score,
+    comment,
+    campaign,
+    responded_at
+});
+crate::sqlite_read::from_statement!(InvoiceRow {
+    id,
+    account_id,
+    amount_minor,
+    currency,
+    issued_on,
+    due_on,
+    paid_on,
+    status
+});
+crate::sqlite_read::from_statement!(PaymentRow {
+    id,
+    invoice_id,
+    account_id,
+    amount_minor,
+    currency,
+    attempted_at,
+    status,
+    failure_reason
+});
+crate::sqlite_read::from_statement!(ActivityRow {
+    id,
+    account_id,
+    contact_id,
+    kind,
+    author,
+    occurred_at,
+    subject,
+    body
+});

@@ -99,7 +99,7 @@ pub(crate) async fn insert_events(
 }
 
 /// Finalizes the statement however the loop ends.
-struct Statement(*mut ffi::sqlite3_stmt);
+pub(crate) struct Statement(pub(crate) *mut ffi::sqlite3_stmt);
 
 impl Drop for Statement {
     fn drop(&mut self) {
@@ -108,14 +108,14 @@ impl Drop for Statement {
     }
 }
 
-unsafe fn error(db: *mut ffi::sqlite3, code: c_int) -> StoreError {
+pub(crate) unsafe fn error(db: *mut ffi::sqlite3, code: c_int) -> StoreError {
     let message = CStr::from_ptr(ffi::sqlite3_errmsg(db))
         .to_string_lossy()
         .into_owned();
     StoreError::Sqlite(format!("{message} (code {code})"))
 }
 
-unsafe fn bind_text(
+pub(crate) unsafe fn bind_text(
     db: *mut ffi::sqlite3,
     stmt: *mut ffi::sqlite3_stmt,
     index: c_int,
@@ -190,7 +190,10 @@ pub(crate) async fn feed_rollup(
     unsafe { feed_with(db, account_id, from, to, builder) }
 }
 
-unsafe fn column_text<'a>(stmt: *mut ffi::sqlite3_stmt, index: c_int) -> Option<&'a str> {
+pub(crate) unsafe fn column_text<'a>(
+    stmt: *mut ffi::sqlite3_stmt,
+    index: c_int,
+) -> Option<&'a str> {
     let text = ffi::sqlite3_column_text(stmt, index);
     if text.is_null() {
         return None;

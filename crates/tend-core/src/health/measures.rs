@@ -81,6 +81,18 @@ pub enum History {
     Current,
 }
 
+/// The time-stamped records a measure reads (contracts and contacts are always
+/// loaded whole), so loaders fetch only the history each kind needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    Usage,
+    Tickets,
+    Surveys,
+    Invoices,
+    Payments,
+    Activities,
+}
+
 /// How a raw value reads in an explanation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -102,6 +114,7 @@ pub struct MeasureSpec {
     /// Default window in days (ignored by measures that take none).
     pub window: u32,
     pub history: History,
+    pub reads: &'static [Source],
     /// What the value is, in words that fit "… fell from A to B" (for flags, a phrase
     /// that is true when the value is 1, as in "no longer has a champion").
     pub label: &'static str,
@@ -131,7 +144,7 @@ const fn spec(
     name: &'static str,
     group: &'static str,
     window: u32,
-    history: History,
+    (history, reads): (History, &'static [Source]),
     label: &'static str,
     format: Format,
     compute: MeasureFn,
@@ -141,6 +154,7 @@ const fn spec(
         group,
         window,
         history,
+        reads,
         label,
         format,
         compute,
@@ -150,33 +164,37 @@ const fn spec(
 
 use Format::*;
 use History::*;
+use Source::*;
+
+/// Who engages: activities, tickets and survey answers by a contact.
+const ENGAGEMENT: &[Source] = &[Activities, Tickets, Surveys];
 
 /// Every measure a scorecard can name.
 #[rustfmt::skip]
 pub const MEASURES: &[MeasureSpec] = &[
-    spec("license_utilization", "usage", 30, Window, "license utilization", Share, license_utilization)
+    spec("license_utilization", "usage", 30, (Window, &[Usage]), "license utilization", Share, license_utilization)
         .counted(active_users_and_seats, "active users", "seats"),
-    spec("dau_mau", "usage", 30, Window, "DAU/MAU", Share, dau_mau),
-    spec("usage_trend", "usage", 30, TwoWindows, "usage against the 30 days before", Change, usage_trend),
-    spec("feature_adoption", "usage", 30, Window, "key-feature adoption", Share, feature_adoption)
+    spec("dau_mau", "usage", 30, (Window, &[Usage]), "DAU/MAU", Share, dau_mau),
+    spec("usage_trend", "usage", 30, (TwoWindows, &[Usage]), "usage against the 30 days before", Change, usage_trend),
+    spec("feature_adoption", "usage", 30, (Window, &[Usage]), "key-feature adoption", Share, feature_adoption)
         .counted(key_features_used, "key features used", "key features"),
-    spec("days_since_last_activity", "usage", 0, Latest, "days since the last product use", Count("days"), days_since_last_activity),
-    spec("open_tickets", "support", 0, Current, "open tickets", Count("tickets"), open_tickets),
-    spec("urgent_open_tickets", "support", 0, Current, "open urgent tickets", Count("tickets"), urgent_open_tickets),
-    spec("ticket_trend", "support", 30, TwoWindows, "new tickets against the window before", Number, ticket_trend),
-    spec("median_first_response_hours", "support", 90, Window, "median first response (hours)", Number, median_first_response_hours),
-    spec("ticket_satisfaction", "support", 90, Window, "ticket satisfaction", Number, ticket_satisfaction),
-    spec("nps_by_role", "sentiment", 365, Window, "NPS weighted by role", Number, nps_by_role),
-    spec("nps_trend", "sentiment", 180, Window, "NPS change over the window", Number, nps_trend),
-    spec("csat", "sentiment", 180, Window, "CSAT", Number, csat_measure),
-    spec("champion_present", "relationships", 0, Current, "has a champion", Flag, champion_present),
-    spec("champion_engaged", "relationships", 90, Window, "has an engaged champion", Flag, champion_engaged),
-    spec("executive_sponsor_engaged", "relationships", 90, Window, "has an engaged executive sponsor", Flag, executive_sponsor_engaged),
-    spec("champion_departures", "relationships", 90, Current, "champion departures", Count("departures"), champion_departures),
-    spec("days_since_csm_touch", "relationships", 0, Latest, "days since the last CSM touch", Count("days"), days_since_csm_touch),
-    spec("overdue_invoices", "finance", 0, Current, "overdue invoices", Count("invoices"), overdue_invoices),
-    spec("failed_payments", "finance", 90, Window, "failed payments", Count("payments"), failed_payments),
-    spec("contraction_at_last_renewal", "finance", 0, Current, "contracted at the last renewal", Flag, contraction_at_last_renewal),
+    spec("days_since_last_activity", "usage", 0, (Latest, &[Usage]), "days since the last product use", Count("days"), days_since_last_activity),
+    spec("open_tickets", "support", 0, (Current, &[Tickets]), "open tickets", Count("tickets"), open_tickets),
+    spec("urgent_open_tickets", "support", 0, (Current, &[Tickets]), "open urgent tickets", Count("tickets"), urgent_open_tickets),
+    spec("ticket_trend", "support", 30, (TwoWindows, &[Tickets]), "new tickets against the window before", Number, ticket_trend),
+    spec("median_first_response_hours", "support", 90, (Window, &[Tickets]), "median first response (hours)", Number, median_first_response_hours),
+    spec("ticket_satisfaction", "support", 90, (Window, &[Tickets]), "ticket satisfaction", Number, ticket_satisfaction),
+    spec("nps_by_role", "sentiment", 365, (Window, &[Surveys]), "NPS weighted by role", Number, nps_by_role),
+    spec("nps_trend", "sentiment", 180, (Window, &[Surveys]), "NPS change over the window", Number, nps_trend),
+    spec("csat", "sentiment", 180, (Window, &[Surveys]), "CSAT", Number, csat_measure),
+    spec("champion_present", "relationships", 0, (Current, &[]), "has a champion", Flag, champion_present),
+    spec("champion_engaged", "relationships", 90, (Window, ENGAGEMENT), "has an engaged champion", Flag, champion_engaged),
+    spec("executive_sponsor_engaged", "relationships", 90, (Window, ENGAGEMENT), "has an engaged executive sponsor", Flag, executive_sponsor_engaged),
+    spec("champion_departures", "relationships", 90, (Current, &[]), "champion departures", Count("departures"), champion_departures),
+    spec("days_since_csm_touch", "relationships", 0, (Latest, &[Activities]), "days since the last CSM touch", Count("days"), days_since_csm_touch),
+    spec("overdue_invoices", "finance", 0, (Current, &[Invoices]), "overdue invoices", Count("invoices"), overdue_invoices),
+    spec("failed_payments", "finance", 90, (Window, &[Payments]), "failed payments", Count("payments"), failed_payments),
+    spec("contraction_at_last_renewal", "finance", 0, (Current, &[]), "contracted at the last renewal", Flag, contraction_at_last_renewal),
 ];
 
 pub fn measure(name: &str) -> Option<&'static MeasureSpec> {

@@ -8,7 +8,9 @@ pub mod score;
 pub mod scorecard;
 
 pub use explain::{describe_change, format_value, readings, Explanation, MeasureChange, Reading};
-pub use measures::{measure, AccountFacts, Context, Format, History, MeasureSpec, MEASURES};
+pub use measures::{
+    measure, AccountFacts, Context, Format, History, MeasureSpec, Source, MEASURES,
+};
 pub use rules::{Band, Comparison, Rule};
 pub use score::{raw_values, score, GroupScore, HealthScore, HealthSnapshot, MeasureScore};
 pub use scorecard::{HealthBand, MissingData, Scorecard, ScorecardError, ScorecardSet};

@@ -7,7 +7,10 @@ use super::measures::{measure, AccountFacts, Context};
 use super::scorecard::{MissingData, Scorecard};
 
 /// One measure's part in a health score.
+/// Stored as a compact list `[group, measure, raw, score, weight, contribution]`:
+/// snapshots are kept for every account and day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "MeasureTuple", from = "MeasureTuple")]
 pub struct MeasureScore {
     pub group: String,
     pub measure: String,
@@ -20,12 +23,54 @@ pub struct MeasureScore {
     pub contribution: f64,
 }
 
+type MeasureTuple = (String, String, Option<f64>, Option<f64>, f64, f64);
+
+impl From<MeasureScore> for MeasureTuple {
+    fn from(m: MeasureScore) -> Self {
+        (m.group, m.measure, m.raw, m.score, m.weight, m.contribution)
+    }
+}
+
+impl From<MeasureTuple> for MeasureScore {
+    fn from(t: MeasureTuple) -> Self {
+        let (group, measure, raw, score, weight, contribution) = t;
+        MeasureScore {
+            group,
+            measure,
+            raw,
+            score,
+            weight,
+            contribution,
+        }
+    }
+}
+
+/// Stored as `[name, score, weight]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "GroupTuple", from = "GroupTuple")]
 pub struct GroupScore {
     pub name: String,
     pub score: Option<f64>,
     /// Effective share of the overall score (0–1).
     pub weight: f64,
+}
+
+type GroupTuple = (String, Option<f64>, f64);
+
+impl From<GroupScore> for GroupTuple {
+    fn from(g: GroupScore) -> Self {
+        (g.name, g.score, g.weight)
+    }
+}
+
+impl From<GroupTuple> for GroupScore {
+    fn from((name, score, weight): GroupTuple) -> Self {
+        GroupScore {
+            name,
+            score,
+            weight,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,10 +1,11 @@
 //! Loading accounts with the history their scorecards read, and cutting the loaded
 //! lists into each account's [`AccountFacts`].
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use chrono::{Days, NaiveDate};
-use tend_core::health::{measure, AccountFacts, ScorecardSet};
+use tend_core::health::{measure, AccountFacts, ScorecardSet, Source};
 use tend_core::Account;
 use tend_store::{AccountData, HistoryWindow, Store, StoreError};
 
@@ -97,29 +98,32 @@ fn ranges<T>(ids: &[&str], rows: &[T], account: impl Fn(&T) -> &str) -> Vec<Rang
         .collect()
 }
 
-/// The history scoring `first_day` and later days needs: usage measures and the rest
-/// each reach back as far as their longest window.
+/// The history scoring `first_day` and later days needs: each kind of record as far
+/// back as the longest window of the measures that read it.
 pub(crate) fn history_window(set: &ScorecardSet, first_day: NaiveDate) -> HistoryWindow {
-    let (mut usage, mut other) = (0, 0);
+    let mut reach: HashMap<Source, u32> = HashMap::new();
     for card in &set.scorecards {
         for (_, m, window) in card.measures() {
             let spec = measure(&m.name).expect("validated scorecards name known measures");
-            let reach = if spec.group == "usage" {
-                &mut usage
-            } else {
-                &mut other
-            };
-            *reach = (*reach).max(spec.lookback(window));
+            for &source in spec.reads {
+                let days = reach.entry(source).or_default();
+                *days = (*days).max(spec.lookback(window));
+            }
         }
     }
-    let back = |days: u32| {
+    let since = |source: Source| {
+        let days = reach.get(&source).copied().unwrap_or(0);
         first_day
             .checked_sub_days(Days::new(u64::from(days)))
             .unwrap_or(NaiveDate::MIN)
     };
     HistoryWindow {
-        usage_since: back(usage),
-        since: back(other),
+        usage: since(Source::Usage),
+        tickets: since(Source::Tickets),
+        surveys: since(Source::Surveys),
+        invoices: since(Source::Invoices),
+        payments: since(Source::Payments),
+        activities: since(Source::Activities),
     }
 }
 

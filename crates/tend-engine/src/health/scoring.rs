@@ -6,6 +6,9 @@
 //! first every account's raw values, then the segment distributions, then scores.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
 
 use chrono::{Days, NaiveDate};
 use tend_core::health::{raw_values, score, HealthSnapshot, Rule, Scorecard, ScorecardSet};
@@ -18,6 +21,8 @@ use super::HealthError;
 const ACCOUNTS_PER_CHUNK: usize = 1000;
 /// Account-days held in memory at once during a backfill.
 const ACCOUNT_DAYS_PER_BLOCK: usize = 1_000_000;
+/// Snapshots scored and written at a time.
+const WRITE_BATCH: usize = 5000;
 
 /// One account's raw measure values on one day.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +82,7 @@ fn raw_for_loaded(set: &ScorecardSet, loaded: &Loaded, days: &[NaiveDate]) -> Ve
 }
 
 /// Raw values of every account in `ids` (sorted) on each of `days` (ascending).
+/// Chunks of accounts are loaded and computed on as many tasks as there are cores.
 async fn raw_values_of(
     store: &Store,
     set: &ScorecardSet,
@@ -85,11 +91,27 @@ async fn raw_values_of(
     progress: &dyn Fn(usize),
 ) -> Result<Vec<AccountDay>, HealthError> {
     let window = history_window(set, days[0]);
+    let shared = Arc::new((set.clone(), days.to_vec()));
+    let tasks = ids.chunks(ACCOUNTS_PER_CHUNK).map(|chunk| {
+        let (store, shared) = (store.clone(), shared.clone());
+        let (first, last, count) = (
+            chunk[0].clone(),
+            chunk[chunk.len() - 1].clone(),
+            chunk.len(),
+        );
+        tokio::spawn(async move {
+            let loaded = Loaded::load(&store, &first, &last, window).await?;
+            let (set, days) = &*shared;
+            Ok::<_, HealthError>((count, raw_for_loaded(set, &loaded, days)))
+        })
+    });
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut results = futures_util::stream::iter(tasks).buffered(parallel);
     let mut rows = Vec::new();
-    for chunk in ids.chunks(ACCOUNTS_PER_CHUNK) {
-        let loaded = Loaded::load(store, &chunk[0], &chunk[chunk.len() - 1], window).await?;
-        rows.extend(raw_for_loaded(set, &loaded, days));
-        progress(chunk.len());
+    while let Some(joined) = results.next().await {
+        let (count, part) = joined.expect("a scoring task panicked")?;
+        rows.extend(part);
+        progress(count);
     }
     Ok(rows)
 }
@@ -235,15 +257,20 @@ pub async fn backfill(
     let per_block = (ACCOUNT_DAYS_PER_BLOCK / ids.len().max(1)).max(1);
     let mut tx = store.begin().await?;
     for block in all_days.chunks(per_block) {
-        let (snapshots, dists) = scores_on(store, set, &ids, block, &|accounts| {
+        let rows = raw_values_of(store, set, &ids, block, &|accounts| {
             done.set(done.get() + accounts * block.len());
             progress(done.get(), total);
         })
         .await?;
-        tx.upsert_health_snapshots(&snapshots).await?;
+        let dists = distributions(set, &rows);
+        // Scored and written a slice at a time, so snapshots never pile up in memory.
+        for slice in rows.chunks(WRITE_BATCH) {
+            tx.upsert_health_snapshots(&score_rows(set, slice, &dists))
+                .await?;
+        }
         tx.upsert_health_distributions(&stored_distributions(set, &dists))
             .await?;
-        run.snapshots += snapshots.len();
+        run.snapshots += rows.len();
     }
     tx.commit().await?;
     Ok(run)
