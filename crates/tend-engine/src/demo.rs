@@ -62,7 +62,7 @@ pub async fn load_demo(
             config,
             start..(start + ACCOUNTS_PER_PART).min(config.accounts),
         );
-        write_part(&mut tx, &part).await?;
+        write_company(&mut tx, &part).await?;
         counts.add(&part);
         progress(counts.accounts);
     }
@@ -70,7 +70,8 @@ pub async fn load_demo(
     Ok(counts)
 }
 
-async fn write_part(tx: &mut Transaction, part: &Company) -> Result<(), StoreError> {
+/// Writes a generated company (or part of one) into an open transaction.
+pub async fn write_company(tx: &mut Transaction, part: &Company) -> Result<(), StoreError> {
     tx.upsert_accounts(&part.accounts).await?;
     tx.upsert_contacts(&part.contacts).await?;
     tx.upsert_contracts(&part.contracts).await?;

@@ -394,7 +394,7 @@ impl Transaction {
                     b.push_bind(d.day)
                         .push_bind(d.scorecard.as_str())
                         .push_bind(d.segment.as_str())
-                        .push_bind(d.measure as i64)
+                        .push_bind(d.measure as i32)
                         .push_bind(vals.as_str());
                 });
                 builder.push(
@@ -447,7 +447,7 @@ pub(crate) struct DistributionRow {
     day: NaiveDate,
     scorecard: String,
     segment: String,
-    measure: i64,
+    measure: i32,
     vals: String,
 }
 

@@ -27,6 +27,10 @@ fn every_subcommand_has_help() {
         &["import", "--help"],
         &["summary", "--help"],
         &["export", "--help"],
+        &["health", "--help"],
+        &["health", "rescore", "--help"],
+        &["health", "backfill", "--help"],
+        &["health", "evaluate", "--help"],
     ] {
         let output = tend(&dir.path().join("t.db"), command);
         assert!(output.status.success(), "{command:?}");
@@ -113,4 +117,84 @@ fn a_bad_file_fails_with_its_line_and_exit_code() {
     );
     let unknown = tend(&db, &["import", "deals", accounts.to_str().unwrap()]);
     assert!(text(&unknown.stderr).contains("unknown entity \"deals\""));
+}
+
+#[test]
+fn health_commands_score_explain_and_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tend.db");
+    let output = tend(&db, &["demo", "--accounts", "60", "--as-of", "2026-06-01"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("Health on 2026-05-31: "), "{stdout}");
+
+    let output = tend(&db, &["health", "--limit", "0"]);
+    let table = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(table.starts_with("Health on 2026-05-31: "), "{table}");
+    let first = table.lines().nth(2).expect("an account row");
+    let account = first.split_whitespace().next().unwrap().to_string();
+
+    let output = tend(&db, &["health", &account, "--explain"]);
+    let explained = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        explained.contains(&format!("({account}): health ")),
+        "{explained}"
+    );
+    assert!(
+        explained.contains("30 days earlier (2026-05-01)"),
+        "{explained}"
+    );
+    assert!(explained.contains("license_utilization"), "{explained}");
+
+    let output = tend(&db, &["health", "--band", "purple"]);
+    assert!(output.status.success());
+    assert!(text(&output.stdout).contains(": 0 accounts"));
+
+    let output = tend(&db, &["health", "rescore", "--as-of", "2026-05-20"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("active accounts of 60 on 2026-05-20"));
+
+    let output = tend(&db, &["health", "backfill", "--days", "3"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("from 2026-05-29 to 2026-05-31"));
+
+    let output = tend(
+        &db,
+        &["health", "evaluate", "--horizon", "90", "--dates", "3"],
+    );
+    let report = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        report.contains("against churn in the following 90 days"),
+        "{report}"
+    );
+    assert!(report.contains("  all "), "{report}");
+
+    let output = tend(&db, &["health", "NOPE"]);
+    assert!(!output.status.success());
+    assert_eq!(text(&output.stderr), "error: no account with id \"NOPE\"\n");
+}
+
+#[test]
+fn a_bad_scorecard_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = dir.path().join("card.toml");
+    std::fs::write(
+        &card,
+        "[[scorecard]]\nname = \"x\"\nbands = [{ name = \"all\", from = 0, to = 90 }]\n\n[[scorecard.group]]\nname = \"usage\"\nweight = 100\n\n[[scorecard.group.measure]]\nname = \"dau_mau\"\nweight = 100\nrule = { kind = \"percentile\" }\n",
+    )
+    .unwrap();
+    let output = tend(
+        &dir.path().join("t.db"),
+        &["--scorecard", card.to_str().unwrap(), "health", "rescore"],
+    );
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with(&format!("error: {}: scorecard \"x\"", card.display())),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("t.db").exists(), "no database was created");
 }
