@@ -7,7 +7,8 @@ use tend_core::*;
 
 use crate::rows::*;
 use crate::sqlite_read::{self, Bind, FromStatement};
-use crate::{on_backend, on_tx, Pool, Result, Store, StoreError, Transaction};
+use crate::sqlite_bulk::{self, EncodedSnapshot};
+use crate::{on_backend, on_tx, Pool, Result, Store, StoreError, Transaction, TxConn};
 
 /// How much history to load, per kind of record: those from each date on, plus
 /// whatever is still current before it (open tickets, unpaid invoices, the latest
@@ -23,7 +24,10 @@ pub struct HistoryWindow {
     pub activities: NaiveDate,
 }
 
-/// Everything stored about a range of accounts, each list ordered by account id first.
+/// Everything stored about a range of accounts that health measures read, each list
+/// ordered by account id first. Free text that no measure reads (contact names,
+/// emails and titles, ticket subjects, survey comments, activity subjects and bodies)
+/// is left empty: reading it was a fifth of a full rescore.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccountData {
     pub accounts: Vec<Account>,
@@ -96,6 +100,16 @@ macro_rules! rows {
     }};
 }
 
+// Column lists (in each row struct's field order) with unread free text left empty.
+const LEAN_CONTACT: &str = "id, account_id, '' AS name, CAST(NULL AS TEXT) AS email, \
+    CAST(NULL AS TEXT) AS title, role, joined_on, left_on";
+const LEAN_TICKET: &str = "id, account_id, contact_id, '' AS subject, priority, status, \
+    created_at, first_response_at, solved_at, satisfaction";
+const LEAN_SURVEY: &str = "id, account_id, contact_id, kind, score, CAST(NULL AS TEXT) AS comment, \
+    CAST(NULL AS TEXT) AS campaign, responded_at";
+const LEAN_ACTIVITY: &str = "id, account_id, contact_id, kind, author, occurred_at, \
+    '' AS subject, CAST(NULL AS TEXT) AS body";
+
 fn midnight(day: NaiveDate) -> DateTime<Utc> {
     day.and_time(NaiveTime::MIN).and_utc()
 }
@@ -130,7 +144,7 @@ impl Store {
                 FROM accounts a WHERE a.id >= $1 AND a.id <= $2) \
              ORDER BY account_id, day"
         );
-        let activity = ActivityRow::columns();
+        let activity = LEAN_ACTIVITY;
         let activities_sql = format!(
             "SELECT {activity} FROM activities WHERE {IN_RANGE} AND occurred_at >= $3 \
              UNION ALL \
@@ -156,8 +170,7 @@ impl Store {
                 ContactRow,
                 "contacts",
                 &format!(
-                    "SELECT {} FROM contacts WHERE {IN_RANGE} ORDER BY account_id, id",
-                    ContactRow::columns()
+                    "SELECT {LEAN_CONTACT} FROM contacts WHERE {IN_RANGE} ORDER BY account_id, id"
                 ),
                 &range
             )?,
@@ -183,10 +196,9 @@ impl Store {
                 TicketRow,
                 "tickets",
                 &format!(
-                    "SELECT {} FROM tickets WHERE {IN_RANGE} \
+                    "SELECT {LEAN_TICKET} FROM tickets WHERE {IN_RANGE} \
                      AND (created_at >= $3 OR solved_at IS NULL OR solved_at >= $3) \
-                     ORDER BY account_id, created_at, id",
-                    TicketRow::columns()
+                     ORDER BY account_id, created_at, id"
                 ),
                 &with(Bind::Time(midnight(window.tickets)))
             )?,
@@ -195,9 +207,8 @@ impl Store {
                 SurveyResponseRow,
                 "survey_responses",
                 &format!(
-                    "SELECT {} FROM survey_responses WHERE {IN_RANGE} AND responded_at >= $3 \
-                     ORDER BY account_id, responded_at, id",
-                    SurveyResponseRow::columns()
+                    "SELECT {LEAN_SURVEY} FROM survey_responses WHERE {IN_RANGE} \
+                     AND responded_at >= $3 ORDER BY account_id, responded_at, id"
                 ),
                 &with(Bind::Time(midnight(window.surveys)))
             )?,
@@ -342,36 +353,44 @@ impl Transaction {
     /// Writes snapshots, replacing any of the same account and day.
     pub async fn upsert_health_snapshots(&mut self, rows: &[HealthSnapshot]) -> Result<()> {
         for chunk in rows.chunks(HEALTH_ROWS_PER_STATEMENT) {
-            let json: Vec<(String, String)> = chunk
+            let encoded = chunk
                 .iter()
                 .map(|s| {
-                    Ok((
-                        serde_json::to_string(&s.score.groups)?,
-                        serde_json::to_string(&s.score.measures)?,
-                    ))
+                    Ok(EncodedSnapshot {
+                        account_id: &s.account_id,
+                        day: s.day,
+                        scorecard: &s.score.scorecard,
+                        overall: s.score.overall,
+                        band: &s.score.band,
+                        groups: serde_json::to_string(&s.score.groups)?,
+                        measures: serde_json::to_string(&s.score.measures)?,
+                    })
                 })
-                .collect::<Result<_, serde_json::Error>>()
+                .collect::<Result<Vec<_>, serde_json::Error>>()
                 .map_err(|e| StoreError::Sqlite(format!("could not encode a snapshot: {e}")))?;
-            on_tx!(&mut self.tx, conn => {
-                let mut builder = sqlx::QueryBuilder::new(
-                    "INSERT INTO health_snapshots (account_id, day, scorecard, overall, band, groups, measures) ",
-                );
-                builder.push_values(chunk.iter().zip(&json), |mut b, (s, (groups, measures))| {
-                    b.push_bind(s.account_id.as_str())
-                        .push_bind(s.day)
-                        .push_bind(s.score.scorecard.as_str())
-                        .push_bind(s.score.overall)
-                        .push_bind(s.score.band.as_str())
-                        .push_bind(groups.as_str())
-                        .push_bind(measures.as_str());
-                });
-                builder.push(
-                    " ON CONFLICT (account_id, day) DO UPDATE SET scorecard = excluded.scorecard, \
-                     overall = excluded.overall, band = excluded.band, groups = excluded.groups, \
-                     measures = excluded.measures",
-                );
-                builder.build().execute(&mut **conn).await?;
-            });
+            match &mut self.tx {
+                TxConn::Sqlite(conn) => sqlite_bulk::upsert_snapshots(conn, &encoded).await?,
+                TxConn::Postgres(conn) => {
+                    let mut builder = sqlx::QueryBuilder::new(
+                        "INSERT INTO health_snapshots (account_id, day, scorecard, overall, band, groups, measures) ",
+                    );
+                    builder.push_values(&encoded, |mut b, s| {
+                        b.push_bind(s.account_id)
+                            .push_bind(s.day)
+                            .push_bind(s.scorecard)
+                            .push_bind(s.overall)
+                            .push_bind(s.band)
+                            .push_bind(s.groups.as_str())
+                            .push_bind(s.measures.as_str());
+                    });
+                    builder.push(
+                        " ON CONFLICT (account_id, day) DO UPDATE SET scorecard = excluded.scorecard, \
+                         overall = excluded.overall, band = excluded.band, groups = excluded.groups, \
+                         measures = excluded.measures",
+                    );
+                    builder.build().execute(&mut **conn).await?;
+                }
+            }
         }
         Ok(())
     }

@@ -172,6 +172,68 @@ unsafe fn insert_with(db: *mut ffi::sqlite3, events: &[UsageEvent]) -> Result<u6
     Ok(inserted)
 }
 
+const UPSERT_SNAPSHOT: &CStr = c"INSERT INTO health_snapshots \
+    (account_id, day, scorecard, overall, band, groups, measures) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (account_id, day) DO UPDATE SET \
+    scorecard = excluded.scorecard, overall = excluded.overall, band = excluded.band, \
+    groups = excluded.groups, measures = excluded.measures";
+
+/// A health snapshot ready to store: its groups and measures already JSON.
+pub(crate) struct EncodedSnapshot<'a> {
+    pub account_id: &'a str,
+    pub day: NaiveDate,
+    pub scorecard: &'a str,
+    pub overall: Option<f64>,
+    pub band: &'a str,
+    pub groups: String,
+    pub measures: String,
+}
+
+/// Upserts snapshots one prepared row at a time, as `insert_events` does events.
+pub(crate) async fn upsert_snapshots(
+    conn: &mut SqliteConnection,
+    rows: &[EncodedSnapshot<'_>],
+) -> Result<()> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    // SAFETY: as in `insert_events`.
+    unsafe { upsert_snapshots_with(db, rows) }
+}
+
+unsafe fn upsert_snapshots_with(db: *mut ffi::sqlite3, rows: &[EncodedSnapshot<'_>]) -> Result<()> {
+    let mut raw = ptr::null_mut();
+    let code = ffi::sqlite3_prepare_v2(db, UPSERT_SNAPSHOT.as_ptr(), -1, &mut raw, ptr::null_mut());
+    if code != ffi::SQLITE_OK {
+        return Err(error(db, code));
+    }
+    let statement = Statement(raw);
+    let stmt = statement.0;
+    let mut day = String::with_capacity(10);
+    for row in rows {
+        day.clear();
+        write_date(&mut day, row.day);
+        bind_text(db, stmt, 1, Some(row.account_id))?;
+        bind_text(db, stmt, 2, Some(&day))?;
+        bind_text(db, stmt, 3, Some(row.scorecard))?;
+        let code = match row.overall {
+            Some(overall) => ffi::sqlite3_bind_double(stmt, 4, overall),
+            None => ffi::sqlite3_bind_null(stmt, 4),
+        };
+        if code != ffi::SQLITE_OK {
+            return Err(error(db, code));
+        }
+        bind_text(db, stmt, 5, Some(row.band))?;
+        bind_text(db, stmt, 6, Some(&row.groups))?;
+        bind_text(db, stmt, 7, Some(&row.measures))?;
+        let code = ffi::sqlite3_step(stmt);
+        ffi::sqlite3_reset(stmt);
+        if code != ffi::SQLITE_DONE {
+            return Err(error(db, code));
+        }
+    }
+    Ok(())
+}
+
 const ROLLUP_EVENTS: &CStr = c"SELECT day, type, COALESCE(user_id, anonymous_id), event \
     FROM usage_events WHERE account_id = ?1 AND day >= ?2 AND day <= ?3 ORDER BY day";
 

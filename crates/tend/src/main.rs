@@ -68,6 +68,9 @@ enum Command {
         /// Also write the data as import files (CSV) into this folder, with the ground truth.
         #[arg(long, value_name = "DIR")]
         export: Option<PathBuf>,
+        /// Days of daily health history to score after loading (0 for none).
+        #[arg(long, default_value_t = 91)]
+        health_days: u32,
     },
     /// Import a CSV or JSON Lines file of one entity (or `all` files of a folder).
     ///
@@ -141,6 +144,7 @@ async fn run(cli: Cli) -> Result<()> {
             seed,
             as_of,
             export,
+            health_days,
         } => {
             let as_of = as_of.unwrap_or_else(first_of_this_month);
             demo(
@@ -152,6 +156,7 @@ async fn run(cli: Cli) -> Result<()> {
                     as_of,
                 },
                 &scorecards,
+                health_days,
                 export.as_deref(),
             )
             .await
@@ -207,6 +212,7 @@ async fn demo(
     store: &Store,
     config: tend_demo::DemoConfig,
     scorecards: &ScorecardSet,
+    health_days: u32,
     export_dir: Option<&Path>,
 ) -> Result<()> {
     let started = Instant::now();
@@ -237,47 +243,43 @@ async fn demo(
         export(store, dir).await?;
     }
     let last_day = config.as_of.pred_opt().unwrap_or(config.as_of);
-    let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template(&format!(
-            "Scoring {DEMO_HEALTH_DAYS} days of account health [{{bar:30}}] {{pos}}/{{len}} account-days ({{eta}})"
-        ))
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    let started = Instant::now();
-    let run = backfill(
-        store,
-        scorecards,
-        last_day,
-        DEMO_HEALTH_DAYS,
-        &|done, total| {
+    if health_days > 0 {
+        let bar = ProgressBar::new(0).with_style(
+            ProgressStyle::with_template(&format!(
+                "Scoring {health_days} days of account health [{{bar:30}}] {{pos}}/{{len}} account-days ({{eta}})"
+            ))
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        let started = Instant::now();
+        let run = backfill(store, scorecards, last_day, health_days, &|done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
-        },
-    )
-    .await;
-    bar.finish_and_clear();
-    let run = run?;
-    eprintln!(
-        "Scored account health for {} to {}: {} daily snapshots in {:.1}s.",
-        run.first_day,
-        run.last_day,
-        run.snapshots,
-        started.elapsed().as_secs_f64()
-    );
+        })
+        .await;
+        bar.finish_and_clear();
+        let run = run?;
+        eprintln!(
+            "Scored account health for {} to {}: {} daily snapshots in {:.1}s.",
+            run.first_day,
+            run.last_day,
+            run.snapshots,
+            started.elapsed().as_secs_f64()
+        );
+    }
     eprintln!();
     print!(
         "{}",
         render_summary(&load_summary(store, config.as_of).await?)
     );
-    let (day, rows) = portfolio_health(store, Some(last_day), &PortfolioFilter::default()).await?;
-    println!();
-    print!("{}", render_portfolio(day, &rows, Some(10)));
+    if health_days > 0 {
+        let (day, rows) =
+            portfolio_health(store, Some(last_day), &PortfolioFilter::default()).await?;
+        println!();
+        print!("{}", render_portfolio(day, &rows, Some(10)));
+    }
     Ok(())
 }
-
-/// Days of health history the demo scores, so trends show from the start.
-const DEMO_HEALTH_DAYS: u32 = 91;
 
 async fn export(store: &Store, dir: &Path) -> Result<()> {
     let files = export_store(store, dir).await?;

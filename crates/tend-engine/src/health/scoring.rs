@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 
 use chrono::{Days, NaiveDate};
 use tend_core::health::{raw_values, score, HealthSnapshot, Rule, Scorecard, ScorecardSet};
@@ -21,6 +21,8 @@ use super::HealthError;
 const ACCOUNTS_PER_CHUNK: usize = 1000;
 /// Account-days held in memory at once during a backfill.
 const ACCOUNT_DAYS_PER_BLOCK: usize = 1_000_000;
+/// Snapshots one chunk scores at most before they are written.
+const SNAPSHOTS_PER_CHUNK: usize = 50_000;
 /// Snapshots scored and written at a time.
 const WRITE_BATCH: usize = 5000;
 
@@ -81,8 +83,38 @@ fn raw_for_loaded(set: &ScorecardSet, loaded: &Loaded, days: &[NaiveDate]) -> Ve
     rows
 }
 
+/// Loads chunks of `ids` (sorted) with the history scoring `days` (ascending) needs and
+/// runs `work` on each, on as many tasks as there are cores; yields the results in
+/// order with the number of accounts in each chunk.
+fn per_chunk<T: Send + 'static>(
+    store: &Store,
+    set: &ScorecardSet,
+    ids: &[String],
+    days: &[NaiveDate],
+    work: fn(&ScorecardSet, &Loaded, &[NaiveDate]) -> T,
+) -> impl Stream<Item = Result<(usize, T), HealthError>> {
+    let window = history_window(set, days[0]);
+    let shared = Arc::new((set.clone(), days.to_vec()));
+    let chunks: Vec<(String, String, usize)> = ids
+        .chunks(ACCOUNTS_PER_CHUNK)
+        .map(|c| (c[0].clone(), c[c.len() - 1].clone(), c.len()))
+        .collect();
+    let store = store.clone();
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    futures_util::stream::iter(chunks)
+        .map(move |(first, last, count)| {
+            let (store, shared) = (store.clone(), shared.clone());
+            tokio::spawn(async move {
+                let loaded = Loaded::load(&store, &first, &last, window).await?;
+                let (set, days) = &*shared;
+                Ok((count, work(set, &loaded, days)))
+            })
+        })
+        .buffered(parallel)
+        .map(|joined| joined.expect("a scoring task panicked"))
+}
+
 /// Raw values of every account in `ids` (sorted) on each of `days` (ascending).
-/// Chunks of accounts are loaded and computed on as many tasks as there are cores.
 async fn raw_values_of(
     store: &Store,
     set: &ScorecardSet,
@@ -90,30 +122,25 @@ async fn raw_values_of(
     days: &[NaiveDate],
     progress: &dyn Fn(usize),
 ) -> Result<Vec<AccountDay>, HealthError> {
-    let window = history_window(set, days[0]);
-    let shared = Arc::new((set.clone(), days.to_vec()));
-    let tasks = ids.chunks(ACCOUNTS_PER_CHUNK).map(|chunk| {
-        let (store, shared) = (store.clone(), shared.clone());
-        let (first, last, count) = (
-            chunk[0].clone(),
-            chunk[chunk.len() - 1].clone(),
-            chunk.len(),
-        );
-        tokio::spawn(async move {
-            let loaded = Loaded::load(&store, &first, &last, window).await?;
-            let (set, days) = &*shared;
-            Ok::<_, HealthError>((count, raw_for_loaded(set, &loaded, days)))
-        })
-    });
-    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let mut results = futures_util::stream::iter(tasks).buffered(parallel);
+    let mut chunks = std::pin::pin!(per_chunk(store, set, ids, days, raw_for_loaded));
     let mut rows = Vec::new();
-    while let Some(joined) = results.next().await {
-        let (count, part) = joined.expect("a scoring task panicked")?;
+    while let Some(result) = chunks.next().await {
+        let (count, part) = result?;
         rows.extend(part);
         progress(count);
     }
     Ok(rows)
+}
+
+/// Scores a chunk on its own: right when no rule ranks within a segment.
+fn score_loaded(set: &ScorecardSet, loaded: &Loaded, days: &[NaiveDate]) -> Vec<HealthSnapshot> {
+    score_rows(set, &raw_for_loaded(set, loaded, days), &Distributions::new())
+}
+
+fn has_percentile_rules(set: &ScorecardSet) -> bool {
+    set.scorecards
+        .iter()
+        .any(|card| percentile_positions(card).contains(&true))
 }
 
 fn is_percentile(rule: &Rule) -> bool {
@@ -256,6 +283,22 @@ pub async fn backfill(
     let done = std::cell::Cell::new(0);
     let per_block = (ACCOUNT_DAYS_PER_BLOCK / ids.len().max(1)).max(1);
     let mut tx = store.begin().await?;
+    if !has_percentile_rules(set) && !ids.is_empty() {
+        // Each chunk scores on its own, so snapshots are written while later chunks
+        // are still loading; days go in blocks that keep a chunk's snapshots small.
+        for block in all_days.chunks(SNAPSHOTS_PER_CHUNK / ACCOUNTS_PER_CHUNK) {
+            let mut chunks = std::pin::pin!(per_chunk(store, set, &ids, block, score_loaded));
+            while let Some(result) = chunks.next().await {
+                let (accounts, snapshots) = result?;
+                tx.upsert_health_snapshots(&snapshots).await?;
+                run.snapshots += snapshots.len();
+                done.set(done.get() + accounts * block.len());
+                progress(done.get(), total);
+            }
+        }
+        tx.commit().await?;
+        return Ok(run);
+    }
     for block in all_days.chunks(per_block) {
         let rows = raw_values_of(store, set, &ids, block, &|accounts| {
             done.set(done.get() + accounts * block.len());
