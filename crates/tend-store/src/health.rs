@@ -6,8 +6,8 @@ use tend_core::health::{GroupScore, HealthScore, HealthSnapshot, MeasureScore};
 use tend_core::*;
 
 use crate::rows::*;
-use crate::sqlite_read::{self, Bind, FromStatement};
 use crate::sqlite_bulk::{self, EncodedSnapshot};
+use crate::sqlite_read::{self, Bind, FromStatement};
 use crate::{on_backend, on_tx, Pool, Result, Store, StoreError, Transaction, TxConn};
 
 /// How much history to load, per kind of record: those from each date on, plus
@@ -17,6 +17,8 @@ use crate::{on_backend, on_tx, Pool, Result, Store, StoreError, Transaction, TxC
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HistoryWindow {
     pub usage: NaiveDate,
+    /// Rollups before this day come without their per-feature counts.
+    pub feature_use: NaiveDate,
     pub tickets: NaiveDate,
     pub surveys: NaiveDate,
     pub invoices: NaiveDate,
@@ -105,7 +107,8 @@ const LEAN_CONTACT: &str = "id, account_id, '' AS name, CAST(NULL AS TEXT) AS em
     CAST(NULL AS TEXT) AS title, role, joined_on, left_on";
 const LEAN_TICKET: &str = "id, account_id, contact_id, '' AS subject, priority, status, \
     created_at, first_response_at, solved_at, satisfaction";
-const LEAN_SURVEY: &str = "id, account_id, contact_id, kind, score, CAST(NULL AS TEXT) AS comment, \
+const LEAN_SURVEY: &str =
+    "id, account_id, contact_id, kind, score, CAST(NULL AS TEXT) AS comment, \
     CAST(NULL AS TEXT) AS campaign, responded_at";
 const LEAN_ACTIVITY: &str = "id, account_id, contact_id, kind, author, occurred_at, \
     '' AS subject, CAST(NULL AS TEXT) AS body";
@@ -134,7 +137,8 @@ impl Store {
     ) -> Result<AccountData> {
         let range = [Bind::Text(first), Bind::Text(last)];
         let with = |since: Bind<'static>| [range[0].clone(), range[1].clone(), since];
-        let usage = UsageDailyRow::columns();
+        let usage = "account_id, day, events, active_users, active_users_30d, \
+                     CASE WHEN day >= $4 THEN feature_events ELSE '{}' END AS feature_events";
         let usage_sql = format!(
             "SELECT {usage} FROM usage_daily WHERE {IN_RANGE} AND day >= $3 \
              UNION ALL \
@@ -189,7 +193,12 @@ impl Store {
                 UsageDailyRow,
                 "usage_daily",
                 &usage_sql,
-                &with(Bind::Date(window.usage))
+                &[
+                    range[0].clone(),
+                    range[1].clone(),
+                    Bind::Date(window.usage),
+                    Bind::Date(window.feature_use),
+                ]
             )?,
             tickets: fetch!(
                 self,

@@ -86,6 +86,8 @@ pub enum History {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Source {
     Usage,
+    /// The per-feature counts of usage rollups (only `Usage` reads their totals).
+    FeatureUse,
     Tickets,
     Surveys,
     Invoices,
@@ -176,7 +178,7 @@ pub const MEASURES: &[MeasureSpec] = &[
         .counted(active_users_and_seats, "active users", "seats"),
     spec("dau_mau", "usage", 30, (Window, &[Usage]), "DAU/MAU", Share, dau_mau),
     spec("usage_trend", "usage", 30, (TwoWindows, &[Usage]), "usage against the 30 days before", Change, usage_trend),
-    spec("feature_adoption", "usage", 30, (Window, &[Usage]), "key-feature adoption", Share, feature_adoption)
+    spec("feature_adoption", "usage", 30, (Window, &[Usage, FeatureUse]), "key-feature adoption", Share, feature_adoption)
         .counted(key_features_used, "key features used", "key features"),
     spec("days_since_last_activity", "usage", 0, (Latest, &[Usage]), "days since the last product use", Count("days"), days_since_last_activity),
     spec("open_tickets", "support", 0, (Current, &[Tickets]), "open tickets", Count("tickets"), open_tickets),

@@ -119,6 +119,7 @@ pub(crate) fn history_window(set: &ScorecardSet, first_day: NaiveDate) -> Histor
     };
     HistoryWindow {
         usage: since(Source::Usage),
+        feature_use: since(Source::FeatureUse),
         tickets: since(Source::Tickets),
         surveys: since(Source::Surveys),
         invoices: since(Source::Invoices),

@@ -134,7 +134,11 @@ async fn raw_values_of(
 
 /// Scores a chunk on its own: right when no rule ranks within a segment.
 fn score_loaded(set: &ScorecardSet, loaded: &Loaded, days: &[NaiveDate]) -> Vec<HealthSnapshot> {
-    score_rows(set, &raw_for_loaded(set, loaded, days), &Distributions::new())
+    score_rows(
+        set,
+        &raw_for_loaded(set, loaded, days),
+        &Distributions::new(),
+    )
 }
 
 fn has_percentile_rules(set: &ScorecardSet) -> bool {
