@@ -64,9 +64,6 @@ pub struct Distribution {
     pub values: Vec<f64>,
 }
 
-/// Accounts `first..=last` joined to a table's rows.
-const IN_RANGE: &str = "account_id IN (SELECT id FROM accounts WHERE id >= $1 AND id <= $2)";
-
 /// Lists rows of `$row` with `binds`, through SQLite's C API or sqlx on PostgreSQL,
 /// converted into domain types.
 macro_rules! fetch {
@@ -128,34 +125,48 @@ impl Store {
         Ok(ids)
     }
 
-    /// The accounts with ids in `first..=last` and their data within `window`.
+    /// The accounts with ids in `first..=last` and their data within `window`; with
+    /// `active`, only accounts that existed and had not churned on some day of it.
     pub async fn account_data(
         &self,
         first: &str,
         last: &str,
+        active: Option<(NaiveDate, NaiveDate)>,
         window: HistoryWindow,
     ) -> Result<AccountData> {
+        // Dates are formatted here, never taken from input, so they go in as literals:
+        // that keeps every query's parameters numbered $1…$n on PostgreSQL.
+        let alive = active.map_or_else(String::new, |(from, to)| {
+            format!(
+                " AND created_on <= '{}' AND (churned_on IS NULL OR churned_on > '{}')",
+                to.format("%Y-%m-%d"),
+                from.format("%Y-%m-%d")
+            )
+        });
+        let accounts_sql = format!("SELECT id FROM accounts WHERE id >= $1 AND id <= $2{alive}");
+        let in_range = format!("account_id IN ({accounts_sql})");
+        let in_range = in_range.as_str();
         let range = [Bind::Text(first), Bind::Text(last)];
         let with = |since: Bind<'static>| [range[0].clone(), range[1].clone(), since];
         let usage = "account_id, day, events, active_users, active_users_30d, \
                      CASE WHEN day >= $4 THEN feature_events ELSE '{}' END AS feature_events";
         let usage_sql = format!(
-            "SELECT {usage} FROM usage_daily WHERE {IN_RANGE} AND day >= $3 \
+            "SELECT {usage} FROM usage_daily WHERE {in_range} AND day >= $3 \
              UNION ALL \
              SELECT {usage} FROM usage_daily WHERE (account_id, day) IN \
                (SELECT a.id, (SELECT v.day FROM usage_daily v WHERE v.account_id = a.id \
                   AND v.day < $3 AND v.events > 0 ORDER BY v.day DESC LIMIT 1) \
-                FROM accounts a WHERE a.id >= $1 AND a.id <= $2) \
+                FROM accounts a WHERE a.id IN ({accounts_sql})) \
              ORDER BY account_id, day"
         );
         let activity = LEAN_ACTIVITY;
         let activities_sql = format!(
-            "SELECT {activity} FROM activities WHERE {IN_RANGE} AND occurred_at >= $3 \
+            "SELECT {activity} FROM activities WHERE {in_range} AND occurred_at >= $3 \
              UNION ALL \
              SELECT {activity} FROM activities WHERE id IN \
                (SELECT (SELECT y.id FROM activities y WHERE y.account_id = a.id \
                   AND y.occurred_at < $3 ORDER BY y.occurred_at DESC, y.id DESC LIMIT 1) \
-                FROM accounts a WHERE a.id >= $1 AND a.id <= $2) \
+                FROM accounts a WHERE a.id IN ({accounts_sql})) \
              ORDER BY account_id, occurred_at, id"
         );
         Ok(AccountData {
@@ -164,7 +175,7 @@ impl Store {
                 AccountRow,
                 "accounts",
                 &format!(
-                    "SELECT {} FROM accounts WHERE id >= $1 AND id <= $2 ORDER BY id",
+                    "SELECT {} FROM accounts WHERE id >= $1 AND id <= $2{alive} ORDER BY id",
                     AccountRow::columns()
                 ),
                 &range
@@ -174,7 +185,7 @@ impl Store {
                 ContactRow,
                 "contacts",
                 &format!(
-                    "SELECT {LEAN_CONTACT} FROM contacts WHERE {IN_RANGE} ORDER BY account_id, id"
+                    "SELECT {LEAN_CONTACT} FROM contacts WHERE {in_range} ORDER BY account_id, id"
                 ),
                 &range
             )?,
@@ -183,7 +194,7 @@ impl Store {
                 ContractRow,
                 "contracts",
                 &format!(
-                    "SELECT {} FROM contracts WHERE {IN_RANGE} ORDER BY account_id, id",
+                    "SELECT {} FROM contracts WHERE {in_range} ORDER BY account_id, id",
                     ContractRow::columns()
                 ),
                 &range
@@ -205,7 +216,7 @@ impl Store {
                 TicketRow,
                 "tickets",
                 &format!(
-                    "SELECT {LEAN_TICKET} FROM tickets WHERE {IN_RANGE} \
+                    "SELECT {LEAN_TICKET} FROM tickets WHERE {in_range} \
                      AND (created_at >= $3 OR solved_at IS NULL OR solved_at >= $3) \
                      ORDER BY account_id, created_at, id"
                 ),
@@ -216,7 +227,7 @@ impl Store {
                 SurveyResponseRow,
                 "survey_responses",
                 &format!(
-                    "SELECT {LEAN_SURVEY} FROM survey_responses WHERE {IN_RANGE} \
+                    "SELECT {LEAN_SURVEY} FROM survey_responses WHERE {in_range} \
                      AND responded_at >= $3 ORDER BY account_id, responded_at, id"
                 ),
                 &with(Bind::Time(midnight(window.surveys)))
@@ -226,7 +237,7 @@ impl Store {
                 InvoiceRow,
                 "invoices",
                 &format!(
-                    "SELECT {} FROM invoices WHERE {IN_RANGE} \
+                    "SELECT {} FROM invoices WHERE {in_range} \
                      AND (issued_on >= $3 OR paid_on IS NULL OR paid_on >= $3) \
                      ORDER BY account_id, id",
                     InvoiceRow::columns()
@@ -238,7 +249,7 @@ impl Store {
                 PaymentRow,
                 "payments",
                 &format!(
-                    "SELECT {} FROM payments WHERE {IN_RANGE} AND attempted_at >= $3 \
+                    "SELECT {} FROM payments WHERE {in_range} AND attempted_at >= $3 \
                      ORDER BY account_id, id",
                     PaymentRow::columns()
                 ),

@@ -24,7 +24,8 @@ pub async fn explain_account(
     day: NaiveDate,
 ) -> Result<(Account, Explanation), HealthError> {
     let earlier = day - Days::new(COMPARE_DAYS);
-    let loaded = Loaded::load(store, account_id, account_id, history_window(set, earlier)).await?;
+    let window = history_window(set, earlier);
+    let loaded = Loaded::load(store, account_id, account_id, None, window).await?;
     let Some(account) = loaded.accounts().first().cloned() else {
         return Err(HealthError::UnknownAccount(account_id.to_string()));
     };

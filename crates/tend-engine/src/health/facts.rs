@@ -28,14 +28,18 @@ struct Spans {
 }
 
 impl Loaded {
-    /// Loads accounts `first..=last` with what scoring days up to `window` needs.
+    /// Loads accounts `first..=last` with the history `window`; with `days`, only
+    /// the accounts active on one of those days (first and last, inclusive).
     pub(crate) async fn load(
         store: &Store,
         first: &str,
         last: &str,
+        days: Option<(NaiveDate, NaiveDate)>,
         window: HistoryWindow,
     ) -> Result<Loaded, StoreError> {
-        Ok(Loaded::new(store.account_data(first, last, window).await?))
+        Ok(Loaded::new(
+            store.account_data(first, last, days, window).await?,
+        ))
     }
 
     fn new(data: AccountData) -> Loaded {

@@ -150,12 +150,14 @@ fn delta(value: Option<f64>) -> String {
 /// The table for the terminal; `limit` rows at most.
 pub fn render_portfolio(day: NaiveDate, rows: &[HealthRow], limit: Option<usize>) -> String {
     let mut out = String::new();
-    let mut counts: HashMap<&str, usize> = HashMap::new();
+    // Bands in the order the lowest-first rows meet them: red, yellow, green.
+    let mut bands: Vec<(&str, usize)> = Vec::new();
     for row in rows {
-        *counts.entry(row.band.as_str()).or_default() += 1;
+        match bands.iter_mut().find(|(b, _)| *b == row.band) {
+            Some((_, n)) => *n += 1,
+            None => bands.push((&row.band, 1)),
+        }
     }
-    let mut bands: Vec<(&str, usize)> = counts.into_iter().collect();
-    bands.sort();
     let summary: Vec<String> = bands.iter().map(|(b, n)| format!("{n} {b}")).collect();
     let _ = writeln!(
         out,
@@ -165,7 +167,7 @@ pub fn render_portfolio(day: NaiveDate, rows: &[HealthRow], limit: Option<usize>
     );
     let _ = writeln!(
         out,
-        "{:<12} {:<28} {:<11} {:<16} {:>5} {:<15} {:>4} {:>4} {:>4}  top mover (30d)",
+        "{:<12} {:<28} {:<11} {:<16} {:>5} {:<19} {:>4} {:>4} {:>4}  top mover (30d)",
         "account", "name", "segment", "owner", "score", "band", "7d", "30d", "90d",
     );
     for row in rows.iter().take(limit.unwrap_or(usize::MAX)) {
@@ -181,7 +183,7 @@ pub fn render_portfolio(day: NaiveDate, rows: &[HealthRow], limit: Option<usize>
             });
         let _ = writeln!(
             out,
-            "{:<12} {:<28} {:<11} {:<16} {:>5} {:<15} {:>4} {:>4} {:>4}  {}",
+            "{:<12} {:<28} {:<11} {:<16} {:>5} {:<19} {:>4} {:>4} {:>4}  {}",
             row.account_id,
             truncate(&row.name, 28),
             row.segment,

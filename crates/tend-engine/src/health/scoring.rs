@@ -105,8 +105,9 @@ fn per_chunk<T: Send + 'static>(
         .map(move |(first, last, count)| {
             let (store, shared) = (store.clone(), shared.clone());
             tokio::spawn(async move {
-                let loaded = Loaded::load(&store, &first, &last, window).await?;
                 let (set, days) = &*shared;
+                let active = Some((days[0], days[days.len() - 1]));
+                let loaded = Loaded::load(&store, &first, &last, active, window).await?;
                 Ok((count, work(set, &loaded, days)))
             })
         })
@@ -350,7 +351,7 @@ pub async fn refresh_accounts(
     // against the distribution this one just updated.
     for id in account_ids {
         let mut changed_distributions = Vec::new();
-        let loaded = Loaded::load(store, id, id, window).await?;
+        let loaded = Loaded::load(store, id, id, Some((day, day)), window).await?;
         let Some(row) = raw_for_loaded(set, &loaded, &[day]).pop() else {
             continue; // unknown, not yet created, or churned by then
         };
