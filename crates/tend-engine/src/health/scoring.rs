@@ -84,7 +84,7 @@ fn raw_for_loaded(set: &ScorecardSet, loaded: &Loaded, days: &[NaiveDate]) -> Ve
 }
 
 /// Loads chunks of `ids` (sorted) with the history scoring `days` (ascending) needs and
-/// runs `work` on each, on as many tasks as there are cores; yields the results in
+/// runs `work` on each, a few chunks at a time on the runtime's threads; yields the results in
 /// order with the number of accounts in each chunk.
 fn per_chunk<T: Send + 'static>(
     store: &Store,
@@ -100,7 +100,9 @@ fn per_chunk<T: Send + 'static>(
         .map(|c| (c[0].clone(), c[c.len() - 1].clone(), c.len()))
         .collect();
     let store = store.clone();
-    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // One chunk more than cores, so a chunk is ready whenever a core frees up
+    // (measured: 2 in flight on 2 cores left them idle while snapshots were written).
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get()) + 1;
     futures_util::stream::iter(chunks)
         .map(move |(first, last, count)| {
             let (store, shared) = (store.clone(), shared.clone());
