@@ -170,10 +170,13 @@ pub(crate) struct UsageDailyRow {
 impl TryFrom<UsageDailyRow> for UsageDaily {
     type Error = StoreError;
     fn try_from(r: UsageDailyRow) -> Result<Self, StoreError> {
-        let id = format!("{}/{}", r.account_id, r.day);
         let feature_events = match parse_feature_counts(&r.feature_events) {
             Some(map) => map,
-            None => parse("usage_daily", &id, serde_json::from_str(&r.feature_events))?,
+            None => parse(
+                "usage_daily",
+                &format!("{}/{}", r.account_id, r.day),
+                serde_json::from_str(&r.feature_events),
+            )?,
         };
         Ok(UsageDaily {
             account_id: r.account_id,
