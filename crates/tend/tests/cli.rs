@@ -76,14 +76,16 @@ fn demo_prints_the_portfolio_summary_and_exports() {
     }
     assert!(export.join("accounts.csv").is_file() && export.join("demo-truth.csv").is_file());
 
-    // A second demo replaces the first; the summary command agrees with it.
+    // A second demo replaces the first; the summary command agrees with it, and the
+    // demo's health table follows the summary.
     assert!(
         tend(&db, &["demo", "--accounts", "40", "--as-of", "2026-06-01"])
             .status
             .success()
     );
-    let summary = tend(&db, &["summary", "--as-of", "2026-06-01"]);
-    assert_eq!(text(&summary.stdout), stdout);
+    let summary = text(&tend(&db, &["summary", "--as-of", "2026-06-01"]).stdout);
+    let health = stdout.strip_prefix(&summary).expect("the demo starts with the summary");
+    assert!(health.starts_with("\nHealth on 2026-05-31: "), "{health}");
 }
 
 #[test]
