@@ -84,7 +84,9 @@ fn demo_prints_the_portfolio_summary_and_exports() {
             .success()
     );
     let summary = text(&tend(&db, &["summary", "--as-of", "2026-06-01"]).stdout);
-    let health = stdout.strip_prefix(&summary).expect("the demo starts with the summary");
+    let health = stdout
+        .strip_prefix(&summary)
+        .expect("the demo starts with the summary");
     assert!(health.starts_with("\nHealth on 2026-05-31: "), "{health}");
 }
 
