@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use tend_core::health::{GroupScore, HealthScore, HealthSnapshot, MeasureScore};
 use tend_core::*;
 
+use crate::reads::list;
 use crate::rows::*;
 use crate::sqlite_bulk::{self, EncodedSnapshot};
 use crate::sqlite_read::{self, Bind, FromStatement};
@@ -87,15 +88,6 @@ macro_rules! fetch {
         rows.into_iter()
             .map(TryInto::try_into)
             .collect::<Result<Vec<_>, StoreError>>()
-    }};
-}
-
-macro_rules! rows {
-    ($store:expr, $row:ty, $sql:expr, $($bind:expr),*) => {{
-        let rows: Vec<$row> = on_backend!(&$store.pool, pool => {
-            sqlx::query_as::<_, $row>($sql)$(.bind($bind))*.fetch_all(pool).await?
-        });
-        rows.into_iter().map(TryInto::try_into).collect::<Result<Vec<_>, StoreError>>()
     }};
 }
 
@@ -271,7 +263,7 @@ impl Store {
         account_id: &str,
         day: NaiveDate,
     ) -> Result<Option<HealthSnapshot>> {
-        let rows: Vec<HealthSnapshot> = rows!(
+        let rows: Vec<HealthSnapshot> = list!(
             self,
             HealthSnapshotRow,
             "SELECT * FROM health_snapshots WHERE account_id = $1 AND day = $2",
@@ -283,26 +275,12 @@ impl Store {
 
     /// Every snapshot of `day`, by account.
     pub async fn health_snapshots_on(&self, day: NaiveDate) -> Result<Vec<HealthSnapshot>> {
-        rows!(
+        list!(
             self,
             HealthSnapshotRow,
             "SELECT * FROM health_snapshots WHERE day = $1 ORDER BY account_id",
             day
         )
-    }
-
-    /// Every snapshot of one account, by day.
-    pub async fn health_history(&self, account_id: &str) -> Result<Vec<HealthHeadline>> {
-        let rows: Vec<(String, NaiveDate, Option<f64>, String)> = on_backend!(&self.pool, pool => {
-            sqlx::query_as(
-                "SELECT account_id, day, overall, band FROM health_snapshots \
-                 WHERE account_id = $1 ORDER BY day",
-            )
-            .bind(account_id)
-            .fetch_all(pool)
-            .await?
-        });
-        Ok(rows.into_iter().map(headline).collect())
     }
 
     /// The headline of every snapshot on any of `days`, by account then day.

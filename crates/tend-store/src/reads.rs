@@ -9,14 +9,19 @@ use tend_core::*;
 use crate::rows::*;
 use crate::{on_backend, Result, Store, StoreError};
 
-/// Fetches every row of a query as `$row` and converts each into the domain type.
+/// Fetches every row of a query (with its bound parameters, in order) as `$row` and
+/// converts each into the domain type.
 macro_rules! list {
-    ($store:expr, $row:ty, $sql:expr) => {{
-        let rows: Vec<$row> =
-            on_backend!(&$store.pool, pool => sqlx::query_as::<_, $row>($sql).fetch_all(pool).await?);
-        rows.into_iter().map(TryInto::try_into).collect::<Result<Vec<_>, StoreError>>()
+    ($store:expr, $row:ty, $sql:expr $(, $bind:expr)*) => {{
+        let rows: Vec<$row> = on_backend!(&$store.pool, pool => {
+            sqlx::query_as::<_, $row>($sql)$(.bind($bind))*.fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<Vec<_>, $crate::StoreError>>()
     }};
 }
+pub(crate) use list;
 
 /// Row counts of every customer-data table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -82,12 +82,6 @@ impl FromColumn for bool {
     }
 }
 
-impl FromColumn for f64 {
-    unsafe fn read(stmt: *mut ffi::sqlite3_stmt, index: c_int) -> Result<Self, String> {
-        Ok(ffi::sqlite3_column_double(stmt, index))
-    }
-}
-
 impl FromColumn for NaiveDate {
     unsafe fn read(stmt: *mut ffi::sqlite3_stmt, index: c_int) -> Result<Self, String> {
         let text = column_text(stmt, index).ok_or("a date is not text")?;

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tend_core::health::ScorecardSet;
 use tend_engine::health::{
     backfill, default_day, evaluate, explain_account, portfolio_health, render_evaluation,
-    render_explanation, render_portfolio, rescore, PortfolioFilter,
+    render_explanation, render_portfolio, HealthRun, PortfolioFilter,
 };
 use tend_store::Store;
 
@@ -85,51 +85,56 @@ fn progress_bar(what: &str) -> ProgressBar {
     )
 }
 
+/// A progress callback of the health services that moves `bar`.
+fn tracking(bar: &ProgressBar) -> impl Fn(usize, usize) + '_ {
+    move |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    }
+}
+
+/// `as_of`, or else the last day with usage data.
+async fn day_or_default(store: &Store, as_of: Option<NaiveDate>) -> Result<NaiveDate> {
+    match as_of {
+        Some(day) => Ok(day),
+        None => Ok(default_day(store, Utc::now().date_naive()).await?),
+    }
+}
+
+/// Scores and stores `days` days ending on `last_day` under a progress bar labelled
+/// `what`; returns the run and the seconds it took.
+pub async fn backfill_with_progress(
+    store: &Store,
+    set: &ScorecardSet,
+    last_day: NaiveDate,
+    days: u32,
+    what: &str,
+) -> Result<(HealthRun, f64)> {
+    let bar = progress_bar(what);
+    let started = Instant::now();
+    let run = backfill(store, set, last_day, days, &tracking(&bar)).await;
+    bar.finish_and_clear();
+    Ok((run?, started.elapsed().as_secs_f64()))
+}
+
 pub async fn run(store: &Store, set: &ScorecardSet, args: HealthArgs) -> Result<()> {
-    let today = Utc::now().date_naive();
     match args.command {
         Some(HealthCommand::Rescore { as_of }) => {
-            let day = match as_of {
-                Some(day) => day,
-                None => default_day(store, today).await?,
-            };
-            let bar = progress_bar("Scoring accounts");
-            let started = Instant::now();
-            let run = rescore(store, set, day, &|done, total| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-            })
-            .await;
-            bar.finish_and_clear();
-            let run = run?;
+            let day = day_or_default(store, as_of).await?;
+            let (run, seconds) =
+                backfill_with_progress(store, set, day, 1, "Scoring accounts").await?;
             println!(
-                "Scored {} active accounts of {} on {day} in {:.1}s.",
-                run.snapshots,
-                run.accounts,
-                started.elapsed().as_secs_f64()
+                "Scored {} active accounts of {} on {day} in {seconds:.1}s.",
+                run.snapshots, run.accounts
             );
         }
         Some(HealthCommand::Backfill { days, as_of }) => {
-            let day = match as_of {
-                Some(day) => day,
-                None => default_day(store, today).await?,
-            };
-            let bar = progress_bar("Rebuilding health history (account-days)");
-            let started = Instant::now();
-            let run = backfill(store, set, day, days, &|done, total| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-            })
-            .await;
-            bar.finish_and_clear();
-            let run = run?;
+            let day = day_or_default(store, as_of).await?;
+            let what = "Rebuilding health history (account-days)";
+            let (run, seconds) = backfill_with_progress(store, set, day, days, what).await?;
             println!(
-                "Rebuilt {} daily snapshots from {} to {} for {} accounts in {:.1}s.",
-                run.snapshots,
-                run.first_day,
-                run.last_day,
-                run.accounts,
-                started.elapsed().as_secs_f64()
+                "Rebuilt {} daily snapshots from {} to {} for {} accounts in {seconds:.1}s.",
+                run.snapshots, run.first_day, run.last_day, run.accounts
             );
         }
         Some(HealthCommand::Evaluate {
@@ -138,16 +143,10 @@ pub async fn run(store: &Store, set: &ScorecardSet, args: HealthArgs) -> Result<
             every,
             dates,
         }) => {
-            let day = match as_of {
-                Some(day) => day,
-                None => default_day(store, today).await?,
-            };
+            let day = day_or_default(store, as_of).await?;
             let bar = progress_bar("Scoring past dates (accounts)");
-            let evaluation = evaluate(store, set, day, horizon, every, dates, &|done, total| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-            })
-            .await;
+            let evaluation =
+                evaluate(store, set, day, horizon, every, dates, &tracking(&bar)).await;
             bar.finish_and_clear();
             print!("{}", render_evaluation(&evaluation?));
         }
@@ -157,7 +156,7 @@ pub async fn run(store: &Store, set: &ScorecardSet, args: HealthArgs) -> Result<
                     Some(day) => day,
                     None => match store.latest_health_day().await? {
                         Some(day) => day,
-                        None => default_day(store, today).await?,
+                        None => day_or_default(store, None).await?,
                     },
                 };
                 let (account, explanation) = explain_account(store, set, &account, day).await?;

@@ -19,8 +19,7 @@ use tend_core::money::group_thousands;
 use tend_engine::demo::load_demo;
 use tend_engine::export::{export_store, IMPORT_ORDER};
 use tend_engine::health::{
-    backfill, load_scorecards, portfolio_health, refresh_after_import, render_portfolio,
-    PortfolioFilter,
+    load_scorecards, portfolio_health, refresh_after_import, render_portfolio, PortfolioFilter,
 };
 use tend_engine::summary::{load_summary, render_summary};
 use tend_engine::{import_file, ImportOptions, ImportReport, ImportStage};
@@ -244,27 +243,12 @@ async fn demo(
     }
     let last_day = config.as_of.pred_opt().unwrap_or(config.as_of);
     if health_days > 0 {
-        let bar = ProgressBar::new(0).with_style(
-            ProgressStyle::with_template(&format!(
-                "Scoring {health_days} days of account health [{{bar:30}}] {{pos}}/{{len}} account-days ({{eta}})"
-            ))
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        let started = Instant::now();
-        let run = backfill(store, scorecards, last_day, health_days, &|done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        })
-        .await;
-        bar.finish_and_clear();
-        let run = run?;
+        let what = format!("Scoring {health_days} days of account health (account-days)");
+        let (run, seconds) =
+            health::backfill_with_progress(store, scorecards, last_day, health_days, &what).await?;
         eprintln!(
-            "Scored account health for {} to {}: {} daily snapshots in {:.1}s.",
-            run.first_day,
-            run.last_day,
-            run.snapshots,
-            started.elapsed().as_secs_f64()
+            "Scored account health for {} to {}: {} daily snapshots in {seconds:.1}s.",
+            run.first_day, run.last_day, run.snapshots
         );
     }
     eprintln!();

@@ -60,12 +60,18 @@ pub async fn portfolio_health(
         .into_iter()
         .map(|s| (s.account_id.clone(), s))
         .collect();
-    let before: HashMap<(String, NaiveDate), Option<f64>> = store
-        .health_headlines_on(&earlier)
+    // Overall scores 7 and 90 days back; the 30-day ones come with `month_ago`.
+    let mut before: HashMap<(String, NaiveDate), Option<f64>> = store
+        .health_headlines_on(&[earlier[0], earlier[2]])
         .await?
         .into_iter()
         .map(|h| ((h.account_id, h.day), h.overall))
         .collect();
+    before.extend(
+        month_ago
+            .values()
+            .map(|s| ((s.account_id.clone(), s.day), s.score.overall)),
+    );
     let accounts: HashMap<String, tend_core::Account> = store
         .accounts()
         .await?
