@@ -87,6 +87,7 @@ impl Store {
                     .await?,
             )
         } else if let Some(path) = sqlite_path(url) {
+            sqlite_bulk::skip_memory_statistics();
             let options = SqliteConnectOptions::new()
                 .filename(path)
                 .create_if_missing(true)
