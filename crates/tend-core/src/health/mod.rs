@@ -13,4 +13,6 @@ pub use measures::{
 };
 pub use rules::{Band, Comparison, Rule};
 pub use score::{raw_values, score, GroupScore, HealthScore, HealthSnapshot, MeasureScore};
-pub use scorecard::{HealthBand, MissingData, Scorecard, ScorecardError, ScorecardSet};
+pub use scorecard::{
+    FilePath, HealthBand, MissingData, PathStep, Scorecard, ScorecardError, ScorecardSet,
+};

@@ -85,14 +85,47 @@ pub const SELECTOR_FIELDS: &[&str] = &["segment", "tier", "lifecycle_stage", "in
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{place}: {problem}")]
 pub struct ScorecardError {
+    /// The scorecard, group and measure in words.
     pub place: String,
     pub problem: String,
+    /// The value the mistake is in, for whoever parsed the file to find its line.
+    pub at: FilePath,
 }
 
-fn error(place: impl Into<String>, problem: impl Into<String>) -> ScorecardError {
+/// One step from the top of a scorecard file towards a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathStep {
+    Key(String),
+    /// A position in an array, such as the second `[[scorecard]]`.
+    Index(usize),
+}
+
+/// Where a value is in a scorecard file, e.g. `scorecard`, 1, `group`, 0, `name`;
+/// empty when a mistake concerns the whole file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FilePath(pub Vec<PathStep>);
+
+impl FilePath {
+    fn key(&self, key: &str) -> FilePath {
+        self.then(PathStep::Key(key.to_string()))
+    }
+
+    fn index(&self, index: usize) -> FilePath {
+        self.then(PathStep::Index(index))
+    }
+
+    fn then(&self, step: PathStep) -> FilePath {
+        let mut steps = self.0.clone();
+        steps.push(step);
+        FilePath(steps)
+    }
+}
+
+fn error(at: FilePath, place: impl Into<String>, problem: impl Into<String>) -> ScorecardError {
     ScorecardError {
         place: place.into(),
         problem: problem.into(),
+        at,
     }
 }
 
@@ -102,43 +135,53 @@ impl ScorecardSet {
     /// Checks everything that parsing cannot: known measures and fields, weights that
     /// add up, bands that tile 0–100, rules with sensible numbers, one default.
     pub fn validate(&self) -> Result<(), ScorecardError> {
+        let top = FilePath::default();
         if self.scorecards.is_empty() {
-            return Err(error("scorecards", "the file defines no [[scorecard]]"));
+            return Err(error(
+                top,
+                "scorecards",
+                "the file defines no [[scorecard]]",
+            ));
         }
-        let defaults: Vec<&str> = self
+        let defaults: Vec<(usize, &str)> = self
             .scorecards
             .iter()
-            .filter(|s| s.applies_to.is_empty())
-            .map(|s| s.name.as_str())
+            .enumerate()
+            .filter(|(_, s)| s.applies_to.is_empty())
+            .map(|(i, s)| (i, s.name.as_str()))
             .collect();
         match defaults.as_slice() {
             [_] => {}
             [] => {
                 return Err(error(
+                    top,
                     "scorecards",
                     "no default scorecard: one must have no applies_to",
                 ))
             }
-            many => {
+            [_, (second, _), ..] => {
+                let names: Vec<&str> = defaults.iter().map(|(_, name)| *name).collect();
                 return Err(error(
+                    Scorecard::path(*second).key("name"),
                     "scorecards",
                     format!(
                         "{} scorecards have no applies_to ({}); only the default may",
-                        many.len(),
-                        many.join(", ")
+                        names.len(),
+                        names.join(", ")
                     ),
-                ))
+                ));
             }
         }
         let mut names = std::collections::BTreeSet::new();
-        for card in &self.scorecards {
+        for (i, card) in self.scorecards.iter().enumerate() {
             if !names.insert(card.name.as_str()) {
                 return Err(error(
-                    format!("scorecard {:?}", card.name),
+                    Scorecard::path(i).key("name"),
+                    card.place(),
                     "the name is used twice",
                 ));
             }
-            card.validate()?;
+            card.validate(&Scorecard::path(i))?;
         }
         Ok(())
     }
@@ -171,6 +214,11 @@ impl Scorecard {
         format!("scorecard {:?}", self.name)
     }
 
+    /// Where the `index`-th `[[scorecard]]` is in its file.
+    fn path(index: usize) -> FilePath {
+        FilePath::default().key("scorecard").index(index)
+    }
+
     /// Whether the account meets every criterion (any listed value of each field).
     pub fn applies_to_account(&self, account: &Account) -> bool {
         self.applies_to.iter().all(|(field, values)| {
@@ -178,11 +226,12 @@ impl Scorecard {
         })
     }
 
-    fn validate(&self) -> Result<(), ScorecardError> {
+    fn validate(&self, at: &FilePath) -> Result<(), ScorecardError> {
         let place = self.place();
         for field in self.applies_to.keys() {
             if !SELECTOR_FIELDS.contains(&field.as_str()) {
                 return Err(error(
+                    at.key("applies_to").key(field),
                     format!("{place}, applies_to"),
                     format!(
                         "unknown account field {field:?} (use {})",
@@ -191,77 +240,104 @@ impl Scorecard {
                 ));
             }
         }
-        self.validate_bands()?;
+        self.validate_bands(at)?;
         if self.groups.is_empty() {
             return Err(error(
+                at.key("group"),
                 place,
                 "a scorecard needs at least one [[scorecard.group]]",
             ));
         }
+        let groups = at.key("group");
         check_total(
             &place,
             "group weights",
-            self.groups.iter().map(|g| g.weight),
+            &at.key("name"),
+            self.groups
+                .iter()
+                .enumerate()
+                .map(|(j, g)| (g.weight, groups.index(j).key("weight"))),
         )?;
-        for group in &self.groups {
+        for (j, group) in self.groups.iter().enumerate() {
             let place = format!("{place}, group {:?}", group.name);
+            let at = groups.index(j);
             if group.measures.is_empty() {
                 return Err(error(
+                    at.key("measure"),
                     place,
                     "a group needs at least one [[scorecard.group.measure]]",
                 ));
             }
+            let measures = at.key("measure");
             check_total(
                 &place,
                 "measure weights",
-                group.measures.iter().map(|m| m.weight),
+                &at.key("name"),
+                group
+                    .measures
+                    .iter()
+                    .enumerate()
+                    .map(|(k, m)| (m.weight, measures.index(k).key("weight"))),
             )?;
-            for m in &group.measures {
+            for (k, m) in group.measures.iter().enumerate() {
                 let place = format!("{place}, measure {:?}", m.name);
+                let at = measures.index(k);
                 if measure(&m.name).is_none() {
                     let known: Vec<&str> = super::MEASURES.iter().map(|m| m.name).collect();
                     return Err(error(
+                        at.key("name"),
                         place,
                         format!("unknown measure (known: {})", known.join(", ")),
                     ));
                 }
                 if m.window == Some(0) {
-                    return Err(error(place, "window must be at least 1 day"));
+                    return Err(error(
+                        at.key("window"),
+                        place,
+                        "window must be at least 1 day",
+                    ));
                 }
                 if let Some(problem) = m.rule.problem() {
-                    return Err(error(place, problem));
+                    return Err(error(at.key("rule"), place, problem));
                 }
             }
         }
         Ok(())
     }
 
-    fn validate_bands(&self) -> Result<(), ScorecardError> {
+    fn validate_bands(&self, at: &FilePath) -> Result<(), ScorecardError> {
         let place = format!("{}, bands", self.place());
-        let mut bands: Vec<&HealthBand> = self.bands.iter().collect();
+        let band_at = |i: usize, field: &str| at.key("bands").index(i).key(field);
+        // Sorted by where they start, each with its position in the file.
+        let mut bands: Vec<(usize, &HealthBand)> = self.bands.iter().enumerate().collect();
         if bands.is_empty() {
             return Err(error(
+                at.key("bands"),
                 place,
                 "define bands covering 0 to 100 (red, yellow, green)",
             ));
         }
-        bands.sort_by(|a, b| a.from.total_cmp(&b.from));
-        if let Some(b) = bands.iter().find(|b| b.from >= b.to) {
+        bands.sort_by(|(_, a), (_, b)| a.from.total_cmp(&b.from));
+        if let Some((i, b)) = bands.iter().find(|(_, b)| b.from >= b.to) {
             return Err(error(
+                band_at(*i, "to"),
                 place,
                 format!("band {:?} runs from {} to {}", b.name, b.from, b.to),
             ));
         }
-        if bands[0].from != 0.0 {
+        let (first, lowest) = bands[0];
+        if lowest.from != 0.0 {
             return Err(error(
+                band_at(first, "from"),
                 place,
-                format!("scores from 0 to {} have no band", bands[0].from),
+                format!("scores from 0 to {} have no band", lowest.from),
             ));
         }
         for pair in bands.windows(2) {
-            let (low, high) = (pair[0], pair[1]);
+            let ((_, low), (i, high)) = (pair[0], pair[1]);
             if high.from < low.to {
                 return Err(error(
+                    band_at(i, "from"),
                     place,
                     format!(
                         "bands {:?} and {:?} overlap between {} and {}",
@@ -271,6 +347,7 @@ impl Scorecard {
             }
             if high.from > low.to {
                 return Err(error(
+                    band_at(i, "from"),
                     place,
                     format!(
                         "scores from {} to {} have no band (between {:?} and {:?})",
@@ -279,11 +356,12 @@ impl Scorecard {
                 ));
             }
         }
-        let last = bands[bands.len() - 1];
-        if last.to != 100.0 {
+        let (last, highest) = bands[bands.len() - 1];
+        if highest.to != 100.0 {
             return Err(error(
+                band_at(last, "to"),
                 place,
-                format!("scores from {} to 100 have no band", last.to),
+                format!("scores from {} to 100 have no band", highest.to),
             ));
         }
         Ok(())
@@ -310,18 +388,31 @@ impl Scorecard {
     }
 }
 
+/// Checks that weights are positive and add up to 100; a sum that does not is
+/// reported at `owner`, the table the weights belong to.
 fn check_total(
     place: &str,
     what: &str,
-    weights: impl Iterator<Item = f64>,
+    owner: &FilePath,
+    weights: impl Iterator<Item = (f64, FilePath)>,
 ) -> Result<(), ScorecardError> {
-    let weights: Vec<f64> = weights.collect();
-    if let Some(w) = weights.iter().find(|w| w.is_nan() || **w <= 0.0) {
-        return Err(error(place, format!("{what} must be positive, got {w}")));
+    let mut total = 0.0;
+    for (weight, at) in weights {
+        if weight.is_nan() || weight <= 0.0 {
+            return Err(error(
+                at,
+                place,
+                format!("{what} must be positive, got {weight}"),
+            ));
+        }
+        total += weight;
     }
-    let total: f64 = weights.iter().sum();
     if (total - 100.0).abs() > WEIGHT_TOLERANCE {
-        return Err(error(place, format!("{what} add up to {total}, not 100")));
+        return Err(error(
+            owner.clone(),
+            place,
+            format!("{what} add up to {total}, not 100"),
+        ));
     }
     Ok(())
 }

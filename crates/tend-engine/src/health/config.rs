@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use tend_core::health::ScorecardSet;
+use tend_core::health::{FilePath, PathStep, ScorecardSet};
+use toml::de::{DeTable, DeValue};
 
 use super::HealthError;
 
@@ -16,10 +17,32 @@ pub fn parse_scorecards(text: &str, origin: &str) -> Result<ScorecardSet, Health
         message: e.to_string().trim_end().to_string(),
     })?;
     set.validate().map_err(|e| HealthError::Scorecard {
-        origin: origin.to_string(),
+        origin: match line_of(text, &e.at) {
+            Some(line) => format!("{origin}, line {line}"),
+            None => origin.to_string(),
+        },
         message: e.to_string(),
     })?;
     Ok(set)
+}
+
+/// The line of `text` holding the value at `path`, or of the nearest enclosing value
+/// that is there (a missing key points at its table); `None` for the whole file.
+fn line_of(text: &str, path: &FilePath) -> Option<usize> {
+    // The typed parse already succeeded, so this one does too.
+    let root = DeTable::parse(text).ok()?;
+    let mut value = DeValue::Table(root.into_inner());
+    let mut start = None;
+    for step in &path.0 {
+        let next = match step {
+            PathStep::Key(key) => value.get(key.as_str()),
+            PathStep::Index(index) => value.get(*index),
+        };
+        let Some(next) = next else { break };
+        start = Some(next.span().start);
+        value = next.get_ref().clone();
+    }
+    start.map(|at| text[..at].matches('\n').count() + 1)
 }
 
 /// The scorecards in `path`, or the shipped default without one.
@@ -58,8 +81,91 @@ mod tests {
             "team.toml",
         )
         .unwrap_err();
-        assert!(error.to_string().starts_with(
-            "team.toml: scorecard \"standard\", group \"sentiment\", measure \"csatt\": unknown measure (known: license_utilization, dau_mau,"
-        ));
+        let line = line_containing(DEFAULT_SCORECARDS, "name = \"csat\"");
+        assert!(
+            error.to_string().starts_with(&format!(
+                "team.toml, line {line}: scorecard \"standard\", group \"sentiment\", measure \"csatt\": unknown measure (known: license_utilization, dau_mau,"
+            )),
+            "{error}"
+        );
+    }
+
+    /// The 1-based line of the first line of `text` containing `needle`.
+    fn line_containing(text: &str, needle: &str) -> usize {
+        text.lines().position(|l| l.contains(needle)).unwrap() + 1
+    }
+
+    /// Each kind of validation error points at the line of the value it is about.
+    #[test]
+    fn validation_errors_point_at_the_value() {
+        let file = "\
+[[scorecard]]
+name = \"onboarding\"
+applies_to = { lifecycle_stage = [\"onboarding\"] }
+bands = [
+  { name = \"red\", from = 0, to = 50 },
+  { name = \"green\", from = 50, to = 100 },
+]
+[[scorecard.group]]
+name = \"usage\"
+weight = 100
+[[scorecard.group.measure]]
+name = \"license_utilization\"
+weight = 60
+rule = { kind = \"linear\", zero_at = 0, full_at = 1 }
+[[scorecard.group.measure]]
+name = \"dau_mau\"
+weight = 40
+window = 30
+rule = { kind = \"linear\", zero_at = 0, full_at = 0.5 }
+
+[[scorecard]]
+name = \"standard\"
+bands = [
+  { name = \"red\", from = 0, to = 50 },
+  { name = \"green\", from = 50, to = 100 },
+]
+[[scorecard.group]]
+name = \"usage\"
+weight = 100
+[[scorecard.group.measure]]
+name = \"license_utilization\"
+weight = 100
+rule = { kind = \"linear\", zero_at = 0, full_at = 1 }
+";
+        parse_scorecards(file, "team.toml").unwrap();
+        let cases = [
+            // (what to change, into what, the line the error must name)
+            ("\"dau_mau\"", "\"dau_mauu\"", 16),
+            ("window = 30", "window = 0", 18),
+            ("weight = 40", "weight = 30", 9),
+            ("weight = 40", "weight = -40", 17),
+            ("lifecycle_stage", "lifecycle", 3),
+            ("from = 50", "from = 40", 6),
+            ("name = \"standard\"", "name = \"onboarding\"", 22),
+        ];
+        for (from, to, line) in cases {
+            assert!(file.contains(from), "{from}");
+            let error = parse_scorecards(&file.replacen(from, to, 1), "team.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.starts_with(&format!("team.toml, line {line}: ")),
+                "{from} → {to}: {error}"
+            );
+        }
+        // A mistake about the whole file has no line.
+        let no_default = file.replacen(
+            "name = \"standard\"\n",
+            "name = \"standard\"\napplies_to = { tier = [\"gold\"] }\n",
+            1,
+        );
+        let error = parse_scorecards(&no_default, "team.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("team.toml: scorecards: no default"),
+            "{error}"
+        );
     }
 }
