@@ -197,7 +197,10 @@ fn a_bad_scorecard_is_refused_before_anything_runs() {
     assert!(!output.status.success());
     let stderr = text(&output.stderr);
     assert!(
-        stderr.starts_with(&format!("error: {}: scorecard \"x\"", card.display())),
+        stderr.starts_with(&format!(
+            "error: {}, line 3: scorecard \"x\"",
+            card.display()
+        )),
         "{stderr}"
     );
     assert!(!dir.path().join("t.db").exists(), "no database was created");
