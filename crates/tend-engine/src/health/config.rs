@@ -31,7 +31,8 @@ pub fn parse_scorecards(text: &str, origin: &str) -> Result<ScorecardSet, Health
 fn line_of(text: &str, path: &FilePath) -> Option<usize> {
     // The typed parse already succeeded, so this one does too.
     let root = DeTable::parse(text).ok()?;
-    let mut value = DeValue::Table(root.into_inner());
+    let root = DeValue::Table(root.into_inner());
+    let mut value = &root;
     let mut start = None;
     for step in &path.0 {
         let next = match step {
@@ -40,7 +41,7 @@ fn line_of(text: &str, path: &FilePath) -> Option<usize> {
         };
         let Some(next) = next else { break };
         start = Some(next.span().start);
-        value = next.get_ref().clone();
+        value = next.get_ref();
     }
     start.map(|at| text[..at].matches('\n').count() + 1)
 }
