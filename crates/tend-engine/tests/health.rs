@@ -10,8 +10,9 @@ use tend_core::*;
 use tend_demo::{generate, Company, DemoConfig};
 use tend_engine::demo::write_company;
 use tend_engine::health::{
-    backfill, explain_account, load_scorecards, parse_scorecards, portfolio_health, rescore,
-    score_day, store_events, store_survey_responses, store_tickets, PortfolioFilter,
+    backfill, explain_account, load_scorecards, parse_scorecards, portfolio_health,
+    refresh_accounts, rescore, score_day, store_events, store_survey_responses, store_tickets,
+    PortfolioFilter,
 };
 use tend_store::{test_support, Store};
 
@@ -270,6 +271,87 @@ async fn the_incremental_path_gives_what_a_full_rescore_gives() {
             let after = store.health_snapshot(&account, day).await.unwrap().unwrap();
             assert_ne!(before, after, "new data changed the account's health");
         }
+    })
+    .await;
+}
+
+/// Two scorecards ranking within the segment, assigned by lifecycle stage; yes/no
+/// measures make many accounts share each value.
+const STAGED_SCORECARDS: &str = r#"
+[[scorecard]]
+name = "onboarding"
+applies_to = { lifecycle_stage = ["onboarding"] }
+bands = [
+  { name = "red", from = 0, to = 50 },
+  { name = "green", from = 50, to = 100 },
+]
+[[scorecard.group]]
+name = "relationships"
+weight = 100
+[[scorecard.group.measure]]
+name = "champion_present"
+weight = 50
+rule = { kind = "percentile" }
+[[scorecard.group.measure]]
+name = "champion_engaged"
+weight = 50
+rule = { kind = "percentile" }
+
+[[scorecard]]
+name = "everyone else"
+bands = [
+  { name = "red", from = 0, to = 50 },
+  { name = "green", from = 50, to = 100 },
+]
+[[scorecard.group]]
+name = "relationships"
+weight = 100
+[[scorecard.group.measure]]
+name = "champion_present"
+weight = 50
+rule = { kind = "percentile" }
+[[scorecard.group.measure]]
+name = "champion_engaged"
+weight = 50
+rule = { kind = "percentile" }
+"#;
+
+#[tokio::test]
+async fn an_account_changing_scorecard_ranks_only_against_its_new_one() {
+    let company = generate(&config());
+    let day = last_day();
+    on_every_backend("health_restaged", &company, |store| async move {
+        let set = parse_scorecards(STAGED_SCORECARDS, "test").unwrap();
+        rescore(&store, &set, day, &|_, _| {}).await.unwrap();
+        let accounts = store.accounts().await.unwrap();
+        let active = |a: &&Account| a.churned_on.is_none() && a.created_on < day;
+        let onboarding = |a: &&Account| a.lifecycle_stage == Some(LifecycleStage::Onboarding);
+        // A settled account of a segment that has accounts in onboarding, so the
+        // onboarding scorecard has a distribution there to rank it in.
+        let mut account = accounts
+            .iter()
+            .filter(active)
+            .filter(|a| !onboarding(a))
+            .find(|a| {
+                accounts
+                    .iter()
+                    .filter(active)
+                    .any(|o| onboarding(&o) && o.segment == a.segment)
+            })
+            .expect("a segment with accounts in and out of onboarding")
+            .clone();
+        account.lifecycle_stage = Some(LifecycleStage::Onboarding);
+        let mut tx = store.begin().await.unwrap();
+        tx.upsert_accounts(std::slice::from_ref(&account))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let fresh = refresh_accounts(&store, &set, std::slice::from_ref(&account.id), day)
+            .await
+            .unwrap();
+        assert_eq!(fresh[0].score.scorecard, "onboarding");
+        assert_fresh(&store, &set, &account.id, day).await;
     })
     .await;
 }

@@ -365,8 +365,13 @@ pub async fn refresh_accounts(
                 .await?;
             let mut lists = vec![Vec::new(); card.measures().count()];
             let same_day = stored.first().is_some_and(|d| d.day == day);
+            // The account's value already in that day's distribution, if it was
+            // scored with this scorecard (a changed segment or stage moves it).
             let previous = if same_day {
-                store.health_snapshot(id, day).await?
+                store
+                    .health_snapshot(id, day)
+                    .await?
+                    .filter(|p| p.score.scorecard == card.name)
             } else {
                 None
             };
