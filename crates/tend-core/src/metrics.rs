@@ -12,12 +12,22 @@ use crate::period::Period;
 
 /// % promoters (9–10) − % detractors (0–6); −100..100.
 pub fn nps(scores: &[i32]) -> Option<f64> {
-    if scores.is_empty() {
-        return None;
+    weighted_nps(scores.iter().map(|&score| (score, 1.0)))
+}
+
+/// NPS with each answer counting as much as its weight: (weight of promoters (9–10)
+/// − weight of detractors (0–6)) ÷ total weight × 100; `None` without weight.
+pub fn weighted_nps(answers: impl IntoIterator<Item = (i32, f64)>) -> Option<f64> {
+    let (mut net, mut total) = (0.0, 0.0);
+    for (score, weight) in answers {
+        total += weight;
+        if score >= 9 {
+            net += weight;
+        } else if score <= 6 {
+            net -= weight;
+        }
     }
-    let promoters = scores.iter().filter(|&&s| s >= 9).count() as f64;
-    let detractors = scores.iter().filter(|&&s| s <= 6).count() as f64;
-    Some((promoters - detractors) * 100.0 / scores.len() as f64)
+    (total > 0.0).then(|| net * 100.0 / total)
 }
 
 /// Responses scoring 4–5 on a 1–5 scale ÷ all responses × 100.

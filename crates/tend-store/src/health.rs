@@ -319,19 +319,16 @@ impl Store {
         segment: &str,
         day: NaiveDate,
     ) -> Result<Vec<Distribution>> {
-        let rows: Vec<DistributionRow> = on_backend!(&self.pool, pool => {
-            sqlx::query_as(
-                "SELECT * FROM health_distributions WHERE scorecard = $1 AND segment = $2 AND day = \
-                 (SELECT MAX(day) FROM health_distributions WHERE scorecard = $1 AND segment = $2 AND day <= $3) \
-                 ORDER BY measure",
-            )
-            .bind(scorecard)
-            .bind(segment)
-            .bind(day)
-            .fetch_all(pool)
-            .await?
-        });
-        rows.into_iter().map(TryInto::try_into).collect()
+        list!(
+            self,
+            DistributionRow,
+            "SELECT * FROM health_distributions WHERE scorecard = $1 AND segment = $2 AND day = \
+             (SELECT MAX(day) FROM health_distributions WHERE scorecard = $1 AND segment = $2 AND day <= $3) \
+             ORDER BY measure",
+            scorecard,
+            segment,
+            day
+        )
     }
 }
 
@@ -351,21 +348,19 @@ impl Transaction {
     /// Writes snapshots, replacing any of the same account and day.
     pub async fn upsert_health_snapshots(&mut self, rows: &[HealthSnapshot]) -> Result<()> {
         for chunk in rows.chunks(HEALTH_ROWS_PER_STATEMENT) {
-            let encoded = chunk
+            // Lists of strings and numbers always encode (a NaN becomes null).
+            let encoded: Vec<EncodedSnapshot> = chunk
                 .iter()
-                .map(|s| {
-                    Ok(EncodedSnapshot {
-                        account_id: &s.account_id,
-                        day: s.day,
-                        scorecard: &s.score.scorecard,
-                        overall: s.score.overall,
-                        band: &s.score.band,
-                        groups: serde_json::to_string(&s.score.groups)?,
-                        measures: serde_json::to_string(&s.score.measures)?,
-                    })
+                .map(|s| EncodedSnapshot {
+                    account_id: &s.account_id,
+                    day: s.day,
+                    scorecard: &s.score.scorecard,
+                    overall: s.score.overall,
+                    band: &s.score.band,
+                    groups: serde_json::to_string(&s.score.groups).expect("groups encode"),
+                    measures: serde_json::to_string(&s.score.measures).expect("measures encode"),
                 })
-                .collect::<Result<Vec<_>, serde_json::Error>>()
-                .map_err(|e| StoreError::Sqlite(format!("could not encode a snapshot: {e}")))?;
+                .collect();
             match &mut self.tx {
                 TxConn::Sqlite(conn) => sqlite_bulk::upsert_snapshots(conn, &encoded).await?,
                 TxConn::Postgres(conn) => {

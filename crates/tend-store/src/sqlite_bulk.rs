@@ -101,6 +101,21 @@ pub(crate) async fn insert_events(
 /// Finalizes the statement however the loop ends.
 pub(crate) struct Statement(pub(crate) *mut ffi::sqlite3_stmt);
 
+impl Statement {
+    /// Compiles `sql` on `db`.
+    ///
+    /// # Safety
+    /// `db` must be an open connection that outlives the statement.
+    pub(crate) unsafe fn prepare(db: *mut ffi::sqlite3, sql: &CStr) -> Result<Statement> {
+        let mut raw = ptr::null_mut();
+        let code = ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut raw, ptr::null_mut());
+        if code != ffi::SQLITE_OK {
+            return Err(error(db, code));
+        }
+        Ok(Statement(raw))
+    }
+}
+
 impl Drop for Statement {
     fn drop(&mut self) {
         // SAFETY: the statement was prepared on a live connection and is finalized once.
@@ -140,12 +155,7 @@ pub(crate) unsafe fn bind_text(
 }
 
 unsafe fn insert_with(db: *mut ffi::sqlite3, events: &[UsageEvent]) -> Result<u64> {
-    let mut raw = ptr::null_mut();
-    let code = ffi::sqlite3_prepare_v2(db, INSERT.as_ptr(), -1, &mut raw, ptr::null_mut());
-    if code != ffi::SQLITE_OK {
-        return Err(error(db, code));
-    }
-    let statement = Statement(raw);
+    let statement = Statement::prepare(db, INSERT)?;
     let stmt = statement.0;
     let mut inserted = 0u64;
     let mut timestamp = String::with_capacity(32);
@@ -201,12 +211,7 @@ pub(crate) async fn upsert_snapshots(
 }
 
 unsafe fn upsert_snapshots_with(db: *mut ffi::sqlite3, rows: &[EncodedSnapshot<'_>]) -> Result<()> {
-    let mut raw = ptr::null_mut();
-    let code = ffi::sqlite3_prepare_v2(db, UPSERT_SNAPSHOT.as_ptr(), -1, &mut raw, ptr::null_mut());
-    if code != ffi::SQLITE_OK {
-        return Err(error(db, code));
-    }
-    let statement = Statement(raw);
+    let statement = Statement::prepare(db, UPSERT_SNAPSHOT)?;
     let stmt = statement.0;
     let mut day = String::with_capacity(10);
     for row in rows {
@@ -271,12 +276,7 @@ unsafe fn feed_with(
     to: NaiveDate,
     builder: &mut DailyRollupBuilder,
 ) -> Result<()> {
-    let mut raw = ptr::null_mut();
-    let code = ffi::sqlite3_prepare_v2(db, ROLLUP_EVENTS.as_ptr(), -1, &mut raw, ptr::null_mut());
-    if code != ffi::SQLITE_OK {
-        return Err(error(db, code));
-    }
-    let statement = Statement(raw);
+    let statement = Statement::prepare(db, ROLLUP_EVENTS)?;
     let stmt = statement.0;
     let (from, to) = (
         from.format("%Y-%m-%d").to_string(),

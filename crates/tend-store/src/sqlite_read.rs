@@ -8,7 +8,6 @@
 //! into domain types (`TryFrom<…Row>`) stays in one place.
 
 use std::ffi::{c_int, CString};
-use std::ptr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use libsqlite3_sys as ffi;
@@ -160,12 +159,7 @@ unsafe fn fetch_with<R: FromStatement>(
     binds: &[(String, String)],
 ) -> Result<Vec<R>> {
     let sql = CString::new(sql).map_err(|e| StoreError::Sqlite(e.to_string()))?;
-    let mut raw = ptr::null_mut();
-    let code = ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut raw, ptr::null_mut());
-    if code != ffi::SQLITE_OK {
-        return Err(error(db, code));
-    }
-    let statement = Statement(raw);
+    let statement = Statement::prepare(db, &sql)?;
     let stmt = statement.0;
     for (name, value) in binds {
         let name = CString::new(name.as_str()).map_err(|e| StoreError::Sqlite(e.to_string()))?;

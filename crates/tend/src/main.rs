@@ -170,25 +170,7 @@ async fn run(cli: Cli) -> Result<()> {
                 skip_invalid,
                 format,
             };
-            let touched = if entity == "all" {
-                import_folder(&store, &path, &options).await
-            } else {
-                match Entity::parse(&entity) {
-                    Ok(entity) => import_one(&store, entity, &path, &options).await,
-                    Err(e) => Err(anyhow::Error::msg(e)),
-                }
-            };
-            match touched {
-                Ok(accounts) => {
-                    let today = Utc::now().date_naive();
-                    let n = refresh_after_import(&store, &scorecards, &accounts, today).await?;
-                    if n > 0 {
-                        println!("Health refreshed for {n} accounts.");
-                    }
-                    Ok(())
-                }
-                Err(e) => Err(e),
-            }
+            import(&store, &scorecards, &entity, &path, &options).await
         }
         Command::Summary { as_of } => {
             let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
@@ -273,6 +255,29 @@ async fn export(store: &Store, dir: &Path) -> Result<()> {
         files.len(),
         dir.display()
     );
+    Ok(())
+}
+
+/// Imports one entity's file (or, for `all`, every entity file of a folder), then
+/// refreshes the health of the accounts whose data changed.
+async fn import(
+    store: &Store,
+    scorecards: &ScorecardSet,
+    entity: &str,
+    path: &Path,
+    options: &ImportOptions,
+) -> Result<()> {
+    let accounts = if entity == "all" {
+        import_folder(store, path, options).await?
+    } else {
+        let entity = Entity::parse(entity).map_err(anyhow::Error::msg)?;
+        import_one(store, entity, path, options).await?
+    };
+    let refreshed =
+        refresh_after_import(store, scorecards, &accounts, Utc::now().date_naive()).await?;
+    if refreshed > 0 {
+        println!("Health refreshed for {refreshed} accounts.");
+    }
     Ok(())
 }
 

@@ -1,8 +1,8 @@
 //! Explanations: each measure's part in a score against an earlier day, and the
 //! measures that moved the score most, in words.
 
-use super::measures::{measure, AccountFacts, Context, Format, MeasureSpec};
-use super::score::{HealthScore, MeasureScore};
+use super::measures::{AccountFacts, Format, MeasureSpec};
+use super::score::{measures_on, HealthScore, MeasureScore};
 use super::scorecard::Scorecard;
 use chrono::NaiveDate;
 
@@ -16,24 +16,12 @@ pub struct Reading {
 
 /// The readings of every measure of `card` (in [`Scorecard::measures`] order).
 pub fn readings(card: &Scorecard, facts: &AccountFacts, day: NaiveDate) -> Vec<Reading> {
-    card.measures()
-        .map(|(_, m, window)| {
-            let spec = spec_of(&m.name);
-            let ctx = Context {
-                day,
-                window,
-                key_features: &card.key_features,
-            };
-            Reading {
-                value: (spec.compute)(facts, &ctx).filter(|v| v.is_finite()),
-                detail: spec.detail.and_then(|(detail, _, _)| detail(facts, &ctx)),
-            }
+    measures_on(card, day)
+        .map(|(spec, ctx)| Reading {
+            value: spec.value(facts, &ctx),
+            detail: spec.detail.and_then(|(detail, _, _)| detail(facts, &ctx)),
         })
         .collect()
-}
-
-fn spec_of(name: &str) -> &'static MeasureSpec {
-    measure(name).expect("validated scorecards name known measures")
 }
 
 /// One measure's line in an explanation.
@@ -73,7 +61,7 @@ impl Explanation {
                     now: now.clone(),
                     before: before.clone(),
                     points: now.contribution - before.contribution,
-                    words: describe_change(spec_of(&m.name), &earlier.2[i], &day.2[i]),
+                    words: describe_change(m.spec(), &earlier.2[i], &day.2[i]),
                 }
             })
             .collect();
@@ -186,6 +174,7 @@ pub fn describe_change(spec: &MeasureSpec, before: &Reading, now: &Reading) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::health::measures::measure;
 
     fn reading(value: Option<f64>, detail: Option<(f64, f64)>) -> Reading {
         Reading { value, detail }

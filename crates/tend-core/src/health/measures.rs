@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 
-use crate::metrics::{csat, nps};
+use crate::metrics::{csat, nps, weighted_nps};
 use crate::model::{
     Account, Activity, Contact, ContactRole, Contract, Invoice, InvoiceStatus, Payment,
     PaymentStatus, SurveyKind, SurveyResponse, Ticket, TicketPriority, UsageDaily,
@@ -48,6 +48,12 @@ impl Context<'_> {
     fn end_of_day(&self) -> DateTime<Utc> {
         end_of(self.day)
     }
+
+    /// The window as instants: from the start of its first day to the end of the
+    /// scored day (the end excluded).
+    fn window_times(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        (start_of(self.window_start()), self.end_of_day())
+    }
 }
 
 fn days_before(day: NaiveDate, days: u32) -> NaiveDate {
@@ -55,11 +61,12 @@ fn days_before(day: NaiveDate, days: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MIN)
 }
 
+fn start_of(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::MIN).and_utc()
+}
+
 fn end_of(day: NaiveDate) -> DateTime<Utc> {
-    day.succ_opt()
-        .unwrap_or(day)
-        .and_time(NaiveTime::MIN)
-        .and_utc()
+    start_of(day.succ_opt().unwrap_or(day))
 }
 
 /// A measure computes a raw value, or `None` when the account has no data for it.
@@ -134,6 +141,11 @@ impl MeasureSpec {
             History::TwoWindows => 2 * window,
             History::Latest | History::Current => 0,
         }
+    }
+
+    /// The measure's raw value, `None` without data or when it is not a finite number.
+    pub fn value(&self, facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+        (self.compute)(facts, ctx).filter(|v| v.is_finite())
     }
 
     const fn counted(mut self, detail: DetailFn, counted: &'static str, of: &'static str) -> Self {
@@ -316,9 +328,8 @@ fn urgent_open_tickets(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
 
 /// Tickets opened in the window minus tickets opened in the window before it.
 fn ticket_trend(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
-    let start = end_of(days_before(ctx.window_start(), 1));
-    let before = end_of(days_before(ctx.day, 2 * ctx.window));
-    let end = ctx.end_of_day();
+    let (start, end) = ctx.window_times();
+    let before = start_of(days_before(ctx.window_start(), ctx.window));
     let count = |from, to| {
         facts
             .tickets
@@ -334,7 +345,7 @@ fn tickets_in_window<'a>(
     facts: &AccountFacts<'a>,
     ctx: &Context,
 ) -> impl Iterator<Item = &'a Ticket> {
-    let (start, end) = (end_of(days_before(ctx.window_start(), 1)), ctx.end_of_day());
+    let (start, end) = ctx.window_times();
     facts
         .tickets
         .iter()
@@ -369,7 +380,7 @@ fn surveys_between<'a>(
     from: NaiveDate,
     to: NaiveDate,
 ) -> impl Iterator<Item = &'a SurveyResponse> {
-    let (start, end) = (end_of(days_before(from, 1)), end_of(to));
+    let (start, end) = (start_of(from), end_of(to));
     facts
         .surveys
         .iter()
@@ -397,24 +408,14 @@ fn nps_by_role(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
             latest.insert(who, s);
         }
     }
-    let (mut net, mut total) = (0.0, 0.0);
-    for (who, s) in latest {
+    weighted_nps(latest.into_iter().map(|(who, s)| {
         let role = facts
             .contacts
             .iter()
             .find(|c| c.id == who)
             .map_or(ContactRole::User, |c| c.role);
-        let w = role_weight(role);
-        total += w;
-        net += w * if s.score >= 9 {
-            1.0
-        } else if s.score <= 6 {
-            -1.0
-        } else {
-            0.0
-        };
-    }
-    (total > 0.0).then(|| 100.0 * net / total)
+        (s.score, role_weight(role))
+    }))
 }
 
 /// NPS of the last half of the window minus NPS of the first half.
@@ -456,7 +457,7 @@ fn contacts_in_role<'a>(
 
 /// Whether any of `contacts` had an activity, ticket or survey answer in the window.
 fn engaged(facts: &AccountFacts, ctx: &Context, contacts: &[&Contact]) -> bool {
-    let (start, end) = (end_of(days_before(ctx.window_start(), 1)), ctx.end_of_day());
+    let (start, end) = ctx.window_times();
     let within = |at: DateTime<Utc>| at >= start && at < end;
     let theirs = |id: &Option<String>| {
         id.as_deref()
@@ -532,7 +533,7 @@ fn overdue_invoices(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
 }
 
 fn failed_payments(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
-    let (start, end) = (end_of(days_before(ctx.window_start(), 1)), ctx.end_of_day());
+    let (start, end) = ctx.window_times();
     let failed = facts
         .payments
         .iter()

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::measures::{measure, AccountFacts, Context};
+use super::measures::{AccountFacts, Context, MeasureSpec};
 use super::scorecard::{MissingData, Scorecard};
 
 /// One measure's part in a health score.
@@ -94,17 +94,24 @@ pub struct HealthSnapshot {
 /// The raw value of each of the scorecard's measures (in [`Scorecard::measures`]
 /// order) for the account on `day`.
 pub fn raw_values(card: &Scorecard, facts: &AccountFacts, day: NaiveDate) -> Vec<Option<f64>> {
-    card.measures()
-        .map(|(_, m, window)| {
-            let spec = measure(&m.name).expect("validated scorecards name known measures");
-            let ctx = Context {
-                day,
-                window,
-                key_features: &card.key_features,
-            };
-            (spec.compute)(facts, &ctx).filter(|v| v.is_finite())
-        })
+    measures_on(card, day)
+        .map(|(spec, ctx)| spec.value(facts, &ctx))
         .collect()
+}
+
+/// Each of the scorecard's measures (in order) with what it is computed with on `day`.
+pub(crate) fn measures_on(
+    card: &Scorecard,
+    day: NaiveDate,
+) -> impl Iterator<Item = (&'static MeasureSpec, Context<'_>)> {
+    card.measures().map(move |(_, m, window)| {
+        let ctx = Context {
+            day,
+            window,
+            key_features: &card.key_features,
+        };
+        (m.spec(), ctx)
+    })
 }
 
 /// Scores raw values. `segment(i)` gives the sorted values of measure `i` across the

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::measures::measure;
+use super::measures::{measure, MeasureSpec};
 use super::rules::Rule;
 use crate::model::Account;
 
@@ -76,6 +76,16 @@ pub struct MeasureConfig {
     /// Days of history, overriding the measure's default.
     pub window: Option<u32>,
     pub rule: Rule,
+}
+
+impl MeasureConfig {
+    /// The registry's measure this names.
+    ///
+    /// # Panics
+    /// On an unknown name, which [`ScorecardSet::validate`] refuses.
+    pub fn spec(&self) -> &'static MeasureSpec {
+        measure(&self.name).expect("validated scorecards name known measures")
+    }
 }
 
 /// Account fields a scorecard may be assigned by.

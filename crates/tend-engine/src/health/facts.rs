@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use chrono::{Days, NaiveDate};
-use tend_core::health::{measure, AccountFacts, ScorecardSet, Source};
+use tend_core::health::{AccountFacts, ScorecardSet, Source};
 use tend_core::Account;
 use tend_store::{AccountData, HistoryWindow, Store, StoreError};
 
@@ -108,7 +108,7 @@ pub(crate) fn history_window(set: &ScorecardSet, first_day: NaiveDate) -> Histor
     let mut reach: HashMap<Source, u32> = HashMap::new();
     for card in &set.scorecards {
         for (_, m, window) in card.measures() {
-            let spec = measure(&m.name).expect("validated scorecards name known measures");
+            let spec = m.spec();
             for &source in spec.reads {
                 let days = reach.entry(source).or_default();
                 *days = (*days).max(spec.lookback(window));

@@ -14,7 +14,8 @@ use super::{default_day, HealthError};
 /// What storing a batch did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
-    /// Rows that were new (events already stored are skipped).
+    /// Rows stored: new events (those already stored are skipped), or every ticket
+    /// and survey response, new or updated.
     pub new_rows: u64,
     /// The fresh health of every account the batch touched.
     pub snapshots: Vec<HealthSnapshot>,
