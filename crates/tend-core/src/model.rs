@@ -197,6 +197,44 @@ impl UsageEvent {
     }
 }
 
+/// A Segment-spec call not yet tied to an account: `group_id` names the
+/// account when the call carries one; otherwise its user is looked up among users
+/// linked to accounts by earlier `group` calls, or by an `identify` call's email.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentCall {
+    pub group_id: Option<String>,
+    /// `traits.email` of an identify call, to match a contact.
+    pub email: Option<String>,
+    pub message_id: String,
+    pub kind: EventType,
+    pub user_id: Option<String>,
+    pub anonymous_id: Option<String>,
+    pub event: String,
+    pub properties: String,
+    pub timestamp: DateTime<Utc>,
+}
+
+impl SegmentCall {
+    /// The person behind the call: the user id, or the anonymous id before sign-in.
+    pub fn user_key(&self) -> Option<&str> {
+        self.user_id.as_deref().or(self.anonymous_id.as_deref())
+    }
+
+    /// The call as a usage event of `account_id`.
+    pub fn into_event(self, account_id: String) -> UsageEvent {
+        UsageEvent {
+            message_id: self.message_id,
+            account_id,
+            kind: self.kind,
+            user_id: self.user_id,
+            anonymous_id: self.anonymous_id,
+            event: self.event,
+            properties: self.properties,
+            timestamp: self.timestamp,
+        }
+    }
+}
+
 /// Usage of one account on one UTC day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageDaily {

@@ -159,6 +159,76 @@ pub fn daily_rollups<'a>(
     builder.finish()
 }
 
+/// The usage of one account as health reads it: imported rollups and the rollups of
+/// raw events, both in day order, combined day by day.
+///
+/// The two sources are taken as two views of the same usage, which may overlap (a
+/// warehouse's rollups are often built from the very events later streamed raw): on a
+/// day with both, each count — events, daily active users, each feature's events — is
+/// the larger of the two, so raw events the rollup already counted add nothing and
+/// those beyond it are added. The 30-day active users of a day is the larger of the
+/// raw events' distinct users in the window and the imported 30-day count of the
+/// latest imported day inside the window: users a warehouse counted are assumed to be
+/// the same people as the raw events' unless the raw events show more, so the count
+/// neither doubles nor collapses where one source hands over to the other.
+pub fn combine_usage(imported: &[UsageDaily], from_events: &[UsageDaily]) -> Vec<UsageDaily> {
+    if from_events.is_empty() {
+        return imported.to_vec();
+    }
+    if imported.is_empty() {
+        return from_events.to_vec();
+    }
+    let mut combined = Vec::with_capacity(imported.len().max(from_events.len()));
+    let (mut i, mut e) = (0, 0);
+    // The latest imported row so far, whose 30-day count carries into raw-only days.
+    let mut last_imported: Option<&UsageDaily> = None;
+    while i < imported.len() || e < from_events.len() {
+        let day = match (imported.get(i), from_events.get(e)) {
+            (Some(a), Some(b)) => a.day.min(b.day),
+            (Some(a), None) => a.day,
+            (None, Some(b)) => b.day,
+            (None, None) => unreachable!("the loop runs while either has rows"),
+        };
+        let here = imported.get(i).filter(|r| r.day == day);
+        let raw = from_events.get(e).filter(|r| r.day == day);
+        if let Some(row) = here {
+            last_imported = Some(row);
+            i += 1;
+        }
+        if raw.is_some() {
+            e += 1;
+        }
+        let carried = last_imported
+            .filter(|r| (day - r.day).num_days() < ACTIVE_WINDOW_DAYS)
+            .map_or(0, |r| r.active_users_30d);
+        let row = match (here, raw) {
+            (Some(a), Some(b)) => {
+                let mut features = a.feature_events.clone();
+                for (name, &count) in &b.feature_events {
+                    let slot = features.entry(name.clone()).or_insert(0);
+                    *slot = (*slot).max(count);
+                }
+                UsageDaily {
+                    account_id: a.account_id.clone(),
+                    day,
+                    events: a.events.max(b.events),
+                    active_users: a.active_users.max(b.active_users),
+                    active_users_30d: carried.max(b.active_users_30d),
+                    feature_events: features,
+                }
+            }
+            (Some(a), None) => a.clone(),
+            (None, Some(b)) => UsageDaily {
+                active_users_30d: carried.max(b.active_users_30d),
+                ..b.clone()
+            },
+            (None, None) => unreachable!("the day comes from one of the rows"),
+        };
+        combined.push(row);
+    }
+    combined
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,5 +311,57 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].active_users_30d, 2);
         assert!(daily_rollups("acme", [], day(1), day(5)).is_empty());
+    }
+
+    fn row(d: u32, events: i64, dau: i64, mau: i64, features: &[(&str, i64)]) -> UsageDaily {
+        UsageDaily {
+            account_id: "acme".into(),
+            day: day(d),
+            events,
+            active_users: dau,
+            active_users_30d: mau,
+            feature_events: features.iter().map(|&(f, n)| (f.to_string(), n)).collect(),
+        }
+    }
+
+    #[test]
+    fn combined_usage_takes_the_larger_count_of_each_day() {
+        let imported = [row(1, 10, 4, 9, &[("a", 6)]), row(2, 5, 2, 9, &[])];
+        let raw = [row(2, 8, 3, 3, &[("a", 2), ("b", 1)]), row(3, 1, 1, 3, &[])];
+        let rows = combine_usage(&imported, &raw);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0], imported[0], "an imported-only day is as given");
+        assert_eq!(
+            (
+                rows[1].events,
+                rows[1].active_users,
+                rows[1].active_users_30d
+            ),
+            (8, 3, 9),
+            "raw events beyond the rollup add; its 30-day users stay"
+        );
+        assert_eq!(rows[1].feature_events["a"], 2);
+        assert_eq!(rows[1].feature_events["b"], 1);
+        assert_eq!(
+            rows[2].active_users_30d, 9,
+            "imported users carry into raw days"
+        );
+    }
+
+    #[test]
+    fn imported_users_carry_for_thirty_days_only() {
+        let imported = [row(1, 10, 5, 50, &[])];
+        let raw: Vec<UsageDaily> = (2..=31).map(|d| row(d, 3, 2, 20, &[])).collect();
+        let rows = combine_usage(&imported, &raw);
+        let mau = |d: u32| {
+            rows.iter()
+                .find(|r| r.day == day(d))
+                .unwrap()
+                .active_users_30d
+        };
+        assert_eq!(mau(30), 50, "day 30's window still holds day 1");
+        assert_eq!(mau(31), 20, "day 31's window is all raw events");
+        assert_eq!(combine_usage(&imported, &[]), imported.to_vec());
+        assert_eq!(combine_usage(&[], &raw), raw);
     }
 }

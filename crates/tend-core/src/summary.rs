@@ -56,6 +56,7 @@ pub struct TargetCheck {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PortfolioSummary {
+    /// The last day the summary covers; its periods end the day after.
     pub as_of: NaiveDate,
     /// The currency ARR metrics are reported in: the one with the most ARR.
     pub currency: Currency,
@@ -84,16 +85,18 @@ pub struct PortfolioData<'a> {
     pub survey_responses: &'a [SurveyResponse],
 }
 
-/// Summarises the portfolio as of the start of `as_of` (periods end there, exclusive).
+/// Summarises the portfolio as of the end of `as_of`, the last day included: the
+/// year and the quarter end there.
 pub fn portfolio_summary(
     data: &PortfolioData<'_>,
     as_of: NaiveDate,
     targets: &Targets,
 ) -> PortfolioSummary {
     let currency = main_currency(data.contracts);
-    let year = Period::months_before(as_of, 12);
-    let quarter = Period::previous_quarter(as_of);
-    let today = year.last_day().unwrap_or(as_of);
+    let end = as_of.succ_opt().unwrap_or(as_of);
+    let year = Period::months_before(end, 12);
+    let quarter = Period::previous_quarter(end);
+    let today = as_of;
     let arr_now = metrics::arr_by_account_on(data.contracts, today, currency);
     let segments = segment_lines(data.accounts, &arr_now, currency);
     let total_minor = arr_now.values().sum();
@@ -341,7 +344,7 @@ mod tests {
             tickets: &tickets,
             survey_responses: &responses,
         };
-        let summary = portfolio_summary(&data, date(2024, 7, 1), &Targets::default());
+        let summary = portfolio_summary(&data, date(2024, 6, 30), &Targets::default());
 
         assert_eq!(summary.active_accounts, 2);
         assert_eq!(summary.total_arr, Money::new(51_200_00, Currency::USD));
@@ -380,7 +383,7 @@ mod tests {
             tickets: &[],
             survey_responses: &[],
         };
-        let summary = portfolio_summary(&data, date(2024, 7, 1), &Targets::default());
+        let summary = portfolio_summary(&data, date(2024, 6, 30), &Targets::default());
         assert_eq!(summary.active_accounts, 0);
         assert_eq!(summary.currency, Currency::USD);
         assert!(summary

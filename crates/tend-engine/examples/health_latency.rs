@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use tend_core::{EventType, UsageEvent};
-use tend_engine::health::{default_day, load_scorecards, rescore, store_events};
+use tend_engine::default_day;
+use tend_engine::health::{load_scorecards, rescore, store_events};
 use tend_store::Store;
 
 #[tokio::main]

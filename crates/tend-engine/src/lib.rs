@@ -2,12 +2,15 @@
 //! Each service reads or writes through the [`tend_store::Store`] and leaves the
 //! computing to the pure crates.
 
+pub mod as_of;
 pub mod demo;
 pub mod export;
 pub mod health;
 pub mod import;
 pub mod summary;
 
+pub use as_of::{default_day, AsOf};
 pub use import::{
-    import_file, ImportError, ImportOptions, ImportProgress, ImportReport, ImportStage,
+    entity_of_file, import_file, import_folder, FolderReport, ImportError, ImportOptions,
+    ImportProgress, ImportReport, ImportStage,
 };

@@ -32,6 +32,11 @@ fn whole(money: Money) -> String {
     )
 }
 
+/// A period's last day, as the report shows periods with both ends included.
+fn last_day(period: tend_core::Period) -> NaiveDate {
+    period.last_day().unwrap_or(period.end)
+}
+
 fn percent(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".to_string(), |v| format!("{v:.1}%"))
 }
@@ -72,7 +77,8 @@ pub fn render_summary(summary: &PortfolioSummary) -> String {
     let _ = writeln!(
         out,
         "Last 12 months ({} to {}):",
-        summary.year.start, summary.year.end
+        summary.year.start,
+        last_day(summary.year)
     );
     let _ = writeln!(
         out,
@@ -102,7 +108,8 @@ pub fn render_summary(summary: &PortfolioSummary) -> String {
     let _ = writeln!(
         out,
         "Last quarter ({} to {}):",
-        summary.quarter.start, summary.quarter.end
+        summary.quarter.start,
+        last_day(summary.quarter)
     );
     let nps = summary
         .nps

@@ -165,7 +165,7 @@ async fn bad_files_get_exact_errors_and_change_nothing() {
             b"{\"messageId\":\"m1\",\"groupId\":\"acme\",\"userId\":\"u\",\"event\":\"e\",\"timestamp\":\"2024-05-01T10:00:00Z\"}\n{\"messageId\":\"m2\",\"groupId\":\"nobody\",\"userId\":\"u\",\"event\":\"e\",\"timestamp\":\"2024-05-01T10:00:00Z\"}\n",
         );
         assert_refused(&store, Entity::Events, &events, &[
-            "events.jsonl: line 2, field group_id: no account with id \"nobody\"",
+            "events.jsonl: line 2, field groupId: no account with id \"nobody\"",
         ])
         .await;
     })
@@ -217,16 +217,18 @@ async fn events_stream_in_with_duplicates_dropped_and_rollups_built() {
         let counts = store.counts().await.unwrap();
         assert_eq!(counts.usage_events, 20_000);
         // acme has events on odd days 1–27 of February 2024, globex on even days 2–28;
-        // each gets a row from its first event day to 29 days after its last: 56 rows.
-        assert_eq!(counts.usage_daily, 2 * 56);
-        let rollups = store.usage_daily().await.unwrap();
+        // each gets a row from its first event day to the last day of the data,
+        // February 28, and none after it: 28 + 27 rows.
+        assert_eq!(counts.usage_event_daily, 28 + 27);
+        assert_eq!(counts.usage_daily, 0, "imported rollups are another table");
+        let rollups = store.event_usage_daily().await.unwrap();
         let first = rollups.iter().find(|r| r.account_id == "acme").unwrap();
         assert!(first.active_users > 0 && first.active_users_30d >= first.active_users);
 
         let again = import(&store, Entity::Events, &path).await.unwrap();
         assert_eq!((again.written, again.duplicates), (0, 25_000));
         assert_eq!(store.counts().await.unwrap(), counts, "a second run changes nothing");
-        assert_eq!(store.usage_daily().await.unwrap(), rollups);
+        assert_eq!(store.event_usage_daily().await.unwrap(), rollups);
     })
     .await;
 }

@@ -551,7 +551,7 @@ pub fn demo_truth(r: &Record) -> Result<DemoTruth, RowError> {
 }
 
 /// An event row of a CSV file (the JSON Lines form is read by [`crate::segment`]).
-pub fn event(r: &Record) -> Result<UsageEvent, RowError> {
+pub fn event(r: &Record) -> Result<crate::segment::SegmentCall, RowError> {
     let properties = match r.get("properties") {
         None => "{}".to_string(),
         Some(text) => {
@@ -572,7 +572,7 @@ pub fn event(r: &Record) -> Result<UsageEvent, RowError> {
         event: r.get("event"),
         timestamp: r.get("timestamp"),
     };
-    call.into_event(properties)
+    call.into_call(properties, crate::segment::FieldNames::Csv)
         .map_err(|(field, reason)| r.error(field, reason))
 }
 

@@ -273,9 +273,8 @@ mod tests {
             properties: r#"{"path":"/pricing"}"#.into(),
             timestamp: at("2024-01-01T00:00:00Z"),
         };
-        assert_eq!(
-            entities::event(&record(Entity::Events, super::event(&event))).unwrap(),
-            event
-        );
+        let call = entities::event(&record(Entity::Events, super::event(&event))).unwrap();
+        assert_eq!(call.group_id.as_deref(), Some("a"));
+        assert_eq!(call.into_event("a".into()), event);
     }
 }

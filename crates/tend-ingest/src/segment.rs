@@ -10,7 +10,8 @@ use std::io::BufRead;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use tend_core::{EventType, UsageEvent};
+use tend_core::EventType;
+pub use tend_core::SegmentCall;
 
 use crate::entities::parse_timestamp;
 use crate::record::{json_error, RowError};
@@ -26,17 +27,46 @@ pub struct Call<'a> {
     pub timestamp: Option<&'a str>,
 }
 
+/// How a file spells each field: JSON calls in Segment's camelCase, CSV columns in
+/// snake_case. Errors name fields as the file does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldNames {
+    Json,
+    Csv,
+}
+
+impl FieldNames {
+    pub fn name(self, field: &'static str) -> &'static str {
+        match (self, field) {
+            (FieldNames::Json, "message_id") => "messageId",
+            (FieldNames::Json, "user_id") => "userId",
+            (FieldNames::Json, "anonymous_id") => "anonymousId",
+            (FieldNames::Json, "group_id") => "groupId",
+            _ => field,
+        }
+    }
+}
+
 impl Call<'_> {
-    /// Validates the call; an error names the field (in snake_case) and the reason.
-    pub fn into_event(self, properties: String) -> Result<UsageEvent, (&'static str, String)> {
+    /// Validates the call; an error names the field as the file spells it and the
+    /// reason.
+    pub fn into_call(
+        self,
+        properties: String,
+        names: FieldNames,
+    ) -> Result<SegmentCall, (&'static str, String)> {
         let required = |value: Option<&str>, field: &'static str| {
             value
                 .filter(|v| !v.trim().is_empty())
                 .map(str::to_string)
-                .ok_or((field, "is required".to_string()))
+                .ok_or((names.name(field), "is required".to_string()))
         };
         let message_id = required(self.message_id, "message_id")?;
-        let account_id = required(self.group_id, "group_id")?;
+        let group_id = self
+            .group_id
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string);
         let kind = match self.kind {
             None => EventType::Track,
             Some(text) => EventType::parse(text).map_err(|e| ("type", e.0))?,
@@ -48,8 +78,18 @@ impl Call<'_> {
             .map(str::to_string);
         if user_id.is_none() && anonymous_id.is_none() {
             return Err((
-                "user_id",
-                "a call needs a user_id or an anonymous_id".to_string(),
+                names.name("user_id"),
+                format!(
+                    "a call needs a {} or an {}",
+                    names.name("user_id"),
+                    names.name("anonymous_id")
+                ),
+            ));
+        }
+        if kind == EventType::Group && group_id.is_none() {
+            return Err((
+                names.name("group_id"),
+                "is required for a group call".into(),
             ));
         }
         let event = match kind {
@@ -59,9 +99,13 @@ impl Call<'_> {
         };
         let timestamp = parse_timestamp(&required(self.timestamp, "timestamp")?)
             .map_err(|reason| ("timestamp", reason))?;
-        Ok(UsageEvent {
+        let email = (kind == EventType::Identify)
+            .then(|| trait_email(&properties))
+            .flatten();
+        Ok(SegmentCall {
+            group_id,
+            email,
             message_id,
-            account_id,
             kind,
             user_id,
             anonymous_id,
@@ -70,6 +114,20 @@ impl Call<'_> {
             timestamp,
         })
     }
+}
+
+/// The `email` trait of an identify call's traits object, trimmed, if it is text.
+fn trait_email(traits: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Traits<'a> {
+        #[serde(borrow, default)]
+        email: Option<Cow<'a, str>>,
+    }
+    let traits: Traits = serde_json::from_str(traits).ok()?;
+    traits
+        .email
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty())
 }
 
 #[derive(Deserialize)]
@@ -150,7 +208,7 @@ fn id_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>,
 }
 
 /// Parses one JSON Lines call.
-pub fn parse_call(line: u64, text: &str) -> Result<UsageEvent, RowError> {
+pub fn parse_call(line: u64, text: &str) -> Result<SegmentCall, RowError> {
     let json: SegmentJson = serde_json::from_str(text).map_err(|e| json_error(line, &e))?;
     let attributes = json.properties.or(json.traits);
     let properties = match attributes {
@@ -179,11 +237,12 @@ pub fn parse_call(line: u64, text: &str) -> Result<UsageEvent, RowError> {
         event: json.event.as_deref().or(json.name.as_deref()),
         timestamp: json.timestamp.as_deref(),
     };
-    call.into_event(properties).map_err(|(field, reason)| {
-        let mut error = RowError::row(line, reason);
-        error.field = Some(field.to_string());
-        error
-    })
+    call.into_call(properties, FieldNames::Json)
+        .map_err(|(field, reason)| {
+            let mut error = RowError::row(line, reason);
+            error.field = Some(field.to_string());
+            error
+        })
 }
 
 /// Streams the calls of a JSON Lines file, one line at a time.
@@ -216,7 +275,7 @@ impl<R: BufRead> SegmentReader<R> {
 }
 
 impl<R: BufRead> Iterator for SegmentReader<R> {
-    type Item = Result<UsageEvent, RowError>;
+    type Item = Result<SegmentCall, RowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
@@ -265,7 +324,7 @@ mod tests {
         let track = r#"{"type":"track","messageId":"m1","userId":42,"event":"Report Exported","properties":{"format":"pdf"},"context":{"groupId":"acme"},"timestamp":"2024-05-01T10:00:00.123Z","sentAt":"x"}"#;
         let event = parse_call(1, track).unwrap();
         assert_eq!(event.user_id.as_deref(), Some("42"));
-        assert_eq!(event.account_id, "acme");
+        assert_eq!(event.group_id.as_deref(), Some("acme"));
         assert_eq!(event.event, "Report Exported");
         assert_eq!(event.properties, r#"{"format":"pdf"}"#);
         assert_eq!(
@@ -280,6 +339,13 @@ mod tests {
             (EventType::Identify, "")
         );
         assert_eq!(event.properties, r#"{"plan":"pro"}"#);
+
+        let identify = r#"{"type":"identify","messageId":"m3","userId":"u-7","traits":{"email":" ann@acme.example ","name":"Ann"},"timestamp":"2024-05-01T10:00:00Z"}"#;
+        let call = parse_call(3, identify).unwrap();
+        assert_eq!(call.group_id, None, "a call may come without a group");
+        assert_eq!(call.email.as_deref(), Some("ann@acme.example"));
+        let event = call.into_event("acme".into());
+        assert_eq!(event.account_id, "acme");
     }
 
     #[test]
@@ -287,15 +353,19 @@ mod tests {
         let error = |text: &str| parse_call(3, text).unwrap_err().to_string();
         assert_eq!(
             error(
-                r#"{"messageId":"m","userId":"u","event":"e","timestamp":"2024-05-01T10:00:00Z"}"#
+                r#"{"type":"group","messageId":"m","userId":"u","timestamp":"2024-05-01T10:00:00Z"}"#
             ),
-            "line 3, field group_id: is required"
+            "line 3, field groupId: is required for a group call"
+        );
+        assert_eq!(
+            error(r#"{"userId":"u","event":"e","timestamp":"2024-05-01T10:00:00Z"}"#),
+            "line 3, field messageId: is required"
         );
         assert_eq!(
             error(
                 r#"{"messageId":"m","groupId":"a","event":"e","timestamp":"2024-05-01T10:00:00Z"}"#
             ),
-            "line 3, field user_id: a call needs a user_id or an anonymous_id"
+            "line 3, field userId: a call needs a userId or an anonymousId"
         );
         assert!(error(
             r#"{"messageId":"m","groupId":"a","userId":"u","event":"e","timestamp":"yesterday"}"#

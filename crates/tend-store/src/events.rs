@@ -2,7 +2,7 @@
 
 use chrono::{Duration, NaiveDate};
 use futures_util::TryStreamExt;
-use tend_core::rollup::{DailyRollupBuilder, RollupEvent, ACTIVE_WINDOW_DAYS};
+use tend_core::rollup::{DailyRollupBuilder, RollupEvent};
 use tend_core::{EventType, UsageEvent};
 
 use crate::{Result, StoreError, Transaction, TxConn};
@@ -51,18 +51,22 @@ impl Transaction {
         }
     }
 
-    /// Recomputes the daily rollups of one account that events on days
-    /// `[first_day, last_day]` can change: those days and the 29 after them, whose
-    /// 30-day active users include them. Returns the number of rollup rows written.
+    /// Recomputes the rollups of one account's raw events for days `[from, to]`
+    /// (both inclusive) into `usage_event_daily`, reading events from the 29 days
+    /// before `from` on for the 30-day active users. Callers end `to` at the last day
+    /// the store's data reaches ([`Store::data_through`]), never later: a rolling
+    /// window is not a row for a day that has not happened. Returns the rows written.
     pub async fn refresh_usage_rollups(
         &mut self,
         account_id: &str,
-        first_day: NaiveDate,
-        last_day: NaiveDate,
+        from: NaiveDate,
+        to: NaiveDate,
     ) -> Result<usize> {
-        let to = last_day + Duration::days(ACTIVE_WINDOW_DAYS - 1);
-        let window_from = DailyRollupBuilder::window_start(first_day);
-        let mut builder = DailyRollupBuilder::new(account_id, first_day, to);
+        if to < from {
+            return Ok(0);
+        }
+        let window_from = DailyRollupBuilder::window_start(from);
+        let mut builder = DailyRollupBuilder::new(account_id, from, to);
         match &mut self.tx {
             TxConn::Sqlite(conn) => {
                 crate::sqlite_bulk::feed_rollup(conn, account_id, window_from, to, &mut builder)
@@ -94,7 +98,40 @@ impl Transaction {
             }
         }
         let rollups = builder.finish();
-        self.upsert_usage_daily(&rollups).await?;
+        self.upsert_daily_rows("usage_event_daily", &rollups)
+            .await?;
         Ok(rollups.len())
+    }
+
+    /// After the store's data grew from `old_through` to `new_through`: carries the
+    /// rollups of accounts whose raw-event users were still inside the 30-day window
+    /// on `old_through` over the new days, except `skip` (accounts rolled up anew).
+    /// Returns the rows written.
+    pub async fn extend_usage_rollups(
+        &mut self,
+        old_through: NaiveDate,
+        new_through: NaiveDate,
+        skip: &std::collections::HashSet<String>,
+    ) -> Result<usize> {
+        if new_through <= old_through {
+            return Ok(0);
+        }
+        let accounts: Vec<String> = crate::on_tx!(&mut self.tx, conn => {
+            sqlx::query_scalar(
+                "SELECT account_id FROM usage_event_daily \
+                 WHERE day = $1 AND active_users_30d > 0 ORDER BY account_id",
+            )
+            .bind(old_through)
+            .fetch_all(&mut **conn)
+            .await?
+        });
+        let mut written = 0;
+        let from = old_through + Duration::days(1);
+        for account in accounts.iter().filter(|a| !skip.contains(*a)) {
+            written += self
+                .refresh_usage_rollups(account, from, new_through)
+                .await?;
+        }
+        Ok(written)
     }
 }

@@ -36,8 +36,11 @@ pub struct AccountData {
     pub accounts: Vec<Account>,
     pub contacts: Vec<Contact>,
     pub contracts: Vec<Contract>,
-    /// By account, then day.
+    /// Imported rollups, by account, then day.
     pub usage: Vec<UsageDaily>,
+    /// Rollups of raw events, by account, then day; combined with `usage` by
+    /// [`tend_core::rollup::combine_usage`].
+    pub event_usage: Vec<UsageDaily>,
     pub tickets: Vec<Ticket>,
     pub surveys: Vec<SurveyResponse>,
     pub invoices: Vec<Invoice>,
@@ -142,15 +145,25 @@ impl Store {
         let with = |since: Bind<'static>| [range[0].clone(), range[1].clone(), since];
         let usage = "account_id, day, events, active_users, active_users_30d, \
                      CASE WHEN day >= $4 THEN feature_events ELSE '{}' END AS feature_events";
-        let usage_sql = format!(
-            "SELECT {usage} FROM usage_daily WHERE {in_range} AND day >= $3 \
-             UNION ALL \
-             SELECT {usage} FROM usage_daily WHERE (account_id, day) IN \
-               (SELECT a.id, (SELECT v.day FROM usage_daily v WHERE v.account_id = a.id \
-                  AND v.day < $3 AND v.events > 0 ORDER BY v.day DESC LIMIT 1) \
-                FROM accounts a WHERE a.id IN ({accounts_sql})) \
-             ORDER BY account_id, day"
-        );
+        // The rows inside the window, and each account's latest day with events
+        // before it (how long ago the product was last used).
+        let usage_sql = |table: &str| {
+            format!(
+                "SELECT {usage} FROM {table} WHERE {in_range} AND day >= $3 \
+                 UNION ALL \
+                 SELECT {usage} FROM {table} WHERE (account_id, day) IN \
+                   (SELECT a.id, (SELECT v.day FROM {table} v WHERE v.account_id = a.id \
+                      AND v.day < $3 AND v.events > 0 ORDER BY v.day DESC LIMIT 1) \
+                    FROM accounts a WHERE a.id IN ({accounts_sql})) \
+                 ORDER BY account_id, day"
+            )
+        };
+        let usage_binds = [
+            range[0].clone(),
+            range[1].clone(),
+            Bind::Date(window.usage),
+            Bind::Date(window.feature_use),
+        ];
         let activity = LEAN_ACTIVITY;
         let activities_sql = format!(
             "SELECT {activity} FROM activities WHERE {in_range} AND occurred_at >= $3 \
@@ -195,13 +208,15 @@ impl Store {
                 self,
                 UsageDailyRow,
                 "usage_daily",
-                &usage_sql,
-                &[
-                    range[0].clone(),
-                    range[1].clone(),
-                    Bind::Date(window.usage),
-                    Bind::Date(window.feature_use),
-                ]
+                &usage_sql("usage_daily"),
+                &usage_binds
+            )?,
+            event_usage: fetch!(
+                self,
+                UsageDailyRow,
+                "usage_event_daily",
+                &usage_sql("usage_event_daily"),
+                &usage_binds
             )?,
             tickets: fetch!(
                 self,
@@ -478,22 +493,5 @@ impl TryFrom<DistributionRow> for Distribution {
             measure: r.measure as usize,
             values,
         })
-    }
-}
-
-impl Store {
-    /// The latest day with a usage rollup, if any.
-    pub async fn latest_usage_day(&self) -> Result<Option<NaiveDate>> {
-        // One index seek per account: rollups are keyed by account first, so a plain
-        // MAX(day) would scan them all.
-        let day = on_backend!(&self.pool, pool => {
-            sqlx::query_scalar::<_, Option<NaiveDate>>(
-                "SELECT MAX((SELECT MAX(u.day) FROM usage_daily u WHERE u.account_id = a.id)) \
-                 FROM accounts a",
-            )
-                .fetch_one(pool)
-                .await?
-        });
-        Ok(day)
     }
 }

@@ -8,9 +8,11 @@
 //! lands whole or not at all.
 
 mod events;
+mod extent;
 mod health;
 mod reads;
 mod rows;
+mod segment_users;
 mod sqlite_bulk;
 mod sqlite_read;
 pub mod test_support;
@@ -23,8 +25,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use extent::{DataExtent, DataSource};
 pub use health::{AccountData, Distribution, HealthHeadline, HistoryWindow};
 pub use reads::{IdTable, TableCounts};
+pub use segment_users::{LinkedBy, UserLink};
 
 /// The database used when none is given: a file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:tend.db";

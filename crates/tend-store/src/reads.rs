@@ -31,6 +31,8 @@ pub struct TableCounts {
     pub contracts: i64,
     pub usage_events: i64,
     pub usage_daily: i64,
+    pub usage_event_daily: i64,
+    pub usage_pending: i64,
     pub tickets: i64,
     pub survey_responses: i64,
     pub invoices: i64,
@@ -42,6 +44,12 @@ pub struct TableCounts {
 impl Store {
     pub async fn accounts(&self) -> Result<Vec<Account>> {
         list!(self, AccountRow, "SELECT * FROM accounts ORDER BY id")
+    }
+
+    pub async fn account(&self, id: &str) -> Result<Option<Account>> {
+        let rows: Vec<Account> =
+            list!(self, AccountRow, "SELECT * FROM accounts WHERE id = $1", id)?;
+        Ok(rows.into_iter().next())
     }
 
     pub async fn contacts(&self) -> Result<Vec<Contact>> {
@@ -65,6 +73,15 @@ impl Store {
             self,
             UsageDailyRow,
             "SELECT * FROM usage_daily ORDER BY account_id, day"
+        )
+    }
+
+    /// The rollups tend computed from raw events.
+    pub async fn event_usage_daily(&self) -> Result<Vec<UsageDaily>> {
+        list!(
+            self,
+            UsageDailyRow,
+            "SELECT * FROM usage_event_daily ORDER BY account_id, day"
         )
     }
 
@@ -126,6 +143,8 @@ impl Store {
             contracts: count("contracts").await?,
             usage_events: count("usage_events").await?,
             usage_daily: count("usage_daily").await?,
+            usage_event_daily: count("usage_event_daily").await?,
+            usage_pending: count("usage_pending").await?,
             tickets: count("tickets").await?,
             survey_responses: count("survey_responses").await?,
             invoices: count("invoices").await?,

@@ -34,7 +34,7 @@ fn upsert_tail(key: &[&str], columns: &[&str]) -> String {
 /// order the closure pushes them. Written as a macro because the binder must be
 /// compiled once per backend.
 macro_rules! upsert_rows {
-    ($tx:expr, $table:literal, $key:expr, $columns:expr, $rows:expr, |$b:ident, $r:ident| $bind:block) => {{
+    ($tx:expr, $table:expr, $key:expr, $columns:expr, $rows:expr, |$b:ident, $r:ident| $bind:block) => {{
         let head = insert_head($table, $columns);
         let tail = upsert_tail($key, $columns);
         for chunk in $rows.chunks(ROWS_PER_STATEMENT) {
@@ -137,8 +137,18 @@ impl Transaction {
         })
     }
 
-    /// Replaces the rollups of the given account-days.
+    /// Replaces the imported rollups of the given account-days.
     pub async fn upsert_usage_daily(&mut self, rows: &[UsageDaily]) -> Result<()> {
+        self.upsert_daily_rows("usage_daily", rows).await
+    }
+
+    /// Writes rollups into `table`: `usage_daily` (imported) or `usage_event_daily`
+    /// (computed from raw events), which have the same columns.
+    pub(crate) async fn upsert_daily_rows(
+        &mut self,
+        table: &'static str,
+        rows: &[UsageDaily],
+    ) -> Result<()> {
         const COLUMNS: &[&str] = &[
             "account_id",
             "day",
@@ -151,7 +161,7 @@ impl Transaction {
         let rows: Vec<(&UsageDaily, &String)> = rows.iter().zip(&features).collect();
         upsert_rows!(
             self,
-            "usage_daily",
+            table,
             &["account_id", "day"],
             COLUMNS,
             rows,
@@ -321,7 +331,11 @@ impl Transaction {
             "survey_responses",
             "tickets",
             "usage_daily",
+            "usage_event_daily",
             "usage_events",
+            "usage_pending",
+            "usage_users",
+            "data_extent",
             "contracts",
             "contacts",
             "accounts",

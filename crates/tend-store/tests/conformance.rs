@@ -305,11 +305,15 @@ async fn events_are_deduplicated_and_rolled_up() {
             let stored = store.usage_events().await.unwrap();
             assert_eq!(stored.len(), 4);
             assert_eq!(stored[0], events[0]);
-            let rollups = store.usage_daily().await.unwrap();
+            let rollups = store.event_usage_daily().await.unwrap();
+            assert!(
+                store.usage_daily().await.unwrap().is_empty(),
+                "imported rollups stay apart"
+            );
             assert_eq!(rollups.len(), written);
-            // Days 1–3 and the 29 days after the last event that still see its users.
+            // Only the days asked for: no row for a day the data has not reached.
             assert_eq!(rollups.first().unwrap().day, day(2024, 5, 1));
-            assert_eq!(rollups.last().unwrap().day, day(2024, 6, 1));
+            assert_eq!(rollups.last().unwrap().day, day(2024, 5, 3));
             let first = &rollups[0];
             assert_eq!(
                 (first.events, first.active_users, first.active_users_30d),
@@ -324,6 +328,18 @@ async fn events_are_deduplicated_and_rolled_up() {
                 (third.events, third.active_users, third.active_users_30d),
                 (1, 1, 2)
             );
+
+            // When the data reaches further, the days after carry the users of the
+            // 30-day window until it holds none.
+            let mut tx = store.begin().await.unwrap();
+            let carried = tx
+                .refresh_usage_rollups("acme", day(2024, 5, 4), day(2024, 6, 30))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            let rollups = store.event_usage_daily().await.unwrap();
+            assert_eq!(carried, 29, "May 4 to June 1 still see May 3's user");
+            assert_eq!(rollups.last().unwrap().day, day(2024, 6, 1));
         },
     )
     .await;

@@ -3,13 +3,13 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use tend_core::health::ScorecardSet;
 use tend_engine::health::{
-    backfill, default_day, evaluate, explain_account, portfolio_health, render_evaluation,
-    render_explanation, render_portfolio, HealthRun, PortfolioFilter,
+    backfill, evaluate, explain_account, portfolio_health, render_evaluation, render_explanation,
+    render_portfolio, HealthRun, PortfolioFilter,
 };
 use tend_store::Store;
 
@@ -26,7 +26,7 @@ pub struct HealthArgs {
     /// With ACCOUNT: every measure's raw value, score, weight and contribution.
     #[arg(long, requires = "account")]
     explain: bool,
-    /// The day to show (YYYY-MM-DD); defaults to the latest day with snapshots.
+    /// The day to show (YYYY-MM-DD); defaults to the last day of the store's data.
     #[arg(long, value_parser = parse_date)]
     as_of: Option<NaiveDate>,
     /// Only accounts whose CSM or account manager this is.
@@ -47,7 +47,7 @@ pub struct HealthArgs {
 enum HealthCommand {
     /// Recompute every account's health for one day and store it.
     Rescore {
-        /// The day to score (YYYY-MM-DD); defaults to the last day with usage data.
+        /// The day to score (YYYY-MM-DD); defaults to the last day of the store's data.
         #[arg(long, value_parser = parse_date)]
         as_of: Option<NaiveDate>,
     },
@@ -56,13 +56,13 @@ enum HealthCommand {
         /// Days of history to rebuild, ending on --as-of.
         #[arg(long)]
         days: u32,
-        /// The last day to score (YYYY-MM-DD); defaults to the last day with usage data.
+        /// The last day to score (YYYY-MM-DD); defaults to the last day of the store's data.
         #[arg(long, value_parser = parse_date)]
         as_of: Option<NaiveDate>,
     },
     /// Check how well health on past dates predicted churn (ROC AUC per segment).
     Evaluate {
-        /// Today, for the evaluation (YYYY-MM-DD); defaults to the last day with usage data.
+        /// Today, for the evaluation (YYYY-MM-DD); defaults to the last day of the store's data.
         #[arg(long, value_parser = parse_date)]
         as_of: Option<NaiveDate>,
         /// Days after each date in which a churn counts.
@@ -93,13 +93,7 @@ fn tracking(bar: &ProgressBar) -> impl Fn(usize, usize) + '_ {
     }
 }
 
-/// `as_of`, or else the last day with usage data.
-async fn day_or_default(store: &Store, as_of: Option<NaiveDate>) -> Result<NaiveDate> {
-    match as_of {
-        Some(day) => Ok(day),
-        None => Ok(default_day(store, Utc::now().date_naive()).await?),
-    }
-}
+use crate::resolve_as_of as day_or_default;
 
 /// Scores and stores `days` days ending on `last_day` under a progress bar labelled
 /// `what`; returns the run and the seconds it took.
@@ -152,13 +146,7 @@ pub async fn run(store: &Store, set: &ScorecardSet, args: HealthArgs) -> Result<
         }
         None => match args.account {
             Some(account) => {
-                let day = match args.as_of {
-                    Some(day) => day,
-                    None => match store.latest_health_day().await? {
-                        Some(day) => day,
-                        None => day_or_default(store, None).await?,
-                    },
-                };
+                let day = day_or_default(store, args.as_of).await?;
                 let (account, explanation) = explain_account(store, set, &account, day).await?;
                 print!(
                     "{}",
@@ -171,7 +159,11 @@ pub async fn run(store: &Store, set: &ScorecardSet, args: HealthArgs) -> Result<
                     segment: args.segment,
                     band: args.band,
                 };
-                let (day, rows) = portfolio_health(store, args.as_of, &filter).await?;
+                let day = match store.latest_health_day().await? {
+                    Some(_) => Some(day_or_default(store, args.as_of).await?),
+                    None => None, // says that health was never scored
+                };
+                let (day, rows) = portfolio_health(store, day, &filter).await?;
                 let limit = (args.limit > 0).then_some(args.limit);
                 print!("{}", render_portfolio(day, &rows, limit));
             }

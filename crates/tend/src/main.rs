@@ -10,19 +10,21 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use chrono::{Datelike, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use tend_core::health::ScorecardSet;
 use tend_core::money::group_thousands;
 use tend_engine::demo::load_demo;
-use tend_engine::export::{export_store, IMPORT_ORDER};
+use tend_engine::export::export_store;
 use tend_engine::health::{
     load_scorecards, portfolio_health, refresh_after_import, render_portfolio, PortfolioFilter,
 };
 use tend_engine::summary::{load_summary, render_summary};
-use tend_engine::{import_file, ImportOptions, ImportReport, ImportStage};
+use tend_engine::{
+    import_file, import_folder, AsOf, ImportOptions, ImportProgress, ImportReport, ImportStage,
+};
 use tend_ingest::{Entity, Format};
 use tend_store::{Store, DEFAULT_DATABASE_URL};
 
@@ -74,12 +76,13 @@ enum Command {
     /// Import a CSV or JSON Lines file of one entity (or `all` files of a folder).
     ///
     /// Rows are upserted by their external id, so importing the same file twice changes
-    /// nothing. A file is imported whole or not at all unless --skip-invalid is given.
-    /// Formats: docs/import.md.
+    /// nothing. A file (or, with `all`, the whole folder) is imported whole or not at
+    /// all unless --skip-invalid is given. Formats: docs/import.md.
     Import {
         /// accounts, contacts, contracts, events, usage-daily, tickets, survey-responses,
         /// invoices, payments, activities, demo-truth, or `all` to import every
-        /// <entity>.csv / <entity>.jsonl of a folder in dependency order.
+        /// <entity>.csv / <entity>.jsonl of a folder (any case, `_` or `-`) in
+        /// dependency order, in one transaction.
         entity: String,
         /// The file (or, with `all`, the folder).
         path: PathBuf,
@@ -89,10 +92,14 @@ enum Command {
         /// csv or jsonl; by default taken from the file extension.
         #[arg(long, value_parser = parse_format)]
         format: Option<Format>,
+        /// With `all`: skip files that are not an entity's instead of refusing the folder.
+        #[arg(long)]
+        ignore_unknown: bool,
     },
     /// Print the portfolio summary against the success checklist.
     Summary {
-        /// Summarise as of this day (YYYY-MM-DD; periods end the day before); defaults to today.
+        /// The last day to summarise (YYYY-MM-DD); defaults to the last day of the
+        /// store's data.
         #[arg(long, value_parser = parse_date)]
         as_of: Option<NaiveDate>,
     },
@@ -165,15 +172,18 @@ async fn run(cli: Cli) -> Result<()> {
             path,
             skip_invalid,
             format,
+            ignore_unknown,
         } => {
             let options = ImportOptions {
                 skip_invalid,
                 format,
+                today: None,
+                ignore_unknown_files: ignore_unknown,
             };
             import(&store, &scorecards, &entity, &path, &options).await
         }
         Command::Summary { as_of } => {
-            let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
+            let as_of = resolve_as_of(&store, as_of).await?;
             print!("{}", render_summary(&load_summary(&store, as_of).await?));
             Ok(())
         }
@@ -182,6 +192,19 @@ async fn run(cli: Cli) -> Result<()> {
     };
     store.close().await;
     result
+}
+
+/// `given`, or the last day of the store's data, said on standard error so the user
+/// knows which day the figures are for.
+pub(crate) async fn resolve_as_of(store: &Store, given: Option<NaiveDate>) -> Result<NaiveDate> {
+    let as_of = AsOf::resolve(store, given, Utc::now().date_naive()).await?;
+    if as_of.defaulted {
+        eprintln!(
+            "As of {}, the last day of the store's data (--as-of to choose another day).",
+            as_of.day
+        );
+    }
+    Ok(as_of.day)
 }
 
 fn first_of_this_month() -> NaiveDate {
@@ -234,10 +257,7 @@ async fn demo(
         );
     }
     eprintln!();
-    print!(
-        "{}",
-        render_summary(&load_summary(store, config.as_of).await?)
-    );
+    print!("{}", render_summary(&load_summary(store, last_day).await?));
     if health_days > 0 {
         let (day, rows) =
             portfolio_health(store, Some(last_day), &PortfolioFilter::default()).await?;
@@ -268,7 +288,7 @@ async fn import(
     options: &ImportOptions,
 ) -> Result<()> {
     let accounts = if entity == "all" {
-        import_folder(store, path, options).await?
+        import_folder_with_progress(store, path, options).await?
     } else {
         let entity = Entity::parse(entity).map_err(anyhow::Error::msg)?;
         import_one(store, entity, path, options).await?
@@ -281,36 +301,58 @@ async fn import(
     Ok(())
 }
 
-/// Imports every entity file of a folder; returns the accounts whose data changed.
-async fn import_folder(
+fn file_bar() -> ProgressBar {
+    ProgressBar::new(0).with_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    )
+}
+
+/// Moves `bar` with an import's progress on `path`.
+fn show_progress(bar: &ProgressBar, path: &Path, progress: ImportProgress) {
+    match progress.stage {
+        ImportStage::Reading => {
+            let message = format!("Importing {}", path.display());
+            if bar.message() != message {
+                bar.set_message(message);
+                bar.set_length(std::fs::metadata(path).map_or(0, |m| m.len()));
+            }
+            bar.set_position(progress.bytes_read);
+        }
+        ImportStage::UpdatingRollups => bar.set_message("Updating daily usage rollups"),
+        ImportStage::Done => {}
+    }
+}
+
+/// Imports every entity file of a folder in one transaction; returns the accounts
+/// whose data changed.
+async fn import_folder_with_progress(
     store: &Store,
     dir: &Path,
     options: &ImportOptions,
 ) -> Result<BTreeSet<String>> {
-    if !dir.is_dir() {
-        bail!(
-            "{}: `tend import all` takes a folder of <entity>.csv / <entity>.jsonl files",
-            dir.display()
-        );
+    let bar = file_bar();
+    let started = Instant::now();
+    let report = import_folder(store, dir, options, &|path, p| show_progress(&bar, path, p)).await;
+    bar.finish_and_clear();
+    let report = report?;
+    for path in &report.ignored {
+        println!("{}: skipped, not an entity's file.", path.display());
     }
-    let mut found = false;
-    let mut accounts = BTreeSet::new();
-    for &entity in IMPORT_ORDER {
-        for extension in ["csv", "jsonl"] {
-            let path = dir.join(format!("{}.{extension}", entity.name()));
-            if path.is_file() {
-                found = true;
-                accounts.extend(import_one(store, entity, &path, options).await?);
-            }
-        }
+    for (path, entity, file) in &report.files {
+        print_report(*entity, path, file, None);
     }
-    if !found {
-        bail!(
-            "{}: no <entity>.csv or <entity>.jsonl files found",
-            dir.display()
-        );
-    }
-    Ok(accounts)
+    print_finish(&report.finish);
+    println!(
+        "Imported {} files from {} in one transaction in {:.1}s.",
+        report.files.len(),
+        dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(report.accounts())
 }
 
 /// Imports one file; returns the accounts whose data changed.
@@ -320,52 +362,68 @@ async fn import_one(
     path: &Path,
     options: &ImportOptions,
 ) -> Result<BTreeSet<String>> {
-    let size = std::fs::metadata(path)
-        .with_context(|| format!("{}: cannot read the file", path.display()))?
-        .len();
-    let bar = ProgressBar::new(size).with_style(
-        ProgressStyle::with_template(
-            "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    bar.set_message(format!("Importing {}", path.display()));
+    std::fs::metadata(path).with_context(|| format!("{}: cannot read the file", path.display()))?;
+    let bar = file_bar();
     let started = Instant::now();
     let report = import_file(store, entity, path, options, &|p| {
-        bar.set_position(p.bytes_read);
-        if p.stage == ImportStage::UpdatingRollups {
-            bar.set_message("Updating daily usage rollups");
-        }
+        show_progress(&bar, path, p)
     })
     .await;
     bar.finish_and_clear();
     let report = report?;
-    print_report(entity, path, &report, started.elapsed());
+    print_report(entity, path, &report, Some(started.elapsed()));
     Ok(report.accounts)
 }
 
-fn print_report(entity: Entity, path: &Path, report: &ImportReport, elapsed: Duration) {
-    let seconds = elapsed.as_secs_f64();
-    if entity == Entity::Events {
-        let read = report.written + report.duplicates;
+/// What finishing an import did beyond its files' rows.
+fn print_finish(report: &ImportReport) {
+    if report.attached > 0 {
         println!(
-            "{}: {} events read, {} new, {} duplicates dropped, {} rollup days updated in {:.1}s ({} events/s).",
+            "{} kept calls attached to accounts their users were linked to.",
+            group_thousands(report.attached)
+        );
+    }
+    if report.rollup_rows > 0 {
+        println!(
+            "{} daily usage rollups updated.",
+            group_thousands(report.rollup_rows)
+        );
+    }
+}
+
+fn print_report(entity: Entity, path: &Path, report: &ImportReport, elapsed: Option<Duration>) {
+    let took = elapsed.map_or_else(String::new, |e| format!(" in {:.1}s", e.as_secs_f64()));
+    if entity == Entity::Events {
+        let read = report.written + report.duplicates + report.pending + report.anonymous_skipped;
+        let rate = elapsed.map_or_else(String::new, |e| {
+            let per_second = read as f64 / e.as_secs_f64().max(1e-9);
+            format!(" ({} events/s)", group_thousands(per_second as u64))
+        });
+        println!(
+            "{}: {} calls read, {} new events, {} duplicates dropped{took}{rate}.",
             path.display(),
             group_thousands(read),
             group_thousands(report.written),
             group_thousands(report.duplicates),
-            group_thousands(report.rollup_rows),
-            seconds,
-            group_thousands((read as f64 / seconds.max(1e-9)) as u64)
         );
+        if report.pending > 0 {
+            println!(
+                "  {} calls of users not yet tied to an account are kept; a group call linking the user attaches them.",
+                group_thousands(report.pending)
+            );
+        }
+        if report.anonymous_skipped > 0 {
+            println!(
+                "  {} anonymous calls without a groupId skipped: no account can be told.",
+                group_thousands(report.anonymous_skipped)
+            );
+        }
     } else {
         println!(
-            "{}: {} {} written in {:.1}s.",
+            "{}: {} {} written{took}.",
             path.display(),
             group_thousands(report.written),
             entity.name(),
-            seconds
         );
     }
     if let Some(rejects) = &report.rejects_file {
@@ -374,5 +432,8 @@ fn print_report(entity: Entity, path: &Path, report: &ImportReport, elapsed: Dur
             report.rejected,
             rejects.display()
         );
+    }
+    if elapsed.is_some() {
+        print_finish(report);
     }
 }

@@ -57,9 +57,9 @@ fn demo_prints_the_portfolio_summary_and_exports() {
     );
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert!(stdout.contains("Portfolio as of 2026-06-01"), "{stdout}");
+    assert!(stdout.contains("Portfolio as of 2026-05-31"), "{stdout}");
     assert!(
-        stdout.contains("Last 12 months (2025-06-01 to 2026-06-01)"),
+        stdout.contains("Last 12 months (2025-06-01 to 2026-05-31)"),
         "{stdout}"
     );
     for check in [
@@ -83,7 +83,8 @@ fn demo_prints_the_portfolio_summary_and_exports() {
             .status
             .success()
     );
-    let summary = text(&tend(&db, &["summary", "--as-of", "2026-06-01"]).stdout);
+    // Without --as-of the summary covers the last day of the data, as the demo did.
+    let summary = text(&tend(&db, &["summary"]).stdout);
     let health = stdout
         .strip_prefix(&summary)
         .expect("the demo starts with the summary");
@@ -178,7 +179,11 @@ fn health_commands_score_explain_and_evaluate() {
 
     let output = tend(&db, &["health", "NOPE"]);
     assert!(!output.status.success());
-    assert_eq!(text(&output.stderr), "error: no account with id \"NOPE\"\n");
+    assert_eq!(
+        text(&output.stderr),
+        "As of 2026-05-31, the last day of the store's data (--as-of to choose another day).\n\
+         error: no account with id \"NOPE\"\n"
+    );
 }
 
 #[test]

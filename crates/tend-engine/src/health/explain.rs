@@ -16,19 +16,26 @@ use super::HealthError;
 /// How far back an explanation compares.
 pub const COMPARE_DAYS: u64 = 30;
 
-/// Explains `account_id`'s health on `day` against `COMPARE_DAYS` earlier.
+/// Explains `account_id`'s health on `day` against `COMPARE_DAYS` earlier. An account
+/// that had churned by `day` is explained on its last day before churning, which the
+/// explanation's `day` then says.
 pub async fn explain_account(
     store: &Store,
     set: &ScorecardSet,
     account_id: &str,
     day: NaiveDate,
 ) -> Result<(Account, Explanation), HealthError> {
+    let Some(account) = store.account(account_id).await? else {
+        return Err(HealthError::UnknownAccount(account_id.to_string()));
+    };
+    let day = match account.churned_on {
+        Some(churned) if churned <= day => churned.pred_opt().unwrap_or(churned),
+        _ => day,
+    };
     let earlier = day - Days::new(COMPARE_DAYS);
     let window = history_window(set, earlier);
     let loaded = Loaded::load(store, account_id, account_id, None, window).await?;
-    let Some(account) = loaded.accounts().first().cloned() else {
-        return Err(HealthError::UnknownAccount(account_id.to_string()));
-    };
+    let account = loaded.accounts().first().cloned().unwrap_or(account);
     let card = set.for_account(&account);
     let facts = loaded.facts(0);
     let segment = account.segment.clone().unwrap_or_default();
@@ -81,6 +88,22 @@ fn raw_text(name: &str, reading: Option<f64>) -> String {
 /// `detailed` every measure.
 pub fn render_explanation(account: &Account, e: &Explanation, detailed: bool) -> String {
     let mut out = String::new();
+    if let Some(churned) = account.churned_on {
+        let reason = account
+            .churn_reason
+            .as_deref()
+            .map_or_else(String::new, |r| format!(" ({r})"));
+        let what = if churned.pred_opt() == Some(e.day) {
+            "its last health before churning"
+        } else {
+            "its health before then"
+        };
+        let _ = writeln!(
+            out,
+            "{} ({}) churned on {churned}{reason}; {what}:",
+            account.name, account.id
+        );
+    }
     let change = match (e.now.overall, e.before.overall) {
         (Some(a), Some(b)) => format!(", {:+.1} points", a - b),
         _ => String::new(),

@@ -6,7 +6,8 @@ use std::ops::Range;
 
 use chrono::{Days, NaiveDate};
 use tend_core::health::{AccountFacts, ScorecardSet, Source};
-use tend_core::Account;
+use tend_core::rollup::combine_usage;
+use tend_core::{Account, UsageDaily};
 use tend_store::{AccountData, HistoryWindow, Store, StoreError};
 
 /// Accounts loaded together, with each one's rows located in the shared lists.
@@ -42,7 +43,10 @@ impl Loaded {
         ))
     }
 
-    fn new(data: AccountData) -> Loaded {
+    fn new(mut data: AccountData) -> Loaded {
+        let imported = std::mem::take(&mut data.usage);
+        let from_events = std::mem::take(&mut data.event_usage);
+        data.usage = combined_usage(&data.accounts, imported, from_events);
         let ids: Vec<&str> = data.accounts.iter().map(|a| a.id.as_str()).collect();
         let mut spans = vec![Spans::default(); ids.len()];
         macro_rules! locate {
@@ -86,6 +90,26 @@ impl Loaded {
             activities: &d.activities[s.activities.clone()],
         }
     }
+}
+
+/// Each account's imported rollups and rollups of raw events, combined into the usage
+/// its measures read (by account, then day).
+fn combined_usage(
+    accounts: &[Account],
+    imported: Vec<UsageDaily>,
+    from_events: Vec<UsageDaily>,
+) -> Vec<UsageDaily> {
+    if from_events.is_empty() {
+        return imported;
+    }
+    let ids: Vec<&str> = accounts.iter().map(|a| a.id.as_str()).collect();
+    let by_account = |rows: &[UsageDaily]| ranges(&ids, rows, |r| &r.account_id);
+    let (imported_spans, event_spans) = (by_account(&imported), by_account(&from_events));
+    imported_spans
+        .into_iter()
+        .zip(event_spans)
+        .flat_map(|(i, e)| combine_usage(&imported[i], &from_events[e]))
+        .collect()
 }
 
 /// For ids in order and rows sorted by account, the range of rows of each id.

@@ -1,15 +1,17 @@
 //! Keeping health fresh: storing new data for a few accounts and rescoring just those
 //! accounts at once, instead of waiting for the next full rescore.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use tend_core::health::{HealthSnapshot, ScorecardSet};
 use tend_core::{SurveyResponse, Ticket, UsageEvent};
 use tend_store::Store;
 
-use super::scoring::refresh_accounts;
-use super::{default_day, HealthError};
+use super::scoring::{refresh_accounts, rescore};
+use super::HealthError;
+use crate::as_of::default_day;
+use crate::import::Session;
 
 /// What storing a batch did.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,28 +23,19 @@ pub struct Stored {
     pub snapshots: Vec<HealthSnapshot>,
 }
 
-/// Stores a batch of usage events, recomputes the rollups they change and the health
-/// of their accounts on `day`, all before returning.
+/// Stores a batch of usage events (already tied to their accounts), recomputes the
+/// rollups they change and the health of their accounts on `day`, all before
+/// returning.
 pub async fn store_events(
     store: &Store,
     set: &ScorecardSet,
     events: &[UsageEvent],
     day: NaiveDate,
 ) -> Result<Stored, HealthError> {
-    let mut days: BTreeMap<&str, (NaiveDate, NaiveDate)> = BTreeMap::new();
-    for e in events {
-        let d = e.timestamp.date_naive();
-        let span = days.entry(e.account_id.as_str()).or_insert((d, d));
-        span.0 = span.0.min(d);
-        span.1 = span.1.max(d);
-    }
-    let mut tx = store.begin().await?;
-    let new_rows = tx.insert_usage_events(events).await?;
-    for (account, (first, last)) in &days {
-        tx.refresh_usage_rollups(account, *first, *last).await?;
-    }
-    tx.commit().await?;
-    let accounts: Vec<String> = days.keys().map(|a| a.to_string()).collect();
+    let mut session = Session::begin(store, chrono::Utc::now().date_naive()).await?;
+    let new_rows = session.write_events(events).await?;
+    session.finish().await?;
+    let accounts = distinct(events.iter().map(|e| &e.account_id));
     let snapshots = refresh_accounts(store, set, &accounts, day).await?;
     Ok(Stored {
         new_rows,
@@ -88,18 +81,27 @@ fn distinct<'a>(ids: impl Iterator<Item = &'a String>) -> Vec<String> {
     ids.cloned().collect::<BTreeSet<_>>().into_iter().collect()
 }
 
-/// After an import: refreshes the health of the accounts it changed, if health is
-/// kept in this store at all. Returns how many accounts were rescored.
+/// After an import: brings health up to date, if health is kept in this store at
+/// all. When the data now reaches a day after the latest scored one, every account
+/// is scored on that day (so the portfolio table of the new day is whole); otherwise
+/// only the accounts the import changed are rescored. Returns how many accounts
+/// were scored.
 pub async fn refresh_after_import(
     store: &Store,
     set: &ScorecardSet,
     accounts: &BTreeSet<String>,
     today: NaiveDate,
 ) -> Result<usize, HealthError> {
-    if accounts.is_empty() || store.latest_health_day().await?.is_none() {
+    let Some(latest) = store.latest_health_day().await? else {
+        return Ok(0);
+    };
+    let day = default_day(store, today).await?;
+    if day > latest {
+        return Ok(rescore(store, set, day, &|_, _| {}).await?.snapshots);
+    }
+    if accounts.is_empty() {
         return Ok(0);
     }
-    let day = default_day(store, today).await?;
     let ids: Vec<String> = accounts.iter().cloned().collect();
     Ok(refresh_accounts(store, set, &ids, day).await?.len())
 }

@@ -14,7 +14,7 @@ pub mod scoring;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use tend_store::{Store, StoreError};
+use tend_store::StoreError;
 
 pub use config::{load_scorecards, parse_scorecards, DEFAULT_SCORECARDS};
 pub use evaluate::{evaluate, render_evaluation, Evaluation, SegmentEvaluation};
@@ -42,13 +42,4 @@ pub enum HealthError {
     NoHealth,
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// The day health is computed for when none is given: the last day with usage data,
-/// so a store loaded from files scores as of its data; today for a store without usage.
-pub async fn default_day(store: &Store, today: NaiveDate) -> Result<NaiveDate, HealthError> {
-    Ok(store
-        .latest_usage_day()
-        .await?
-        .map_or(today, |d| d.min(today)))
 }

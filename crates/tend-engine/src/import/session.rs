@@ -1,0 +1,445 @@
+//! One import transaction, over one file or a whole folder: the ids later files may
+//! refer to, the Segment users tied to accounts, the usage days touched, and the
+//! rollups and data extent brought up to date before the commit.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use tend_core::UsageEvent;
+use tend_ingest::{entities, Entity, Record, RecordReader, RowError};
+use tend_store::{DataSource, IdTable, Store, StoreError, Transaction, UserLink};
+
+use super::events::{touch, Attribution, UsageDays};
+use super::{
+    missing_account, open_counted, ImportError, ImportOptions, ImportProgress, ImportReport,
+    ImportStage, Rejects,
+};
+
+pub(crate) struct Session {
+    pub(super) store: Store,
+    pub(super) tx: Transaction,
+    /// Account and invoice ids rows may refer to: stored, or written earlier in this
+    /// import; loaded by the first file that checks references.
+    pub(super) accounts: HashSet<String>,
+    invoices: HashSet<String>,
+    references_loaded: bool,
+    /// Who is tied to which account, loaded at the first event file.
+    pub(super) attribution: Option<Attribution>,
+    /// Contacts written in this import, whose emails identify calls can match.
+    contact_emails: Vec<(String, String)>,
+    /// First and last day of the raw events written per account.
+    pub(super) usage_days: UsageDays,
+    /// The last usage day before this import, capped at today.
+    usage_through_before: Option<NaiveDate>,
+    pub(super) today: NaiveDate,
+}
+
+impl Session {
+    pub(crate) async fn begin(store: &Store, today: NaiveDate) -> Result<Session, StoreError> {
+        let usage_through_before = store
+            .data_extent()
+            .await?
+            .last_day(DataSource::Usage)
+            .map(|day| day.min(today));
+        Ok(Session {
+            store: store.clone(),
+            tx: store.begin().await?,
+            accounts: HashSet::new(),
+            invoices: HashSet::new(),
+            references_loaded: false,
+            attribution: None,
+            contact_emails: Vec::new(),
+            usage_days: UsageDays::new(),
+            usage_through_before,
+            today,
+        })
+    }
+
+    /// Loads the stored ids rows may refer to, once.
+    pub(super) async fn load_references(&mut self) -> Result<(), StoreError> {
+        if !self.references_loaded {
+            self.accounts
+                .extend(self.store.ids(IdTable::Accounts).await?);
+            self.invoices
+                .extend(self.store.ids(IdTable::Invoices).await?);
+            self.references_loaded = true;
+        }
+        Ok(())
+    }
+
+    /// Writes usage events already tied to their accounts (by an interface that
+    /// checked them); returns how many were new.
+    pub(crate) async fn write_events(&mut self, events: &[UsageEvent]) -> Result<u64, StoreError> {
+        let new = self.tx.insert_usage_events(events).await?;
+        for event in events {
+            touch(
+                &mut self.usage_days,
+                &event.account_id,
+                event.timestamp.date_naive(),
+            );
+        }
+        if let Some(last) = events.iter().map(|e| e.timestamp.date_naive()).max() {
+            self.tx.extend_data_extent(DataSource::Usage, last).await?;
+        }
+        Ok(new)
+    }
+
+    pub(crate) async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await
+    }
+
+    /// Reads, checks and writes one file into the transaction. On invalid rows the
+    /// error lists them; the caller rolls back.
+    pub(super) async fn import(
+        &mut self,
+        entity: Entity,
+        path: &Path,
+        options: &ImportOptions,
+        progress: &(dyn Fn(ImportProgress) + Sync),
+    ) -> Result<ImportReport, ImportError> {
+        let format = match options
+            .format
+            .or_else(|| tend_ingest::Format::from_path(path))
+        {
+            Some(format) => format,
+            None => return Err(ImportError::UnknownFormat(path.to_path_buf())),
+        };
+        let bytes_read = Arc::new(AtomicU64::new(0));
+        let reader = open_counted(path, bytes_read.clone())?;
+        let mut rejects = Rejects::new(path, options.skip_invalid);
+        let report_progress = |stage| {
+            progress(ImportProgress {
+                stage,
+                bytes_read: bytes_read.load(Ordering::Relaxed),
+            })
+        };
+        self.load_references().await?;
+        let mut report = if entity == Entity::Events {
+            self.import_events(format, reader, &mut rejects, &report_progress)
+                .await?
+        } else {
+            let records = read_records(entity, format, reader, &mut rejects)?;
+            report_progress(ImportStage::Reading);
+            self.write_rows(entity, &records, &mut rejects).await?
+        };
+        report.rejected = rejects.count;
+        report.rejects_file = rejects.finish().map_err(|source| ImportError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(report)
+    }
+
+    /// The contacts' emails (lower case) and users already tied to accounts.
+    pub(super) async fn attribution(&mut self) -> Result<Attribution, StoreError> {
+        if let Some(attribution) = self.attribution.take() {
+            return Ok(attribution);
+        }
+        let mut emails: HashMap<String, String> = HashMap::new();
+        for contact in self.store.contacts().await? {
+            if let Some(email) = contact.email {
+                emails.insert(email.to_lowercase(), contact.account_id);
+            }
+        }
+        emails.extend(self.contact_emails.drain(..));
+        Ok(Attribution::new(self.store.user_links().await?, emails))
+    }
+
+    /// Parses and checks every row of a non-event file, then writes them all unless
+    /// one was refused.
+    async fn write_rows(
+        &mut self,
+        entity: Entity,
+        records: &[Record],
+        rejects: &mut Rejects,
+    ) -> Result<ImportReport, ImportError> {
+        if entity == Entity::Accounts {
+            // A parent may be defined further down the same file.
+            self.accounts.extend(
+                records
+                    .iter()
+                    .filter_map(|r| r.get("id").map(|id| id.trim().to_string())),
+            );
+        }
+        let mut changed = BTreeSet::new();
+        let last_day: Option<NaiveDate>;
+        // Parse and check every row, then write them all unless one was refused. A
+        // macro because each entity has its own row type and upsert.
+        macro_rules! load {
+            ($parse:path, $key:expr, $check:expr, $upsert:ident, $day:expr) => {
+                load!($parse, $key, $check, $upsert, $day, |row| row
+                    .account_id
+                    .clone())
+            };
+            ($parse:path, $key:expr, $check:expr, $upsert:ident, $day:expr, $owner:expr) => {{
+                let rows = parse_all(records, rejects, $parse, $key, $check)?;
+                if rejects.failed() {
+                    return Err(rejects.take_error());
+                }
+                self.tx.$upsert(&rows).await?;
+                changed.extend(rows.iter().map($owner));
+                last_day = rows.iter().filter_map($day).max();
+                rows
+            }};
+        }
+        let accounts = &self.accounts;
+        let invoices = &self.invoices;
+        let account = |r: &Record, id: &str| known(accounts, r, "account_id", id);
+        let written = match entity {
+            Entity::Accounts => load!(
+                entities::account,
+                |a| a.id.clone(),
+                |r, a| match &a.parent_id {
+                    Some(parent) => known(accounts, r, "parent_id", parent),
+                    None => Ok(()),
+                },
+                upsert_accounts,
+                |_| None,
+                |a| a.id.clone()
+            )
+            .len(),
+            Entity::Contacts => {
+                let rows = load!(
+                    entities::contact,
+                    |c| c.id.clone(),
+                    |r, c| account(r, &c.account_id),
+                    upsert_contacts,
+                    |_| None
+                );
+                let emails = rows.iter().filter_map(|c| {
+                    let email = c.email.as_ref()?.to_lowercase();
+                    Some((email, c.account_id.clone()))
+                });
+                match &mut self.attribution {
+                    Some(attribution) => emails.for_each(|(e, a)| attribution.add_email(e, a)),
+                    None => self.contact_emails.extend(emails),
+                }
+                rows.len()
+            }
+            Entity::Contracts => load!(
+                entities::contract,
+                |c| c.id.clone(),
+                |r, c| account(r, &c.account_id),
+                upsert_contracts,
+                |_| None
+            )
+            .len(),
+            Entity::UsageDaily => load!(
+                entities::usage_daily,
+                |u| format!("{} on {}", u.account_id, u.day),
+                |r, u| account(r, &u.account_id),
+                upsert_usage_daily,
+                |u| Some(u.day)
+            )
+            .len(),
+            Entity::Tickets => load!(
+                entities::ticket,
+                |t| t.id.clone(),
+                |r, t| account(r, &t.account_id),
+                upsert_tickets,
+                |t| Some(t.created_at.date_naive())
+            )
+            .len(),
+            Entity::SurveyResponses => load!(
+                entities::survey_response,
+                |s| s.id.clone(),
+                |r, s| account(r, &s.account_id),
+                upsert_survey_responses,
+                |s| Some(s.responded_at.date_naive())
+            )
+            .len(),
+            Entity::Invoices => {
+                let rows = load!(
+                    entities::invoice,
+                    |i| i.id.clone(),
+                    |r, i| account(r, &i.account_id),
+                    upsert_invoices,
+                    |i| Some(i.issued_on)
+                );
+                self.invoices.extend(rows.iter().map(|i| i.id.clone()));
+                rows.len()
+            }
+            Entity::Payments => load!(
+                entities::payment,
+                |p| p.id.clone(),
+                |r, p| {
+                    account(r, &p.account_id)?;
+                    if invoices.contains(&p.invoice_id) {
+                        return Ok(());
+                    }
+                    let reason = format!(
+                        "no invoice with id {:?}; import it in invoices first",
+                        p.invoice_id
+                    );
+                    Err(r.error("invoice_id", reason))
+                },
+                upsert_payments,
+                |p| Some(p.attempted_at.date_naive())
+            )
+            .len(),
+            Entity::Activities => load!(
+                entities::activity,
+                |a| a.id.clone(),
+                |r, a| account(r, &a.account_id),
+                upsert_activities,
+                |a| Some(a.occurred_at.date_naive())
+            )
+            .len(),
+            Entity::DemoTruth => load!(
+                entities::demo_truth,
+                |t| t.account_id.clone(),
+                |r, t| account(r, &t.account_id),
+                upsert_demo_truth,
+                |_| None
+            )
+            .len(),
+            Entity::Events => unreachable!("events are streamed by import_events"),
+        };
+        if let (Some(source), Some(day)) = (data_source(entity), last_day) {
+            self.tx.extend_data_extent(source, day).await?;
+        }
+        Ok(ImportReport {
+            written: written as u64,
+            accounts: changed,
+            ..ImportReport::default()
+        })
+    }
+
+    /// Before the commit: ties the users linked in this import to their accounts and
+    /// attaches their kept calls, rolls up the raw events of every account-day the
+    /// import touched up to the last day of the data (never past today), carries other
+    /// accounts' rollups over days the data has newly reached, and commits.
+    pub(crate) async fn finish(mut self) -> Result<ImportReport, StoreError> {
+        let mut report = ImportReport::default();
+        if let Some(attribution) = self.attribution.take() {
+            let links = attribution.into_new_links();
+            report.attached = self.attach_pending(&links).await?;
+            self.tx.upsert_user_links(&links).await?;
+        }
+        let through = self
+            .tx
+            .data_extent()
+            .await?
+            .last_day(DataSource::Usage)
+            .map(|day| day.min(self.today));
+        if let Some(through) = through {
+            let before = self.usage_through_before;
+            for (account, &(first, _)) in &self.usage_days {
+                // Days between the old end of the data and this account's first new
+                // event are new days too: its earlier users carry over them.
+                let from = before.map_or(first, |b| first.min(b + chrono::Duration::days(1)));
+                report.rollup_rows += self
+                    .tx
+                    .refresh_usage_rollups(account, from, through)
+                    .await? as u64;
+                report.accounts.insert(account.clone());
+            }
+            if let Some(before) = before {
+                let skip: HashSet<String> = self.usage_days.keys().cloned().collect();
+                report.rollup_rows +=
+                    self.tx.extend_usage_rollups(before, through, &skip).await? as u64;
+            }
+        }
+        self.tx.commit().await?;
+        Ok(report)
+    }
+
+    /// Moves the kept calls of newly linked users into usage events.
+    async fn attach_pending(&mut self, links: &[UserLink]) -> Result<u64, StoreError> {
+        let mut attached = 0;
+        for link in links {
+            let calls = self.tx.take_pending_calls(&link.user_key).await?;
+            if calls.is_empty() {
+                continue;
+            }
+            let mut events: Vec<_> = calls
+                .into_iter()
+                .map(|call| call.into_event(link.account_id.clone()))
+                .collect();
+            events.sort_by(|a, b| {
+                (a.timestamp.date_naive(), &a.message_id)
+                    .cmp(&(b.timestamp.date_naive(), &b.message_id))
+            });
+            attached += self.write_events(&events).await?;
+        }
+        Ok(attached)
+    }
+}
+
+/// The kind of time-stamped data an entity's rows are, for the store's data extent.
+fn data_source(entity: Entity) -> Option<DataSource> {
+    match entity {
+        Entity::Events | Entity::UsageDaily => Some(DataSource::Usage),
+        Entity::Tickets => Some(DataSource::Tickets),
+        Entity::SurveyResponses => Some(DataSource::Surveys),
+        Entity::Invoices => Some(DataSource::Invoices),
+        Entity::Payments => Some(DataSource::Payments),
+        Entity::Activities => Some(DataSource::Activities),
+        Entity::Accounts | Entity::Contacts | Entity::Contracts | Entity::DemoTruth => None,
+    }
+}
+
+fn known(ids: &HashSet<String>, record: &Record, field: &str, id: &str) -> Result<(), RowError> {
+    if ids.contains(id) {
+        Ok(())
+    } else {
+        Err(record.error(field, missing_account(id)))
+    }
+}
+
+/// Every record of a non-event file; a bad header fails at once.
+fn read_records(
+    entity: Entity,
+    format: tend_ingest::Format,
+    reader: impl std::io::BufRead,
+    rejects: &mut Rejects,
+) -> Result<Vec<Record>, ImportError> {
+    let mut records = Vec::new();
+    for item in RecordReader::new(format, reader, entity.fields()) {
+        match item {
+            Ok(record) => records.push(record),
+            Err(error) => {
+                let fatal = error.fatal;
+                rejects.reject(error, None)?;
+                if fatal {
+                    return Err(rejects.take_error());
+                }
+            }
+        }
+    }
+    Ok(records)
+}
+
+/// Parses every record, checks its references, and refuses a key seen twice.
+fn parse_all<T>(
+    records: &[Record],
+    rejects: &mut Rejects,
+    parse: fn(&Record) -> Result<T, RowError>,
+    key: impl Fn(&T) -> String,
+    check: impl Fn(&Record, &T) -> Result<(), RowError>,
+) -> Result<Vec<T>, ImportError> {
+    let mut rows = Vec::with_capacity(records.len());
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for record in records {
+        let parsed = parse(record).and_then(|row| {
+            check(record, &row)?;
+            let id = key(&row);
+            if let Some(first_line) = seen.get(&id) {
+                return Err(RowError::row(
+                    record.line,
+                    format!("{id:?} is already on line {first_line} of this file"),
+                ));
+            }
+            seen.insert(id, record.line);
+            Ok(row)
+        });
+        match parsed {
+            Ok(row) => rows.push(row),
+            Err(error) => rejects.reject(error, Some(&record.raw))?,
+        }
+    }
+    Ok(rows)
+}
