@@ -18,7 +18,7 @@ events = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000_000
 accounts = int(sys.argv[3]) if len(sys.argv) > 3 else 500
 rng = random.Random(int(sys.argv[4]) if len(sys.argv) > 4 else 7)
 
-features = ["dashboards", "reports", "alerts", "integrations", "exports", "workflows"]
+features = ["Dashboard Viewed", "Report Exported", "Alert Created", "Integration Connected", "Data Exported", "Workflow Run"]
 users = [rng.randint(10, 200) for _ in range(accounts)]
 start = datetime(2026, 8, 1, tzinfo=timezone.utc)
 span = 90 * 86400

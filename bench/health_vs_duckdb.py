@@ -129,7 +129,7 @@ features AS (
   SELECT account_id, COUNT(DISTINCT f) AS used FROM (
     SELECT account_id, unnest(json_keys(feature_events)) AS f, feature_events
     FROM usage_daily WHERE day BETWEEN $D - 29 AND $D)
-  WHERE f IN ('dashboards', 'reports', 'alerts', 'integrations')
+  WHERE split_part(f, ' ', 1) IN ('Dashboard', 'Report', 'Alert', 'Integration')
     AND CAST(json_extract(feature_events, '$."' || f || '"') AS BIGINT) > 0
   GROUP BY account_id),
 last_use AS (SELECT account_id, MAX(day) AS day FROM usage_daily

@@ -5,6 +5,7 @@
 //! pass the data and the date they want the answer for. That keeps every metric a plain
 //! function that can be tested on hand-computed cases.
 
+pub mod fx;
 pub mod health;
 pub mod metrics;
 pub mod model;
@@ -13,6 +14,7 @@ pub mod period;
 pub mod rollup;
 pub mod summary;
 
+pub use fx::{FxRate, FxTable, LeftOut, Reporting};
 pub use model::*;
 pub use money::{Currency, Money, MoneyError};
 pub use period::Period;

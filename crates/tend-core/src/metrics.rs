@@ -2,12 +2,13 @@
 //! functions. A period is half-open, `[start, end)`. A metric of an empty population is
 //! `None`, never zero: "no responses" and "NPS 0" are different answers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::fx::{LeftOut, Reporting};
 use crate::model::{Contract, ContractStatus, SurveyKind, SurveyResponse, Ticket};
-use crate::money::Currency;
+use crate::money::Money;
 use crate::period::Period;
 
 /// % promoters (9–10) − % detractors (0–6); −100..100.
@@ -107,20 +108,48 @@ fn minutes_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
     (to - from).num_seconds() as f64 / 60.0
 }
 
-/// ARR per account in force on `day`, in minor units of `currency`; contracts in other
-/// currencies are left out (they are reported under their own currency).
-pub fn arr_by_account_on(
-    contracts: &[Contract],
-    day: chrono::NaiveDate,
-    currency: Currency,
-) -> BTreeMap<&str, i64> {
-    let mut arr: BTreeMap<&str, i64> = BTreeMap::new();
+/// The ARR in force on one day: which accounts had any (in whatever currency), and
+/// each account's ARR in the reporting currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArrOn<'a> {
+    /// Accounts with ARR on the day, counted whatever its currency.
+    pub active: BTreeSet<&'a str>,
+    /// ARR per account in minor units of the reporting currency, for accounts all of
+    /// whose ARR could be converted.
+    pub arr: BTreeMap<&'a str, i64>,
+    /// ARR that could not be converted, by currency (its accounts are left out of
+    /// `arr` whole, so no account is half counted).
+    pub left_out: LeftOut,
+}
+
+/// ARR per account in force on `day`, converted at the rate of `rate_day`.
+pub fn arr_on<'a>(
+    contracts: &'a [Contract],
+    day: NaiveDate,
+    reporting: &Reporting,
+    rate_day: NaiveDate,
+) -> ArrOn<'a> {
+    let mut native: BTreeMap<&str, Vec<Money>> = BTreeMap::new();
     for contract in contracts {
-        if contract.arr.currency == currency && contract.is_active_on(day) {
-            *arr.entry(contract.account_id.as_str()).or_default() += contract.arr.minor;
+        if contract.is_active_on(day) && contract.arr.minor > 0 {
+            native
+                .entry(contract.account_id.as_str())
+                .or_default()
+                .push(contract.arr);
         }
     }
-    arr
+    let mut result = ArrOn::default();
+    for (account, amounts) in native {
+        result.active.insert(account);
+        let converted: Option<i64> = amounts.iter().map(|&m| reporting.value(m, rate_day)).sum();
+        match converted {
+            Some(arr) => {
+                result.arr.insert(account, arr);
+            }
+            None => amounts.iter().for_each(|&m| result.left_out.add(m)),
+        }
+    }
+    result
 }
 
 /// How the ARR of the accounts active at a period's start moved by its last day.
@@ -134,6 +163,9 @@ pub struct Retention {
     pub churned_arr: i64,
     pub contraction_arr: i64,
     pub expansion_arr: i64,
+    /// Starting ARR of cohort accounts whose ARR could not be converted, left out of
+    /// the ARR figures (they still count as logos).
+    pub left_out: LeftOut,
 }
 
 impl Retention {
@@ -164,23 +196,33 @@ impl Retention {
 }
 
 /// Retention of the cohort active on the period's first day, measured on its last day.
-/// New logos (no ARR on the first day) are excluded by construction.
-pub fn retention(contracts: &[Contract], period: Period, currency: Currency) -> Retention {
+/// New logos (no ARR on the first day) are excluded by construction. Logos count
+/// whatever their currency; ARR is in constant currency: both ends at the rates in
+/// force on the first day, so a moving exchange rate is not taken for expansion or
+/// contraction.
+pub fn retention(contracts: &[Contract], period: Period, reporting: &Reporting) -> Retention {
     let Some(last_day) = period.last_day() else {
         return Retention::default();
     };
-    let at_start = arr_by_account_on(contracts, period.start, currency);
-    let at_end = arr_by_account_on(contracts, last_day, currency);
-    let mut result = Retention::default();
-    for (account, &start_arr) in &at_start {
-        if start_arr <= 0 {
-            continue;
-        }
-        result.cohort_accounts += 1;
+    let at_start = arr_on(contracts, period.start, reporting, period.start);
+    let at_end = arr_on(contracts, last_day, reporting, period.start);
+    let mut result = Retention {
+        cohort_accounts: at_start.active.len(),
+        churned_accounts: at_start.active.difference(&at_end.active).count(),
+        left_out: at_start.left_out.clone(),
+        ..Retention::default()
+    };
+    for (account, &start_arr) in &at_start.arr {
+        let end_arr = if at_end.active.contains(account) {
+            match at_end.arr.get(account) {
+                Some(&arr) => arr,
+                None => continue, // its ARR at the end cannot be converted
+            }
+        } else {
+            0
+        };
         result.starting_arr += start_arr;
-        let end_arr = at_end.get(account).copied().unwrap_or(0);
         if end_arr <= 0 {
-            result.churned_accounts += 1;
             result.churned_arr += start_arr;
         } else if end_arr < start_arr {
             result.contraction_arr += start_arr - end_arr;
@@ -198,6 +240,8 @@ pub struct Renewals {
     pub won: usize,
     pub due_arr: i64,
     pub won_arr: i64,
+    /// ARR due that could not be converted (the renewals still count).
+    pub left_out: LeftOut,
 }
 
 impl Renewals {
@@ -210,21 +254,41 @@ impl Renewals {
     }
 }
 
-/// Contracts whose renewal date falls in the period are due; those marked `renewed`
-/// closed won. Cancelled contracts never came due. ARR is counted in `currency` only.
-pub fn renewals(contracts: &[Contract], period: Period, currency: Currency) -> Renewals {
-    let mut result = Renewals::default();
-    let due = contracts.iter().filter(|c| {
-        c.arr.currency == currency
-            && c.status != ContractStatus::Cancelled
-            && period.contains(c.renewal_date)
-    });
+/// One renewal per term coming due in the period: an account's contracts of one
+/// product ending on the same day (a term and its co-terminous add-ons) renew
+/// together, and closed won when any of them was marked `renewed`. Cancelled
+/// contracts never came due. ARR is converted at the rate of the renewal date.
+pub fn renewals(contracts: &[Contract], period: Period, reporting: &Reporting) -> Renewals {
+    let mut terms: BTreeMap<(&str, &str, NaiveDate), (bool, Vec<Money>)> = BTreeMap::new();
+    let due = contracts
+        .iter()
+        .filter(|c| c.status != ContractStatus::Cancelled && period.contains(c.renewal_date));
     for contract in due {
+        let key = (
+            contract.account_id.as_str(),
+            contract.product.as_str(),
+            contract.renewal_date,
+        );
+        let term = terms.entry(key).or_default();
+        term.0 |= contract.status == ContractStatus::Renewed;
+        term.1.push(contract.arr);
+    }
+    let mut result = Renewals::default();
+    for ((_, _, renewal_date), (won, amounts)) in terms {
         result.due += 1;
-        result.due_arr += contract.arr.minor;
-        if contract.status == ContractStatus::Renewed {
-            result.won += 1;
-            result.won_arr += contract.arr.minor;
+        result.won += usize::from(won);
+        let arr: Option<i64> = amounts
+            .iter()
+            .map(|&m| reporting.value(m, renewal_date))
+            .sum();
+        match arr {
+            Some(arr) => {
+                result.due_arr += arr;
+                if won {
+                    result.won_arr += arr;
+                }
+            }
+            None => amounts.iter().for_each(|&m| result.left_out.add(m)),
         }
     }
     result
@@ -235,9 +299,20 @@ pub fn renewals(contracts: &[Contract], period: Period, currency: Currency) -> R
 #[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
+    use crate::fx::FxTable;
     use crate::model::{TicketPriority, TicketStatus};
+    use crate::money::Currency;
     use crate::money::Money;
     use chrono::{NaiveDate, TimeZone};
+
+    /// Reporting in USD without exchange rates.
+    fn usd() -> Reporting<'static> {
+        static NO_RATES: std::sync::OnceLock<FxTable> = std::sync::OnceLock::new();
+        Reporting {
+            currency: Currency::USD,
+            rates: NO_RATES.get_or_init(FxTable::default),
+        }
+    }
 
     fn assert_close(actual: f64, expected: f64) {
         assert!(
@@ -414,7 +489,7 @@ mod tests {
                 NaiveDate::from_ymd_opt(2025, 4, 30).unwrap(),
             ),
         ];
-        let r = retention(&contracts, year_2024(), Currency::USD);
+        let r = retention(&contracts, year_2024(), &usd());
         assert_eq!(r.cohort_accounts, 4);
         assert_eq!(r.churned_accounts, 1);
         assert_eq!(r.starting_arr, 100_000);
@@ -429,12 +504,49 @@ mod tests {
 
     #[test]
     fn retention_of_an_empty_cohort_is_undefined() {
-        let r = retention(&[], year_2024(), Currency::USD);
+        let r = retention(&[], year_2024(), &usd());
         assert_eq!(r, Retention::default());
         assert_eq!((r.grr(), r.nrr(), r.logo_churn_rate()), (None, None, None));
+    }
+
+    #[test]
+    fn logos_count_whatever_their_currency_and_arr_needs_a_rate() {
         let eur = Currency::parse("EUR").unwrap();
-        let usd_only = [contract("a", 1, day(1, 1), day(12, 31))];
-        assert_eq!(retention(&usd_only, year_2024(), eur).cohort_accounts, 0);
+        let mut euro = contract("e", 50_000, day(1, 1), day(12, 31));
+        euro.arr.currency = eur;
+        let mut euro_churned = contract("f", 20_000, day(1, 1), day(6, 30));
+        euro_churned.arr.currency = eur;
+        let usd_account = contract("a", 10_000, day(1, 1), day(12, 31));
+        let contracts = [euro, euro_churned, usd_account];
+        let without_rates = retention(&contracts, year_2024(), &usd());
+        assert_eq!(
+            (
+                without_rates.cohort_accounts,
+                without_rates.churned_accounts
+            ),
+            (3, 1),
+            "counts never depend on currency"
+        );
+        assert_eq!(without_rates.starting_arr, 10_000);
+        assert_eq!(
+            without_rates.left_out.0.get(&eur),
+            Some(&70_000),
+            "EUR ARR is left out and said so"
+        );
+        let rates = FxTable::new(&[crate::fx::FxRate {
+            date: day(1, 1),
+            currency: eur,
+            base: Currency::USD,
+            rate: 1.5,
+        }]);
+        let reporting = Reporting {
+            currency: Currency::USD,
+            rates: &rates,
+        };
+        let with_rates = retention(&contracts, year_2024(), &reporting);
+        assert_eq!(with_rates.starting_arr, 10_000 + 75_000 + 30_000);
+        assert_eq!(with_rates.churned_arr, 30_000);
+        assert!(with_rates.left_out.is_empty());
     }
 
     #[test]
@@ -460,13 +572,19 @@ mod tests {
             day(1, 1),
             NaiveDate::from_ymd_opt(2025, 1, 31).unwrap(),
         );
-        let r = renewals(&[won, lost, cancelled, not_due], year_2024(), Currency::USD);
-        assert_eq!((r.due, r.won, r.due_arr, r.won_arr), (2, 1, 40_000, 30_000));
-        assert_eq!(r.rate_by_count(), Some(50.0));
-        assert_eq!(r.rate_by_arr(), Some(75.0));
-        assert_eq!(
-            renewals(&[], year_2024(), Currency::USD).rate_by_count(),
-            None
+        // A co-terminous add-on of the same product renews with its term: one renewal.
+        let mut add_on = won.clone();
+        add_on.id = "a-add-on".into();
+        add_on.arr.minor = 6_000;
+        add_on.start_date = NaiveDate::from_ymd_opt(2023, 9, 1).unwrap();
+        let r = renewals(
+            &[won, add_on, lost, cancelled, not_due],
+            year_2024(),
+            &usd(),
         );
+        assert_eq!((r.due, r.won, r.due_arr, r.won_arr), (2, 1, 46_000, 36_000));
+        assert_eq!(r.rate_by_count(), Some(50.0));
+        assert_close(r.rate_by_arr().unwrap(), 36_000.0 / 46_000.0 * 100.0);
+        assert_eq!(renewals(&[], year_2024(), &usd()).rate_by_count(), None);
     }
 }

@@ -39,6 +39,14 @@ impl Currency {
         // Only ASCII letters are ever stored, so this cannot fail.
         std::str::from_utf8(&self.0).expect("currency codes are ASCII")
     }
+
+    /// Digits of the minor unit: 2 for USD (cents), 0 for JPY, 3 for KWD; 2 for a
+    /// code ISO 4217 does not list.
+    pub fn minor_digits(&self) -> u32 {
+        iso_currency::Currency::from_code(self.as_str())
+            .and_then(|c| c.exponent())
+            .map_or(2, u32::from)
+    }
 }
 
 impl TryFrom<String> for Currency {
@@ -95,22 +103,35 @@ impl Money {
 
     /// Major units as a float, for display and ratios only.
     pub fn major(&self) -> f64 {
-        self.minor as f64 / 100.0
+        self.minor as f64 / 10f64.powi(self.currency.minor_digits() as i32)
+    }
+
+    /// Whole major units, rounded down in magnitude, as `USD 1,234,567`.
+    pub fn whole(&self) -> String {
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let unit = 10u64.pow(self.currency.minor_digits());
+        format!(
+            "{} {sign}{}",
+            self.currency,
+            group_thousands(self.minor.unsigned_abs() / unit)
+        )
     }
 }
 
 impl fmt::Display for Money {
-    /// Formats as `USD 1,234,567.89`.
+    /// Formats as `USD 1,234,567.89` (`JPY 1,234,567` for a currency without a minor
+    /// unit).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.minor < 0 { "-" } else { "" };
         let abs = self.minor.unsigned_abs();
-        let (whole, cents) = (abs / 100, abs % 100);
-        write!(
-            f,
-            "{} {sign}{}.{cents:02}",
-            self.currency,
-            group_thousands(whole)
-        )
+        let digits = self.currency.minor_digits();
+        let unit = 10u64.pow(digits);
+        let (whole, fraction) = (abs / unit, abs % unit);
+        write!(f, "{} {sign}{}", self.currency, group_thousands(whole))?;
+        if digits > 0 {
+            write!(f, ".{fraction:0width$}", width = digits as usize)?;
+        }
+        Ok(())
     }
 }
 
@@ -161,6 +182,15 @@ mod tests {
             "USD 1,234,567.89"
         );
         assert_eq!(Money::new(-5, Currency::USD).to_string(), "USD -0.05");
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(Money::new(1234567, jpy).to_string(), "JPY 1,234,567");
+        assert_eq!(Money::new(1234567, jpy).whole(), "JPY 1,234,567");
+        let kwd = Currency::parse("KWD").unwrap();
+        assert_eq!(Money::new(1234567, kwd).to_string(), "KWD 1,234.567");
+        assert_eq!(
+            Money::new(123456789, Currency::USD).whole(),
+            "USD 1,234,567"
+        );
         assert_eq!(group_thousands(999), "999");
         assert_eq!(group_thousands(1000), "1,000");
     }

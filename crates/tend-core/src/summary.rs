@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::metrics::{self, Renewals, ResponseTimes, Retention};
+use crate::fx::{FxTable, LeftOut, Reporting};
+use crate::metrics::{self, ArrOn, Renewals, ResponseTimes, Retention};
 use crate::model::{Account, Contract, SurveyKind, SurveyResponse, Ticket};
 use crate::money::{Currency, Money};
 use crate::period::Period;
@@ -58,10 +59,19 @@ pub struct TargetCheck {
 pub struct PortfolioSummary {
     /// The last day the summary covers; its periods end the day after.
     pub as_of: NaiveDate,
-    /// The currency ARR metrics are reported in: the one with the most ARR.
+    /// The currency ARR metrics are reported in: the one asked for, or by default the
+    /// one with the most ARR.
     pub currency: Currency,
+    /// Accounts with ARR on `as_of`, whatever its currency.
     pub active_accounts: usize,
+    /// ARR in force on `as_of` in `currency`, other currencies converted at that
+    /// day's rates.
     pub total_arr: Money,
+    /// ARR in force on `as_of` that no rate converts, per currency; left out of
+    /// `total_arr` and the segments' ARR.
+    pub arr_left_out: LeftOut,
+    /// ARR in force on `as_of` per currency, as contracted, largest share first.
+    pub by_currency: Vec<Money>,
     pub segments: Vec<SegmentLine>,
     /// The 12 months before `as_of`.
     pub year: Period,
@@ -83,26 +93,34 @@ pub struct PortfolioData<'a> {
     pub contracts: &'a [Contract],
     pub tickets: &'a [Ticket],
     pub survey_responses: &'a [SurveyResponse],
+    pub fx_rates: &'a FxTable,
 }
 
 /// Summarises the portfolio as of the end of `as_of`, the last day included: the
 /// year and the quarter end there.
+/// Money is reported in `currency`, or by default in the currency with the most ARR
+/// in force on `as_of`.
 pub fn portfolio_summary(
     data: &PortfolioData<'_>,
     as_of: NaiveDate,
     targets: &Targets,
+    currency: Option<Currency>,
 ) -> PortfolioSummary {
-    let currency = main_currency(data.contracts);
+    let by_currency = arr_by_currency(data.contracts, as_of);
+    let currency = currency.unwrap_or_else(|| main_currency(&by_currency, data.fx_rates, as_of));
+    let reporting = Reporting {
+        currency,
+        rates: data.fx_rates,
+    };
     let end = as_of.succ_opt().unwrap_or(as_of);
     let year = Period::months_before(end, 12);
     let quarter = Period::previous_quarter(end);
-    let today = as_of;
-    let arr_now = metrics::arr_by_account_on(data.contracts, today, currency);
+    let arr_now = metrics::arr_on(data.contracts, as_of, &reporting, as_of);
     let segments = segment_lines(data.accounts, &arr_now, currency);
-    let total_minor = arr_now.values().sum();
+    let total_minor = arr_now.arr.values().sum();
 
-    let retention = metrics::retention(data.contracts, year, currency);
-    let renewals = metrics::renewals(data.contracts, year, currency);
+    let retention = metrics::retention(data.contracts, year, &reporting);
+    let renewals = metrics::renewals(data.contracts, year, &reporting);
     let nps_scores = metrics::survey_scores(data.survey_responses, SurveyKind::Nps, quarter);
     let csat_scores = metrics::survey_scores(data.survey_responses, SurveyKind::Csat, quarter);
     let nps = metrics::nps(&nps_scores);
@@ -135,8 +153,10 @@ pub fn portfolio_summary(
     PortfolioSummary {
         as_of,
         currency,
-        active_accounts: arr_now.values().filter(|&&arr| arr > 0).count(),
+        active_accounts: arr_now.active.len(),
         total_arr: Money::new(total_minor, currency),
+        arr_left_out: arr_now.left_out.clone(),
+        by_currency,
         segments,
         year,
         retention,
@@ -151,30 +171,41 @@ pub fn portfolio_summary(
     }
 }
 
-/// The currency carrying the most contract ARR; USD for an empty portfolio.
-fn main_currency(contracts: &[Contract]) -> Currency {
+/// ARR in force on `day` per currency, largest first (compared in major units).
+fn arr_by_currency(contracts: &[Contract], day: NaiveDate) -> Vec<Money> {
     let mut totals: BTreeMap<Currency, i64> = BTreeMap::new();
-    for contract in contracts {
+    for contract in contracts.iter().filter(|c| c.is_active_on(day)) {
         *totals.entry(contract.arr.currency).or_default() += contract.arr.minor;
     }
-    totals
-        .into_iter()
-        .max_by_key(|&(_, total)| total)
-        .map_or(crate::model::DEFAULT_CURRENCY, |(currency, _)| currency)
+    let mut list: Vec<Money> = totals.into_iter().map(|(c, m)| Money::new(m, c)).collect();
+    list.sort_by(|a, b| b.major().total_cmp(&a.major()));
+    list
 }
 
-/// Active accounts (ARR on the day) and their ARR per segment, largest ARR first.
-fn segment_lines(
-    accounts: &[Account],
-    arr_now: &BTreeMap<&str, i64>,
-    currency: Currency,
-) -> Vec<SegmentLine> {
+/// The currency carrying the most ARR on `day`, compared at that day's rates where
+/// there are any (in major units otherwise); USD for an empty portfolio.
+fn main_currency(by_currency: &[Money], rates: &FxTable, day: NaiveDate) -> Currency {
+    let Some(first) = by_currency.first() else {
+        return crate::model::DEFAULT_CURRENCY;
+    };
+    let worth = |m: &Money| {
+        rates.convert(*m, first.currency, day).map_or_else(
+            || m.major(),
+            |minor| Money::new(minor, first.currency).major(),
+        )
+    };
+    by_currency
+        .iter()
+        .max_by(|a, b| worth(a).total_cmp(&worth(b)))
+        .map_or(first.currency, |m| m.currency)
+}
+
+/// Active accounts (ARR on the day, any currency) and their converted ARR per
+/// segment, largest ARR first.
+fn segment_lines(accounts: &[Account], arr_now: &ArrOn, currency: Currency) -> Vec<SegmentLine> {
     let mut by_segment: BTreeMap<String, (usize, i64)> = BTreeMap::new();
     for account in accounts {
-        let Some(&arr) = arr_now.get(account.id.as_str()) else {
-            continue;
-        };
-        if arr <= 0 {
+        if !arr_now.active.contains(account.id.as_str()) {
             continue;
         }
         let segment = account
@@ -183,7 +214,7 @@ fn segment_lines(
             .unwrap_or_else(|| "(none)".to_string());
         let line = by_segment.entry(segment).or_default();
         line.0 += 1;
-        line.1 += arr;
+        line.1 += arr_now.arr.get(account.id.as_str()).copied().unwrap_or(0);
     }
     let mut lines: Vec<SegmentLine> = by_segment
         .into_iter()
@@ -343,8 +374,9 @@ mod tests {
             contracts: &contracts,
             tickets: &tickets,
             survey_responses: &responses,
+            fx_rates: &FxTable::default(),
         };
-        let summary = portfolio_summary(&data, date(2024, 6, 30), &Targets::default());
+        let summary = portfolio_summary(&data, date(2024, 6, 30), &Targets::default(), None);
 
         assert_eq!(summary.active_accounts, 2);
         assert_eq!(summary.total_arr, Money::new(51_200_00, Currency::USD));
@@ -382,8 +414,9 @@ mod tests {
             contracts: &[],
             tickets: &[],
             survey_responses: &[],
+            fx_rates: &FxTable::default(),
         };
-        let summary = portfolio_summary(&data, date(2024, 6, 30), &Targets::default());
+        let summary = portfolio_summary(&data, date(2024, 6, 30), &Targets::default(), None);
         assert_eq!(summary.active_accounts, 0);
         assert_eq!(summary.currency, Currency::USD);
         assert!(summary

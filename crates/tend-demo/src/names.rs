@@ -83,13 +83,15 @@ pub const DIGITAL_CSMS: &[&str] = &["scale.team", "ivy.nguyen"];
 
 pub const ACCOUNT_MANAGERS: &[&str] = &["jordan.blake", "kim.ortiz", "lena.wolf", "marc.dubois"];
 
+/// Product events, named as Segment's spec recommends (object + past-tense action);
+/// the default scorecard maps its key features onto them by pattern.
 pub const FEATURES: &[&str] = &[
-    "dashboards",
-    "reports",
-    "alerts",
-    "integrations",
-    "exports",
-    "workflows",
+    "Dashboard Viewed",
+    "Report Exported",
+    "Alert Created",
+    "Integration Connected",
+    "Data Exported",
+    "Workflow Run",
 ];
 
 pub const TICKET_SUBJECTS: &[&str] = &[

@@ -53,7 +53,7 @@ async fn main() {
                 kind: EventType::Track,
                 user_id: Some(format!("latency-user-{}", n % 10)),
                 anonymous_id: None,
-                event: ["dashboards", "reports", "alerts"][n % 3].to_string(),
+                event: ["Dashboard Viewed", "Report Exported", "Alert Created"][n % 3].to_string(),
                 properties: "{}".to_string(),
                 timestamp: Utc.from_utc_datetime(&at(day, n as u32 % 10)),
             })

@@ -26,6 +26,7 @@ pub const IMPORT_ORDER: &[Entity] = &[
     Entity::Accounts,
     Entity::Contacts,
     Entity::Contracts,
+    Entity::FxRates,
     Entity::Invoices,
     Entity::Payments,
     Entity::Tickets,
@@ -102,6 +103,7 @@ pub async fn export_store(store: &Store, dir: &Path) -> Result<Vec<(PathBuf, usi
                 export::usage_daily,
             )?,
             Entity::Events => write_csv(dir, entity, &store.usage_events().await?, export::event)?,
+            Entity::FxRates => write_csv(dir, entity, &store.fx_rates().await?, export::fx_rate)?,
             Entity::DemoTruth => {
                 write_csv(dir, entity, &store.demo_truth().await?, export::demo_truth)?
             }

@@ -3,33 +3,44 @@
 use std::fmt::Write;
 
 use chrono::NaiveDate;
-use tend_core::money::group_thousands;
 use tend_core::summary::{portfolio_summary, PortfolioData, PortfolioSummary, Targets};
-use tend_core::Money;
+use tend_core::{Currency, FxTable, LeftOut, Money};
 use tend_store::{Store, StoreError};
 
-/// Computes the summary from the stored data as of `as_of` (periods end there).
-pub async fn load_summary(store: &Store, as_of: NaiveDate) -> Result<PortfolioSummary, StoreError> {
+/// Computes the summary from the stored data through `as_of` (the last day
+/// included), with money in `currency` (by default the one with the most ARR).
+pub async fn load_summary(
+    store: &Store,
+    as_of: NaiveDate,
+    currency: Option<Currency>,
+) -> Result<PortfolioSummary, StoreError> {
     let accounts = store.accounts().await?;
     let contracts = store.contracts().await?;
     let tickets = store.tickets().await?;
     let survey_responses = store.survey_responses().await?;
+    let fx_rates = FxTable::new(&store.fx_rates().await?);
     let data = PortfolioData {
         accounts: &accounts,
         contracts: &contracts,
         tickets: &tickets,
         survey_responses: &survey_responses,
+        fx_rates: &fx_rates,
     };
-    Ok(portfolio_summary(&data, as_of, &Targets::default()))
+    Ok(portfolio_summary(
+        &data,
+        as_of,
+        &Targets::default(),
+        currency,
+    ))
 }
 
-fn whole(money: Money) -> String {
-    let sign = if money.minor < 0 { "-" } else { "" };
-    format!(
-        "{} {sign}{}",
-        money.currency,
-        group_thousands(money.minor.unsigned_abs() / 100)
-    )
+/// "EUR 1,200,000, GBP 300,000" — amounts left out for want of a rate.
+fn left_out_text(left_out: &LeftOut) -> String {
+    left_out
+        .amounts()
+        .map(|m| m.whole())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A period's last day, as the report shows periods with both ends included.
@@ -50,8 +61,26 @@ pub fn render_summary(summary: &PortfolioSummary) -> String {
         out,
         "  {} active accounts, ARR {}",
         summary.active_accounts,
-        whole(summary.total_arr)
+        summary.total_arr.whole()
     );
+    if summary.by_currency.len() > 1 {
+        let parts: Vec<String> = summary.by_currency.iter().map(|m| m.whole()).collect();
+        let _ = writeln!(
+            out,
+            "  by currency as contracted: {}; converted to {} at the rates of {}",
+            parts.join(", "),
+            summary.currency,
+            summary.as_of
+        );
+    }
+    if !summary.arr_left_out.is_empty() {
+        let _ = writeln!(
+            out,
+            "  left out of ARR, no exchange rate to {}: {} (import fx-rates)",
+            summary.currency,
+            left_out_text(&summary.arr_left_out)
+        );
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -69,7 +98,7 @@ pub fn render_summary(summary: &PortfolioSummary) -> String {
             "  {:<16} {:>8} {:>20} {:>6.1}%",
             line.segment,
             line.accounts,
-            whole(line.arr),
+            line.arr.whole(),
             share
         );
     }
@@ -92,10 +121,20 @@ pub fn render_summary(summary: &PortfolioSummary) -> String {
     let _ = writeln!(
         out,
         "  expansion {}   contraction {}   churned {}",
-        whole(Money::new(r.expansion_arr, summary.currency)),
-        whole(Money::new(r.contraction_arr, summary.currency)),
-        whole(Money::new(r.churned_arr, summary.currency))
+        Money::whole(&Money::new(r.expansion_arr, summary.currency)),
+        Money::whole(&Money::new(r.contraction_arr, summary.currency)),
+        Money::whole(&Money::new(r.churned_arr, summary.currency))
     );
+    let mut left_out = r.left_out.clone();
+    left_out.merge(&summary.renewals.left_out);
+    if !left_out.is_empty() {
+        let _ = writeln!(
+            out,
+            "  left out of GRR, NRR and renewal ARR, no exchange rate to {}: {}",
+            summary.currency,
+            left_out_text(&left_out)
+        );
+    }
     let _ = writeln!(
         out,
         "  renewals {} won of {} due: {} by count, {} by ARR",

@@ -229,7 +229,7 @@ async fn the_incremental_path_gives_what_a_full_rescore_gives() {
                     kind: EventType::Track,
                     user_id: Some(format!("user-{}", i % 7)),
                     anonymous_id: None,
-                    event: "dashboards".into(),
+                    event: "Dashboard Viewed".into(),
                     properties: "{}".into(),
                     timestamp: at(day, 9 + i % 8),
                 })

@@ -19,6 +19,7 @@ pub enum Entity {
     Invoices,
     Payments,
     Activities,
+    FxRates,
     DemoTruth,
 }
 
@@ -34,6 +35,7 @@ impl Entity {
         Entity::Invoices,
         Entity::Payments,
         Entity::Activities,
+        Entity::FxRates,
         Entity::DemoTruth,
     ];
 
@@ -50,6 +52,7 @@ impl Entity {
             Entity::Invoices => "invoices",
             Entity::Payments => "payments",
             Entity::Activities => "activities",
+            Entity::FxRates => "fx-rates",
             Entity::DemoTruth => "demo-truth",
         }
     }
@@ -181,6 +184,7 @@ impl Entity {
                 "contact_id",
                 "body",
             ],
+            Entity::FxRates => &["date", "currency", "rate", "base"],
             Entity::DemoTruth => &["account_id", "churn_propensity", "churned_on"],
         }
     }
@@ -547,6 +551,51 @@ pub fn demo_truth(r: &Record) -> Result<DemoTruth, RowError> {
         account_id: r.id("account_id")?,
         churn_propensity,
         churned_on: r.optional_date("churned_on")?,
+    })
+}
+
+/// An exchange rate as a file gives it: without a `base`, the rate is against the
+/// reporting currency, which the importer supplies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FxRateRow {
+    pub date: NaiveDate,
+    pub currency: Currency,
+    pub base: Option<Currency>,
+    pub rate: f64,
+}
+
+impl FxRateRow {
+    pub fn with_base(&self, base: Currency) -> FxRate {
+        FxRate {
+            date: self.date,
+            currency: self.currency,
+            base: self.base.unwrap_or(base),
+            rate: self.rate,
+        }
+    }
+}
+
+pub fn fx_rate(r: &Record) -> Result<FxRateRow, RowError> {
+    let text = r.text("rate")?;
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite() && *v > 0.0)
+        .ok_or_else(|| r.error("rate", format!("must be a number above 0, got {text:?}")))?;
+    let currency = r.currency("currency")?;
+    let base = match r.get("base") {
+        Some(_) => Some(r.currency("base")?),
+        None => None,
+    };
+    if base == Some(currency) {
+        return Err(r.error("base", format!("{currency} cannot be priced in itself")));
+    }
+    Ok(FxRateRow {
+        date: r.date("date")?,
+        currency,
+        base,
+        rate,
     })
 }
 

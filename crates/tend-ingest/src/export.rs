@@ -173,6 +173,15 @@ pub fn activity(a: &Activity) -> Vec<String> {
     ]
 }
 
+pub fn fx_rate(r: &FxRate) -> Vec<String> {
+    vec![
+        r.date.to_string(),
+        r.currency.to_string(),
+        r.rate.to_string(),
+        r.base.to_string(),
+    ]
+}
+
 pub fn demo_truth(t: &DemoTruth) -> Vec<String> {
     // Rust prints the shortest text that parses back to the same f64.
     vec![

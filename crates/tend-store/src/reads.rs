@@ -38,6 +38,7 @@ pub struct TableCounts {
     pub invoices: i64,
     pub payments: i64,
     pub activities: i64,
+    pub fx_rates: i64,
     pub demo_truth: i64,
 }
 
@@ -85,6 +86,20 @@ impl Store {
         )
     }
 
+    /// Event names seen in usage on `since` or later, with the events counted for
+    /// each, most first.
+    pub async fn event_names_since(&self, since: chrono::NaiveDate) -> Result<Vec<(String, i64)>> {
+        Ok(on_backend!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT name, events FROM usage_event_names WHERE last_day >= $1 \
+                 ORDER BY events DESC, name",
+            )
+            .bind(since)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
     pub async fn tickets(&self) -> Result<Vec<Ticket>> {
         list!(self, TicketRow, "SELECT * FROM tickets ORDER BY id")
     }
@@ -107,6 +122,14 @@ impl Store {
 
     pub async fn activities(&self) -> Result<Vec<Activity>> {
         list!(self, ActivityRow, "SELECT * FROM activities ORDER BY id")
+    }
+
+    pub async fn fx_rates(&self) -> Result<Vec<FxRate>> {
+        list!(
+            self,
+            FxRateRow,
+            "SELECT * FROM fx_rates ORDER BY currency, base, date"
+        )
     }
 
     pub async fn demo_truth(&self) -> Result<Vec<DemoTruth>> {
@@ -150,6 +173,7 @@ impl Store {
             invoices: count("invoices").await?,
             payments: count("payments").await?,
             activities: count("activities").await?,
+            fx_rates: count("fx_rates").await?,
             demo_truth: count("demo_truth").await?,
         })
     }

@@ -378,6 +378,27 @@ impl TryFrom<DemoTruthRow> for DemoTruth {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(crate) struct FxRateRow {
+    currency: String,
+    base: String,
+    date: NaiveDate,
+    rate: f64,
+}
+
+impl TryFrom<FxRateRow> for FxRate {
+    type Error = StoreError;
+    fn try_from(r: FxRateRow) -> Result<Self, StoreError> {
+        let id = format!("{}/{}/{}", r.currency, r.base, r.date);
+        Ok(FxRate {
+            currency: parse("fx_rates", &id, Currency::parse(&r.currency))?,
+            base: parse("fx_rates", &id, Currency::parse(&r.base))?,
+            date: r.date,
+            rate: r.rate,
+        })
+    }
+}
+
 // Column lists for reading these rows through SQLite's C API (`sqlite_read`), in
 // field order.
 crate::sqlite_read::from_statement!(AccountRow {

@@ -1,8 +1,8 @@
 //! Upserts of customer data inside a [`Transaction`], many rows per statement.
 
 use tend_core::{
-    Account, Activity, Contact, Contract, DemoTruth, Invoice, Payment, SurveyResponse, Ticket,
-    UsageDaily,
+    Account, Activity, Contact, Contract, DemoTruth, FxRate, Invoice, Payment, SurveyResponse,
+    Ticket, UsageDaily,
 };
 
 use crate::{on_tx, Result, Transaction};
@@ -157,6 +157,7 @@ impl Transaction {
             "active_users_30d",
             "feature_events",
         ];
+        self.note_event_names(rows).await?;
         let features: Vec<String> = rows.iter().map(features_json).collect();
         let rows: Vec<(&UsageDaily, &String)> = rows.iter().zip(&features).collect();
         upsert_rows!(
@@ -175,6 +176,37 @@ impl Transaction {
                     .push_bind(features.as_str());
             }
         )
+    }
+
+    /// Keeps the catalog of event names: each name's last day and events counted.
+    async fn note_event_names(&mut self, rows: &[UsageDaily]) -> Result<()> {
+        let mut names: std::collections::BTreeMap<&str, (chrono::NaiveDate, i64)> =
+            Default::default();
+        for row in rows {
+            for (name, &count) in &row.feature_events {
+                let entry = names.entry(name.as_str()).or_insert((row.day, 0));
+                entry.0 = entry.0.max(row.day);
+                entry.1 += count;
+            }
+        }
+        let names: Vec<(&str, (chrono::NaiveDate, i64))> = names.into_iter().collect();
+        for chunk in names.chunks(ROWS_PER_STATEMENT) {
+            on_tx!(&mut self.tx, conn => {
+                let mut builder = sqlx::QueryBuilder::new(
+                    "INSERT INTO usage_event_names (name, last_day, events) ",
+                );
+                builder.push_values(chunk, |mut b, (name, (day, count))| {
+                    b.push_bind(*name).push_bind(*day).push_bind(*count);
+                });
+                builder.push(
+                    " ON CONFLICT (name) DO UPDATE SET events = usage_event_names.events + excluded.events, \
+                     last_day = CASE WHEN excluded.last_day > usage_event_names.last_day \
+                     THEN excluded.last_day ELSE usage_event_names.last_day END",
+                );
+                builder.build().execute(&mut **conn).await?;
+            });
+        }
+        Ok(())
     }
 
     pub async fn upsert_tickets(&mut self, rows: &[Ticket]) -> Result<()> {
@@ -296,6 +328,36 @@ impl Transaction {
         })
     }
 
+    pub async fn upsert_fx_rates(&mut self, rows: &[FxRate]) -> Result<()> {
+        const COLUMNS: &[&str] = &["currency", "base", "date", "rate"];
+        upsert_rows!(
+            self,
+            "fx_rates",
+            &["currency", "base", "date"],
+            COLUMNS,
+            rows,
+            |b, r| {
+                b.push_bind(r.currency.as_str())
+                    .push_bind(r.base.as_str())
+                    .push_bind(r.date)
+                    .push_bind(r.rate);
+            }
+        )
+    }
+
+    /// Contract ARR per currency as this transaction sees it (its own writes
+    /// included), in minor units.
+    pub async fn arr_by_currency(&mut self) -> Result<Vec<(String, i64)>> {
+        Ok(on_tx!(&mut self.tx, conn => {
+            sqlx::query_as(
+                "SELECT currency, CAST(SUM(arr_minor) AS BIGINT) FROM contracts \
+                 GROUP BY currency ORDER BY currency",
+            )
+            .fetch_all(&mut **conn)
+            .await?
+        }))
+    }
+
     pub async fn upsert_demo_truth(&mut self, rows: &[DemoTruth]) -> Result<()> {
         const COLUMNS: &[&str] = &["account_id", "churn_propensity", "churned_on"];
         upsert_rows!(
@@ -325,6 +387,7 @@ impl Transaction {
             "health_distributions",
             "health_snapshots",
             "demo_truth",
+            "fx_rates",
             "payments",
             "invoices",
             "activities",
@@ -333,6 +396,7 @@ impl Transaction {
             "usage_daily",
             "usage_event_daily",
             "usage_events",
+            "usage_event_names",
             "usage_pending",
             "usage_users",
             "data_extent",

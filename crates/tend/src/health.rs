@@ -8,8 +8,8 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use tend_core::health::ScorecardSet;
 use tend_engine::health::{
-    backfill, evaluate, explain_account, portfolio_health, render_evaluation, render_explanation,
-    render_portfolio, HealthRun, PortfolioFilter,
+    backfill, evaluate, explain_account, key_feature_warnings, portfolio_health, render_evaluation,
+    render_explanation, render_portfolio, HealthRun, PortfolioFilter,
 };
 use tend_store::Store;
 
@@ -111,10 +111,24 @@ pub async fn backfill_with_progress(
     Ok((run?, started.elapsed().as_secs_f64()))
 }
 
+/// Says on standard error which key features of the scorecards match no event the
+/// store's usage has seen lately.
+pub async fn warn_about_key_features(
+    store: &Store,
+    set: &ScorecardSet,
+    day: NaiveDate,
+) -> Result<()> {
+    for warning in key_feature_warnings(store, set, day).await? {
+        eprintln!("warning: {warning}");
+    }
+    Ok(())
+}
+
 pub async fn run(store: &Store, set: &ScorecardSet, args: HealthArgs) -> Result<()> {
     match args.command {
         Some(HealthCommand::Rescore { as_of }) => {
             let day = day_or_default(store, as_of).await?;
+            warn_about_key_features(store, set, day).await?;
             let (run, seconds) =
                 backfill_with_progress(store, set, day, 1, "Scoring accounts").await?;
             println!(
@@ -124,6 +138,7 @@ pub async fn run(store: &Store, set: &ScorecardSet, args: HealthArgs) -> Result<
         }
         Some(HealthCommand::Backfill { days, as_of }) => {
             let day = day_or_default(store, as_of).await?;
+            warn_about_key_features(store, set, day).await?;
             let what = "Rebuilding health history (account-days)";
             let (run, seconds) = backfill_with_progress(store, set, day, days, what).await?;
             println!(
@@ -138,6 +153,7 @@ pub async fn run(store: &Store, set: &ScorecardSet, args: HealthArgs) -> Result<
             dates,
         }) => {
             let day = day_or_default(store, as_of).await?;
+            warn_about_key_features(store, set, day).await?;
             let bar = progress_bar("Scoring past dates (accounts)");
             let evaluation =
                 evaluate(store, set, day, horizon, every, dates, &tracking(&bar)).await;

@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use tend_core::health::ScorecardSet;
 use tend_core::money::group_thousands;
+use tend_core::Currency;
 use tend_engine::demo::load_demo;
 use tend_engine::export::export_store;
 use tend_engine::health::{
@@ -42,6 +43,11 @@ struct Cli {
     /// Health scorecards (TOML) to use instead of the shipped default; see docs/health.md.
     #[arg(long, global = true, env = "TEND_SCORECARD", value_name = "PATH")]
     scorecard: Option<PathBuf>,
+
+    /// The currency money is reported in (ISO 4217, e.g. EUR); by default the one
+    /// with the most ARR. Other currencies are converted with imported fx-rates.
+    #[arg(long, global = true, env = "TEND_CURRENCY", value_parser = parse_currency)]
+    currency: Option<Currency>,
 
     #[command(subcommand)]
     command: Command,
@@ -118,6 +124,10 @@ pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("expected a date as YYYY-MM-DD, got {text:?}"))
 }
 
+fn parse_currency(text: &str) -> Result<Currency, String> {
+    Currency::parse(text).map_err(|e| e.to_string())
+}
+
 fn parse_format(text: &str) -> Result<Format, String> {
     Format::parse(text).ok_or_else(|| format!("expected csv or jsonl, got {text:?}"))
 }
@@ -179,12 +189,16 @@ async fn run(cli: Cli) -> Result<()> {
                 format,
                 today: None,
                 ignore_unknown_files: ignore_unknown,
+                reporting_currency: cli.currency,
             };
             import(&store, &scorecards, &entity, &path, &options).await
         }
         Command::Summary { as_of } => {
             let as_of = resolve_as_of(&store, as_of).await?;
-            print!("{}", render_summary(&load_summary(&store, as_of).await?));
+            print!(
+                "{}",
+                render_summary(&load_summary(&store, as_of, cli.currency).await?)
+            );
             Ok(())
         }
         Command::Export { dir } => export(&store, &dir).await,
@@ -247,6 +261,7 @@ async fn demo(
         export(store, dir).await?;
     }
     let last_day = config.as_of.pred_opt().unwrap_or(config.as_of);
+    health::warn_about_key_features(store, scorecards, last_day).await?;
     if health_days > 0 {
         let what = format!("Scoring {health_days} days of account health (account-days)");
         let (run, seconds) =
@@ -257,7 +272,10 @@ async fn demo(
         );
     }
     eprintln!();
-    print!("{}", render_summary(&load_summary(store, last_day).await?));
+    print!(
+        "{}",
+        render_summary(&load_summary(store, last_day, None).await?)
+    );
     if health_days > 0 {
         let (day, rows) =
             portfolio_health(store, Some(last_day), &PortfolioFilter::default()).await?;
@@ -425,6 +443,9 @@ fn print_report(entity: Entity, path: &Path, report: &ImportReport, elapsed: Opt
             group_thousands(report.written),
             entity.name(),
         );
+    }
+    if let Some(base) = report.assumed_base {
+        println!("  rates without a base are read as against {base}, the reporting currency.");
     }
     if let Some(rejects) = &report.rejects_file {
         println!(

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 
+use super::scorecard::KeyFeature;
 use crate::metrics::{csat, nps, weighted_nps};
 use crate::model::{
     Account, Activity, Contact, ContactRole, Contract, Invoice, InvoiceStatus, Payment,
@@ -35,7 +36,10 @@ pub struct Context<'a> {
     /// Days of history a windowed measure looks at.
     pub window: u32,
     /// Features whose adoption counts (`feature_adoption`).
-    pub key_features: &'a [String],
+    pub key_features: &'a [KeyFeature],
+    /// The product whose seats license utilization counts; `None` for the account's
+    /// main product.
+    pub seat_product: Option<&'a str>,
 }
 
 impl Context<'_> {
@@ -232,12 +236,28 @@ fn monthly_active_users(facts: &AccountFacts, ctx: &Context) -> i64 {
     last30.last().map_or(0, |u| u.active_users_30d)
 }
 
-/// 30-day active users ÷ seats under contracts in force.
+/// The product an account mainly pays for on `day`: the one with the most ARR among
+/// its contracts in force (compared within a currency; the first name on a tie).
+pub fn main_product(contracts: &[Contract], day: NaiveDate) -> Option<&str> {
+    let mut arr: std::collections::BTreeMap<&str, i64> = Default::default();
+    for c in contracts.iter().filter(|c| c.is_active_on(day)) {
+        *arr.entry(c.product.as_str()).or_default() += c.arr.minor;
+    }
+    let best = arr.values().copied().max()?;
+    arr.into_iter().find(|&(_, a)| a == best).map(|(p, _)| p)
+}
+
+/// 30-day active users ÷ seats of the measured product (the scorecard's
+/// `seat_product`, or the main product) under contracts in force: add-on products'
+/// units are not seats of the product whose usage is measured.
 fn active_users_and_seats(facts: &AccountFacts, ctx: &Context) -> Option<(f64, f64)> {
+    let product = ctx
+        .seat_product
+        .or_else(|| main_product(facts.contracts, ctx.day))?;
     let seats: i64 = facts
         .contracts
         .iter()
-        .filter(|c| c.is_active_on(ctx.day))
+        .filter(|c| c.is_active_on(ctx.day) && c.product.eq_ignore_ascii_case(product))
         .map(|c| c.seats)
         .sum();
     (seats > 0).then(|| (monthly_active_users(facts, ctx) as f64, seats as f64))
@@ -290,8 +310,11 @@ fn key_features_used(facts: &AccountFacts, ctx: &Context) -> Option<(f64, f64)> 
         .key_features
         .iter()
         .filter(|f| {
-            days.iter()
-                .any(|u| u.feature_events.get(f.as_str()).is_some_and(|&n| n > 0))
+            days.iter().any(|u| {
+                u.feature_events
+                    .iter()
+                    .any(|(event, &n)| n > 0 && f.matches(event))
+            })
         })
         .count();
     Some((used as f64, ctx.key_features.len() as f64))
@@ -544,24 +567,63 @@ fn failed_payments(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
     Some(failed as f64)
 }
 
-/// Whether the latest renewal by the scored day (a contract for the same product
-/// starting when an earlier one ended) came in below the ARR it replaced.
+fn of_product<'a>(
+    contracts: &'a [Contract],
+    product: &'a str,
+) -> impl Iterator<Item = &'a Contract> {
+    contracts.iter().filter(move |c| c.product == product)
+}
+
+/// Whether the latest renewal by the scored day came in below the term it renews.
+///
+/// A renewal is a new term of a product: contracts starting when no earlier contract
+/// of that product is still in force, after one has ended. A contract starting while
+/// another of its product is in force is a mid-term add-on, never a renewal. The new
+/// term (every contract of the product starting that day) is compared with the term
+/// it renews (every contract of the product in force on the old term's last day,
+/// add-ons included), in one currency.
 fn contraction_at_last_renewal(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
-    let renewal = facts
+    let contracts = facts.contracts;
+    let starts_a_term = |c: &Contract| {
+        !of_product(contracts, &c.product)
+            .any(|p| p.start_date < c.start_date && p.is_active_on(c.start_date))
+    };
+    let (renewal, previous_end) = facts
         .contracts
         .iter()
-        .filter(|c| c.start_date <= ctx.day)
+        .filter(|c| c.start_date <= ctx.day && starts_a_term(c))
         .filter_map(|c| {
-            let previous = facts
-                .contracts
-                .iter()
-                .filter(|p| p.product == c.product && p.end_date < c.start_date)
-                .max_by_key(|p| p.end_date)?;
-            Some((c, previous))
+            let previous_end = of_product(contracts, &c.product)
+                .filter(|p| p.end_date < c.start_date)
+                .map(|p| p.end_date)
+                .max()?;
+            Some((c, previous_end))
         })
         .max_by_key(|(c, _)| c.start_date)?;
-    let (new, old) = renewal;
-    flag(new.arr.currency == old.arr.currency && new.arr.minor < old.arr.minor)
+    let term_arr = |contracts: Vec<&Contract>| {
+        let currency = contracts.first()?.arr.currency;
+        contracts
+            .iter()
+            .map(|c| (c.arr.currency == currency).then_some(c.arr.minor))
+            .sum::<Option<i64>>()
+            .map(|minor| (currency, minor))
+    };
+    let new_term = term_arr(
+        of_product(contracts, &renewal.product)
+            .filter(|c| c.start_date == renewal.start_date)
+            .collect(),
+    );
+    let old_term = term_arr(
+        of_product(contracts, &renewal.product)
+            .filter(|c| c.is_active_on(previous_end))
+            .collect(),
+    );
+    match (new_term, old_term) {
+        (Some((new_currency, new)), Some((old_currency, old))) if new_currency == old_currency => {
+            flag(new < old)
+        }
+        _ => flag(false),
+    }
 }
 
 #[cfg(test)]
@@ -612,7 +674,7 @@ mod tests {
     }
 
     impl Data {
-        fn value(&self, name: &str, day: NaiveDate, key_features: &[String]) -> Option<f64> {
+        fn value(&self, name: &str, day: NaiveDate, key_features: &[KeyFeature]) -> Option<f64> {
             let account = account();
             let facts = AccountFacts {
                 account: &account,
@@ -630,6 +692,7 @@ mod tests {
                 day,
                 window: spec.window,
                 key_features,
+                seat_product: None,
             };
             (spec.compute)(&facts, &ctx)
         }
@@ -639,10 +702,21 @@ mod tests {
         }
 
         fn contract(&mut self, seats: i64, arr: i64, start: NaiveDate, end: NaiveDate) {
+            self.product_contract("Platform", seats, arr, start, end);
+        }
+
+        fn product_contract(
+            &mut self,
+            product: &str,
+            seats: i64,
+            arr: i64,
+            start: NaiveDate,
+            end: NaiveDate,
+        ) {
             self.contracts.push(Contract {
                 id: format!("c{}", self.contracts.len()),
                 account_id: "acme".into(),
-                product: "Platform".into(),
+                product: product.into(),
                 seats,
                 arr: Money::new(arr, Currency::USD),
                 start_date: start,
@@ -781,18 +855,73 @@ mod tests {
     #[test]
     fn feature_adoption_counts_key_features_used_in_the_window() {
         let mut d = Data::default();
-        let keys = vec![
-            "reports".to_string(),
-            "alerts".to_string(),
-            "api".to_string(),
-        ];
+        let event = |name: &str| KeyFeature::new(name.into(), vec![name.into()]);
+        let keys = vec![event("reports"), event("alerts"), event("api")];
         d.usage(date(4, 1), 10, 1, 1, &["api"]);
-        d.usage(date(6, 20), 10, 1, 1, &["reports", "export"]);
+        d.usage(date(6, 20), 10, 1, 1, &["Reports", "export"]);
         assert_eq!(
             d.value("feature_adoption", date(6, 30), &keys),
-            Some(1.0 / 3.0)
+            Some(1.0 / 3.0),
+            "names match without regard to case"
         );
         assert_eq!(d.value("feature_adoption", date(6, 30), &[]), None);
+    }
+
+    #[test]
+    fn key_features_match_segment_style_event_names_by_pattern() {
+        let mut d = Data::default();
+        let keys = vec![
+            KeyFeature::new("dashboards".into(), vec!["Dashboard *".into()]),
+            KeyFeature::new(
+                "reports".into(),
+                vec!["Report Exported".into(), "Report Shared".into()],
+            ),
+            KeyFeature::new("alerts".into(), vec!["Alert *".into()]),
+        ];
+        d.usage(
+            date(6, 20),
+            10,
+            1,
+            1,
+            &["Dashboard Viewed", "report shared", "Alerting Set"],
+        );
+        assert_eq!(
+            d.value("feature_adoption", date(6, 30), &keys),
+            Some(2.0 / 3.0),
+            "\"Alerting Set\" is not \"Alert *\""
+        );
+    }
+
+    #[test]
+    fn utilization_counts_the_seats_of_the_main_product_only() {
+        let mut d = Data::default();
+        d.contract(50, 100_000, date(1, 1), date(12, 31));
+        // A mid-term add-on of the same product adds seats; another product's units
+        // (API credits, a module) are not seats of the product whose use is measured.
+        d.contract(10, 20_000, date(4, 1), date(12, 31));
+        d.product_contract("Analytics add-on", 500, 15_000, date(1, 1), date(12, 31));
+        d.usage(date(6, 29), 100, 9, 30, &[]);
+        assert_eq!(d.at("license_utilization", date(6, 30)), Some(30.0 / 60.0));
+        assert_eq!(main_product(&d.contracts, date(6, 30)), Some("Platform"));
+    }
+
+    #[test]
+    fn a_mid_term_add_on_is_not_a_renewal() {
+        let mut d = Data::default();
+        let y2025 = |m, day| NaiveDate::from_ymd_opt(2025, m, day).unwrap();
+        d.contract(50, 100_000, y2025(1, 1), y2025(12, 31));
+        d.contract(50, 100_000, date(1, 1), date(12, 31));
+        // An add-on of the same product in the middle of the 2026 term.
+        d.contract(10, 20_000, date(5, 1), date(12, 31));
+        assert_eq!(
+            d.at("contraction_at_last_renewal", date(6, 30)),
+            Some(0.0),
+            "the add-on is an expansion, not a renewal below 100,000"
+        );
+        // The 2027 renewal renews the term with its add-on (120,000) at 110,000.
+        let y2027 = |m, day| NaiveDate::from_ymd_opt(2027, m, day).unwrap();
+        d.contract(55, 110_000, y2027(1, 1), y2027(12, 31));
+        assert_eq!(d.at("contraction_at_last_renewal", y2027(2, 1)), Some(1.0));
     }
 
     #[test]

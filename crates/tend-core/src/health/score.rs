@@ -109,6 +109,7 @@ pub(crate) fn measures_on(
             day,
             window,
             key_features: &card.key_features,
+            seat_product: card.seat_product.as_deref(),
         };
         (m.spec(), ctx)
     })

@@ -28,12 +28,64 @@ pub struct Scorecard {
     pub applies_to: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub missing_data: MissingData,
-    /// Features whose use `feature_adoption` counts.
+    /// Features whose use `feature_adoption` counts: event names, or named sets of
+    /// event-name patterns.
     #[serde(default)]
-    pub key_features: Vec<String>,
+    pub key_features: Vec<KeyFeature>,
+    /// The product whose seats license utilization counts; by default each account's
+    /// main product (the one with the most ARR in force).
+    #[serde(default)]
+    pub seat_product: Option<String>,
     pub bands: Vec<HealthBand>,
     #[serde(rename = "group")]
     pub groups: Vec<Group>,
+}
+
+/// A key feature: an event name (`"Report Exported"`), or a name with the event-name
+/// patterns that count as using it (`{ name = "reports", events = ["Report *"] }`).
+/// Names and patterns match event names without regard to case; `*` stands for any
+/// run of characters and `?` for one.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "KeyFeatureConfig")]
+pub struct KeyFeature {
+    pub name: String,
+    pub events: Vec<String>,
+    patterns: Vec<wildmatch::WildMatch>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum KeyFeatureConfig {
+    Event(String),
+    Named { name: String, events: Vec<String> },
+}
+
+impl From<KeyFeatureConfig> for KeyFeature {
+    fn from(config: KeyFeatureConfig) -> Self {
+        match config {
+            KeyFeatureConfig::Event(event) => KeyFeature::new(event.clone(), vec![event]),
+            KeyFeatureConfig::Named { name, events } => KeyFeature::new(name, events),
+        }
+    }
+}
+
+impl KeyFeature {
+    pub fn new(name: String, events: Vec<String>) -> KeyFeature {
+        let patterns = events
+            .iter()
+            .map(|e| wildmatch::WildMatch::new_case_insensitive(e))
+            .collect();
+        KeyFeature {
+            name,
+            events,
+            patterns,
+        }
+    }
+
+    /// Whether an event of this name counts as using the feature.
+    pub fn matches(&self, event: &str) -> bool {
+        self.patterns.iter().any(|p| p.matches(event))
+    }
 }
 
 /// What a measure without data does to the score.
@@ -142,6 +194,23 @@ fn error(at: FilePath, place: impl Into<String>, problem: impl Into<String>) -> 
 const WEIGHT_TOLERANCE: f64 = 1e-6;
 
 impl ScorecardSet {
+    /// Each scorecard's key features that match none of the `seen` event names (only
+    /// scorecards with such features are listed).
+    pub fn unmatched_key_features<'a>(&'a self, seen: &[&str]) -> Vec<(&'a str, Vec<&'a str>)> {
+        self.scorecards
+            .iter()
+            .filter_map(|card| {
+                let unmatched: Vec<&str> = card
+                    .key_features
+                    .iter()
+                    .filter(|f| !seen.iter().any(|event| f.matches(event)))
+                    .map(|f| f.name.as_str())
+                    .collect();
+                (!unmatched.is_empty()).then_some((card.name.as_str(), unmatched))
+            })
+            .collect()
+    }
+
     /// Checks everything that parsing cannot: known measures and fields, weights that
     /// add up, bands that tile 0–100, rules with sensible numbers, one default.
     pub fn validate(&self) -> Result<(), ScorecardError> {

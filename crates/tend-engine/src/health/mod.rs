@@ -8,6 +8,7 @@ pub mod evaluate;
 pub mod explain;
 mod facts;
 pub mod fresh;
+pub mod key_features;
 pub mod portfolio;
 pub mod scoring;
 
@@ -22,6 +23,7 @@ pub use explain::{explain_account, render_explanation};
 pub use fresh::{
     refresh_after_import, store_events, store_survey_responses, store_tickets, Stored,
 };
+pub use key_features::key_feature_warnings;
 pub use portfolio::{portfolio_health, render_portfolio, HealthRow, PortfolioFilter};
 pub use scoring::{backfill, refresh_accounts, rescore, score_day, HealthRun};
 

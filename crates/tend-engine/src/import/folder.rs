@@ -49,10 +49,7 @@ type FolderFiles = (Vec<(PathBuf, Entity)>, Vec<PathBuf>);
 /// The entity files of `dir` in the order they must be imported (referenced rows
 /// first). Hidden files and the side files of earlier rejected rows are passed over;
 /// other files that are no entity's are refused unless `ignore_unknown`.
-fn entity_files(
-    dir: &Path,
-    ignore_unknown: bool,
-) -> Result<FolderFiles, ImportError> {
+fn entity_files(dir: &Path, ignore_unknown: bool) -> Result<FolderFiles, ImportError> {
     if !dir.is_dir() {
         return Err(ImportError::NotAFolder(dir.to_path_buf()));
     }

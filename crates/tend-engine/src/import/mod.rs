@@ -35,6 +35,9 @@ pub struct ImportOptions {
     pub today: Option<NaiveDate>,
     /// Folder imports: skip files that are not an entity's instead of refusing them.
     pub ignore_unknown_files: bool,
+    /// The reporting currency, which exchange rates without a `base` are against; by
+    /// default the currency with the most contract ARR.
+    pub reporting_currency: Option<tend_core::Currency>,
 }
 
 impl ImportOptions {
@@ -82,6 +85,8 @@ pub struct ImportReport {
     pub rollup_rows: u64,
     /// Accounts whose data the import changed, so their health can be refreshed.
     pub accounts: BTreeSet<String>,
+    /// Exchange rates without a `base`: the currency they were read against.
+    pub assumed_base: Option<tend_core::Currency>,
 }
 
 impl ImportReport {
@@ -93,6 +98,7 @@ impl ImportReport {
         self.attached += other.attached;
         self.anonymous_skipped += other.anonymous_skipped;
         self.rollup_rows += other.rollup_rows;
+        self.assumed_base = self.assumed_base.or(other.assumed_base);
         self.accounts.extend(other.accounts.iter().cloned());
     }
 }

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use tend_core::UsageEvent;
+use tend_core::{Currency, FxRate, Money, UsageEvent};
+use tend_ingest::entities::FxRateRow;
 use tend_ingest::{entities, Entity, Record, RecordReader, RowError};
 use tend_store::{DataSource, IdTable, Store, StoreError, Transaction, UserLink};
 
@@ -123,7 +124,8 @@ impl Session {
         } else {
             let records = read_records(entity, format, reader, &mut rejects)?;
             report_progress(ImportStage::Reading);
-            self.write_rows(entity, &records, &mut rejects).await?
+            self.write_rows(entity, &records, &mut rejects, options)
+                .await?
         };
         report.rejected = rejects.count;
         report.rejects_file = rejects.finish().map_err(|source| ImportError::Io {
@@ -155,7 +157,11 @@ impl Session {
         entity: Entity,
         records: &[Record],
         rejects: &mut Rejects,
+        options: &ImportOptions,
     ) -> Result<ImportReport, ImportError> {
+        if entity == Entity::FxRates {
+            return self.write_fx_rates(records, rejects, options).await;
+        }
         if entity == Entity::Accounts {
             // A parent may be defined further down the same file.
             self.accounts.extend(
@@ -297,6 +303,7 @@ impl Session {
             )
             .len(),
             Entity::Events => unreachable!("events are streamed by import_events"),
+            Entity::FxRates => unreachable!("rates are written by write_fx_rates"),
         };
         if let (Some(source), Some(day)) = (data_source(entity), last_day) {
             self.tx.extend_data_extent(source, day).await?;
@@ -306,6 +313,63 @@ impl Session {
             accounts: changed,
             ..ImportReport::default()
         })
+    }
+
+    /// Exchange rates; a rate without a `base` is against the reporting currency: the
+    /// one asked for, or the currency with the most contract ARR.
+    async fn write_fx_rates(
+        &mut self,
+        records: &[Record],
+        rejects: &mut Rejects,
+        options: &ImportOptions,
+    ) -> Result<ImportReport, ImportError> {
+        let key = |r: &FxRateRow| {
+            let base = r
+                .base
+                .map_or_else(|| "the reporting currency".into(), |b| b.to_string());
+            format!("{} in {base} on {}", r.currency, r.date)
+        };
+        let rows = parse_all(records, rejects, entities::fx_rate, key, |_, _| Ok(()))?;
+        let base = match options.reporting_currency {
+            Some(currency) => Some(currency),
+            None => self.main_contract_currency().await?,
+        };
+        let needs_base = rows.iter().any(|r| r.base.is_none());
+        if needs_base && base.is_none() {
+            let record = records.iter().find(|r| r.get("base").is_none());
+            if let Some(record) = record {
+                rejects.reject(
+                    record.error(
+                        "base",
+                        "is required while no contracts give a reporting currency; \
+                         import contracts first or give --currency",
+                    ),
+                    Some(&record.raw),
+                )?;
+            }
+        }
+        if rejects.failed() {
+            return Err(rejects.take_error());
+        }
+        let base = base.unwrap_or(tend_core::DEFAULT_CURRENCY);
+        let rates: Vec<FxRate> = rows.iter().map(|r| r.with_base(base)).collect();
+        self.tx.upsert_fx_rates(&rates).await?;
+        Ok(ImportReport {
+            written: rates.len() as u64,
+            assumed_base: needs_base.then_some(base),
+            ..ImportReport::default()
+        })
+    }
+
+    /// The currency with the most contract ARR (compared in major units), as this
+    /// import sees the contracts.
+    async fn main_contract_currency(&mut self) -> Result<Option<Currency>, StoreError> {
+        let totals = self.tx.arr_by_currency().await?;
+        Ok(totals
+            .into_iter()
+            .filter_map(|(code, minor)| Some(Money::new(minor, Currency::parse(&code).ok()?)))
+            .max_by(|a, b| a.major().total_cmp(&b.major()))
+            .map(|m| m.currency))
     }
 
     /// Before the commit: ties the users linked in this import to their accounts and
@@ -378,7 +442,11 @@ fn data_source(entity: Entity) -> Option<DataSource> {
         Entity::Invoices => Some(DataSource::Invoices),
         Entity::Payments => Some(DataSource::Payments),
         Entity::Activities => Some(DataSource::Activities),
-        Entity::Accounts | Entity::Contacts | Entity::Contracts | Entity::DemoTruth => None,
+        Entity::Accounts
+        | Entity::Contacts
+        | Entity::Contracts
+        | Entity::FxRates
+        | Entity::DemoTruth => None,
     }
 }
 
