@@ -182,22 +182,28 @@ fn arr_by_currency(contracts: &[Contract], day: NaiveDate) -> Vec<Money> {
     list
 }
 
-/// The currency carrying the most ARR on `day`, compared at that day's rates where
-/// there are any (in major units otherwise); USD for an empty portfolio.
+/// The currency carrying the most ARR on `day`, compared at that day's rates: in the
+/// currency most others convert to, among those that convert (amounts in different
+/// currencies cannot be compared without a rate). USD for an empty portfolio.
 fn main_currency(by_currency: &[Money], rates: &FxTable, day: NaiveDate) -> Currency {
-    let Some(first) = by_currency.first() else {
-        return crate::model::DEFAULT_CURRENCY;
+    let converts_to = |pivot: Currency| {
+        by_currency
+            .iter()
+            .filter(|m| rates.rate(m.currency, pivot, day).is_some())
+            .count()
     };
-    let worth = |m: &Money| {
-        rates.convert(*m, first.currency, day).map_or_else(
-            || m.major(),
-            |minor| Money::new(minor, first.currency).major(),
-        )
+    let Some(pivot) = by_currency
+        .iter()
+        .map(|m| m.currency)
+        .max_by_key(|&c| converts_to(c))
+    else {
+        return crate::model::DEFAULT_CURRENCY;
     };
     by_currency
         .iter()
-        .max_by(|a, b| worth(a).total_cmp(&worth(b)))
-        .map_or(first.currency, |m| m.currency)
+        .filter_map(|m| Some((m.currency, rates.convert(*m, pivot, day)?)))
+        .max_by_key(|&(_, worth)| worth)
+        .map_or(pivot, |(currency, _)| currency)
 }
 
 /// Active accounts (ARR on the day, any currency) and their converted ARR per

@@ -48,18 +48,18 @@ impl Store {
         });
         Ok(rows.into_iter().collect())
     }
-
-    /// How many calls wait for their user to be tied to an account.
-    pub async fn pending_call_count(&self) -> Result<i64> {
-        Ok(on_backend!(&self.pool, pool => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM usage_pending")
-                .fetch_one(pool)
-                .await?
-        }))
-    }
 }
 
 impl Transaction {
+    /// How many calls wait for their user to be tied to an account.
+    pub async fn pending_call_count(&mut self) -> Result<i64> {
+        Ok(on_tx!(&mut self.tx, conn => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM usage_pending")
+                .fetch_one(&mut **conn)
+                .await?
+        }))
+    }
+
     /// Ties users to accounts; a user already tied keeps the later of the two links.
     pub async fn upsert_user_links(&mut self, links: &[UserLink]) -> Result<()> {
         for chunk in links.chunks(ROWS_PER_STATEMENT) {

@@ -401,6 +401,12 @@ fn print_finish(report: &ImportReport) {
             group_thousands(report.attached)
         );
     }
+    if report.waiting > 0 {
+        println!(
+            "{} calls wait for a group call (or an identify call with a contact's email) to tie their users to accounts.",
+            group_thousands(report.waiting)
+        );
+    }
     if report.rollup_rows > 0 {
         println!(
             "{} daily usage rollups updated.",
@@ -426,7 +432,7 @@ fn print_report(entity: Entity, path: &Path, report: &ImportReport, elapsed: Opt
         );
         if report.pending > 0 {
             println!(
-                "  {} calls of users not yet tied to an account are kept; a group call linking the user attaches them.",
+                "  {} calls of users not yet tied to an account were kept.",
                 group_thousands(report.pending)
             );
         }

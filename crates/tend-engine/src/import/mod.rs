@@ -36,7 +36,7 @@ pub struct ImportOptions {
     /// Folder imports: skip files that are not an entity's instead of refusing them.
     pub ignore_unknown_files: bool,
     /// The reporting currency, which exchange rates without a `base` are against; by
-    /// default the currency with the most contract ARR.
+    /// default the one contract currency such a file does not price.
     pub reporting_currency: Option<tend_core::Currency>,
 }
 
@@ -78,6 +78,9 @@ pub struct ImportReport {
     /// Calls kept earlier (or above) that a group call or a contact's email in this
     /// import tied to an account, and that are now usage events.
     pub attached: u64,
+    /// Calls in the store still waiting for their user to be tied to an account,
+    /// after an import that read calls.
+    pub waiting: u64,
     /// Calls with only an anonymousId and no groupId: no account can be told, so they
     /// are skipped (counted, not errors).
     pub anonymous_skipped: u64,
@@ -96,6 +99,7 @@ impl ImportReport {
         self.rejected += other.rejected;
         self.pending += other.pending;
         self.attached += other.attached;
+        self.waiting = self.waiting.max(other.waiting);
         self.anonymous_skipped += other.anonymous_skipped;
         self.rollup_rows += other.rollup_rows;
         self.assumed_base = self.assumed_base.or(other.assumed_base);

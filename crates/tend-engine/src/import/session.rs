@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use tend_core::{Currency, FxRate, Money, UsageEvent};
+use tend_core::{Currency, FxRate, UsageEvent};
 use tend_ingest::entities::FxRateRow;
 use tend_ingest::{entities, Entity, Record, RecordReader, RowError};
 use tend_store::{DataSource, IdTable, Store, StoreError, Transaction, UserLink};
@@ -316,7 +316,7 @@ impl Session {
     }
 
     /// Exchange rates; a rate without a `base` is against the reporting currency: the
-    /// one asked for, or the currency with the most contract ARR.
+    /// one asked for, or else the one contract currency the file does not price.
     async fn write_fx_rates(
         &mut self,
         records: &[Record],
@@ -329,25 +329,21 @@ impl Session {
                 .map_or_else(|| "the reporting currency".into(), |b| b.to_string());
             format!("{} in {base} on {}", r.currency, r.date)
         };
-        let rows = parse_all(records, rejects, entities::fx_rate, key, |_, _| Ok(()))?;
+        let needs_base = records.iter().any(|r| r.get("base").is_none());
+        let priced: Vec<Currency> = records
+            .iter()
+            .filter_map(|r| Currency::parse(r.get("currency")?).ok())
+            .collect();
         let base = match options.reporting_currency {
-            Some(currency) => Some(currency),
-            None => self.main_contract_currency().await?,
+            Some(currency) => Ok(currency),
+            None if needs_base => self.unpriced_contract_currency(&priced).await?,
+            None => Ok(tend_core::DEFAULT_CURRENCY), // every rate names its base
         };
-        let needs_base = rows.iter().any(|r| r.base.is_none());
-        if needs_base && base.is_none() {
-            let record = records.iter().find(|r| r.get("base").is_none());
-            if let Some(record) = record {
-                rejects.reject(
-                    record.error(
-                        "base",
-                        "is required while no contracts give a reporting currency; \
-                         import contracts first or give --currency",
-                    ),
-                    Some(&record.raw),
-                )?;
-            }
-        }
+        let check = |record: &Record, row: &FxRateRow| match (&base, row.base) {
+            (Err(reason), None) => Err(record.error("base", reason.clone())),
+            _ => Ok(()),
+        };
+        let rows = parse_all(records, rejects, entities::fx_rate, key, check)?;
         if rejects.failed() {
             return Err(rejects.take_error());
         }
@@ -356,20 +352,43 @@ impl Session {
         self.tx.upsert_fx_rates(&rates).await?;
         Ok(ImportReport {
             written: rates.len() as u64,
-            assumed_base: needs_base.then_some(base),
+            assumed_base: rows.iter().any(|r| r.base.is_none()).then_some(base),
             ..ImportReport::default()
         })
     }
 
-    /// The currency with the most contract ARR (compared in major units), as this
-    /// import sees the contracts.
-    async fn main_contract_currency(&mut self) -> Result<Option<Currency>, StoreError> {
-        let totals = self.tx.arr_by_currency().await?;
-        Ok(totals
+    /// The reporting currency rates without a base are against: the one contract
+    /// currency the rates do not price. Several candidates (or none) are an error the
+    /// file can mend with a `base` column, the user with `--currency`.
+    async fn unpriced_contract_currency(
+        &mut self,
+        priced: &[Currency],
+    ) -> Result<Result<Currency, String>, StoreError> {
+        let contract_currencies: Vec<Currency> = self
+            .tx
+            .arr_by_currency()
+            .await?
             .into_iter()
-            .filter_map(|(code, minor)| Some(Money::new(minor, Currency::parse(&code).ok()?)))
-            .max_by(|a, b| a.major().total_cmp(&b.major()))
-            .map(|m| m.currency))
+            .filter_map(|(code, _)| Currency::parse(&code).ok())
+            .collect();
+        let candidates: Vec<Currency> = contract_currencies
+            .into_iter()
+            .filter(|c| !priced.contains(c))
+            .collect();
+        Ok(match candidates.as_slice() {
+            [only] => Ok(*only),
+            [] => Err(
+                "is required: no contract currency is left for the rates to be against; \
+                       add a base column or pass --currency"
+                    .to_string(),
+            ),
+            several => {
+                Err(format!(
+                "is required: the rates could be against {}; add a base column or pass --currency",
+                several.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" or ")
+            ))
+            }
+        })
     }
 
     /// Before the commit: ties the users linked in this import to their accounts and
@@ -382,6 +401,7 @@ impl Session {
             let links = attribution.into_new_links();
             report.attached = self.attach_pending(&links).await?;
             self.tx.upsert_user_links(&links).await?;
+            report.waiting = self.tx.pending_call_count().await? as u64;
         }
         let through = self
             .tx
