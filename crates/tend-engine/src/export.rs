@@ -48,6 +48,15 @@ fn write_csv<T>(
     rows: &[T],
     fields: fn(&T) -> Vec<String>,
 ) -> Result<usize, ExportError> {
+    write_rows(dir, entity, rows.iter().map(fields))
+}
+
+/// Writes `entity`'s file from rows of field values, returning how many were written.
+fn write_rows(
+    dir: &Path,
+    entity: Entity,
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<usize, ExportError> {
     let path = export_path(dir, entity);
     let csv_error = |source| ExportError::Csv {
         path: path.clone(),
@@ -59,14 +68,16 @@ fn write_csv<T>(
     })?;
     let mut writer = csv::Writer::from_writer(BufWriter::new(file));
     writer.write_record(entity.fields()).map_err(csv_error)?;
+    let mut count = 0;
     for row in rows {
-        writer.write_record(fields(row)).map_err(csv_error)?;
+        writer.write_record(row).map_err(csv_error)?;
+        count += 1;
     }
     writer.flush().map_err(|source| ExportError::Io {
         path: path.clone(),
         source,
     })?;
-    Ok(rows.len())
+    Ok(count)
 }
 
 /// Writes every entity that has rows to `dir` (created if missing); returns the files
@@ -102,7 +113,18 @@ pub async fn export_store(store: &Store, dir: &Path) -> Result<Vec<(PathBuf, usi
                 &store.usage_daily().await?,
                 export::usage_daily,
             )?,
-            Entity::Events => write_csv(dir, entity, &store.usage_events().await?, export::event)?,
+            Entity::Events => {
+                // Calls still waiting for their user's account go out without a group,
+                // so importing the folder keeps them waiting.
+                let events = store.usage_events().await?;
+                let pending = store.pending_calls().await?;
+                let rows = events.iter().map(export::event);
+                write_rows(
+                    dir,
+                    entity,
+                    rows.chain(pending.iter().map(export::pending_call)),
+                )?
+            }
             Entity::FxRates => write_csv(dir, entity, &store.fx_rates().await?, export::fx_rate)?,
             Entity::DemoTruth => {
                 write_csv(dir, entity, &store.demo_truth().await?, export::demo_truth)?

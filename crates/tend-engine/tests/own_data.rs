@@ -727,3 +727,48 @@ async fn rates_without_a_base_are_against_the_one_currency_they_do_not_price() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_company_exports_and_reimports_unchanged() {
+    on_every_backend(
+        "the_company_exports_and_reimports",
+        |store, dir| async move {
+            import_company(&store, &dir).await;
+            let exported = dir.join("exported");
+            tend_engine::export::export_store(&store, &exported)
+                .await
+                .unwrap();
+            let copy_dir = tempfile::tempdir().unwrap();
+            let copy = test_support::sqlite_store(copy_dir.path()).await.unwrap();
+            import_folder(&copy, &exported, &ImportOptions::default(), &|_, _| {})
+                .await
+                .unwrap();
+            assert_eq!(copy.counts().await.unwrap(), store.counts().await.unwrap());
+            assert_eq!(
+                copy.usage_daily().await.unwrap(),
+                store.usage_daily().await.unwrap()
+            );
+            assert_eq!(
+                copy.event_usage_daily().await.unwrap(),
+                store.event_usage_daily().await.unwrap()
+            );
+            assert_eq!(
+                copy.pending_calls().await.unwrap(),
+                store.pending_calls().await.unwrap()
+            );
+            assert_eq!(
+                copy.user_links().await.unwrap(),
+                store.user_links().await.unwrap()
+            );
+            assert_eq!(
+                copy.fx_rates().await.unwrap(),
+                store.fx_rates().await.unwrap()
+            );
+            assert_eq!(
+                copy.data_extent().await.unwrap(),
+                store.data_extent().await.unwrap()
+            );
+        },
+    )
+    .await;
+}

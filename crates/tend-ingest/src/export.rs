@@ -95,6 +95,20 @@ pub fn event(e: &UsageEvent) -> Vec<String> {
     ]
 }
 
+/// A call kept until its user is tied to an account: an event row without a group.
+pub fn pending_call(c: &SegmentCall) -> Vec<String> {
+    vec![
+        text(&c.message_id),
+        String::new(),
+        time(c.timestamp),
+        text(c.kind.as_str()),
+        optional(&c.user_id),
+        optional(&c.anonymous_id),
+        text(&c.event),
+        text(&c.properties),
+    ]
+}
+
 pub fn usage_daily(u: &UsageDaily) -> Vec<String> {
     vec![
         text(&u.account_id),

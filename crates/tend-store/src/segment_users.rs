@@ -39,6 +39,19 @@ pub struct UserLink {
 }
 
 impl Store {
+    /// Every call waiting for its user to be tied to an account, by user and id.
+    pub async fn pending_calls(&self) -> Result<Vec<SegmentCall>> {
+        let rows: Vec<PendingRow> = on_backend!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT user_id, message_id, ts, type, anonymous_id, event, properties \
+                 FROM usage_pending ORDER BY user_id, message_id",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(pending_call).collect()
+    }
+
     /// Every linked user and the account it is tied to.
     pub async fn user_links(&self) -> Result<HashMap<String, String>> {
         let rows: Vec<(String, String)> = on_backend!(&self.pool, pool => {
@@ -112,17 +125,9 @@ impl Transaction {
 
     /// Removes and returns the kept calls of `user_id`, in time order.
     pub async fn take_pending_calls(&mut self, user_id: &str) -> Result<Vec<SegmentCall>> {
-        type Row = (
-            String,
-            DateTime<Utc>,
-            String,
-            Option<String>,
-            String,
-            String,
-        );
-        let rows: Vec<Row> = on_tx!(&mut self.tx, conn => {
+        let rows: Vec<PendingRow> = on_tx!(&mut self.tx, conn => {
             let rows = sqlx::query_as(
-                "SELECT message_id, ts, type, anonymous_id, event, properties \
+                "SELECT user_id, message_id, ts, type, anonymous_id, event, properties \
                  FROM usage_pending WHERE user_id = $1 ORDER BY ts, message_id",
             )
             .bind(user_id)
@@ -134,27 +139,37 @@ impl Transaction {
                 .await?;
             rows
         });
-        rows.into_iter()
-            .map(
-                |(message_id, timestamp, kind, anonymous_id, event, properties)| {
-                    let kind = EventType::parse(&kind).map_err(|e| StoreError::Corrupt {
-                        table: "usage_pending",
-                        id: message_id.clone(),
-                        reason: e.0,
-                    })?;
-                    Ok(SegmentCall {
-                        group_id: None,
-                        email: None,
-                        message_id,
-                        kind,
-                        user_id: Some(user_id.to_string()),
-                        anonymous_id,
-                        event,
-                        properties,
-                        timestamp,
-                    })
-                },
-            )
-            .collect()
+        rows.into_iter().map(pending_call).collect()
     }
+}
+
+/// A `usage_pending` row: user, message id, time, type, anonymous id, event, properties.
+type PendingRow = (
+    String,
+    String,
+    DateTime<Utc>,
+    String,
+    Option<String>,
+    String,
+    String,
+);
+
+fn pending_call(row: PendingRow) -> Result<SegmentCall> {
+    let (user_id, message_id, timestamp, kind, anonymous_id, event, properties) = row;
+    let kind = EventType::parse(&kind).map_err(|e| StoreError::Corrupt {
+        table: "usage_pending",
+        id: message_id.clone(),
+        reason: e.0,
+    })?;
+    Ok(SegmentCall {
+        group_id: None,
+        email: None,
+        message_id,
+        kind,
+        user_id: Some(user_id),
+        anonymous_id,
+        event,
+        properties,
+        timestamp,
+    })
 }

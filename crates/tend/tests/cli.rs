@@ -210,3 +210,71 @@ fn a_bad_scorecard_is_refused_before_anything_runs() {
     );
     assert!(!dir.path().join("t.db").exists(), "no database was created");
 }
+
+#[test]
+fn import_all_takes_a_company_folder_whole_and_reports_in_one_currency() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tend.db");
+    let folder = dir.path().join("exports");
+    std::fs::create_dir_all(&folder).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(folder.join(name), text).unwrap();
+    write(
+        "Accounts.csv",
+        "id,name,created_on\nacme,Acme,2025-01-01\nbrise,Brise,2025-01-01\n",
+    );
+    write(
+        "contracts.CSV",
+        "id,account_id,product,seats,arr_minor,currency,start_date,end_date\n\
+         k1,acme,Platform,10,10000000,USD,2026-01-01,2026-12-31\n\
+         k2,brise,Platform,10,5000000,EUR,2026-01-01,2026-12-31\n",
+    );
+    write("fx_rates.csv", "date,currency,rate\n2026-01-01,EUR,1.2\n");
+    write(
+        "Survey_Responses.csv",
+        "id,account_id,kind,score,responded_at\nr1,acme,nps,10,2026-09-30T10:00:00Z\n",
+    );
+    write("notes.txt", "call Acme");
+    let folder_arg = folder.to_str().unwrap();
+
+    let refused = tend(&db, &["import", "all", folder_arg]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("not an entity's file: notes.txt"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    let output = tend(&db, &["import", "all", folder_arg, "--ignore-unknown"]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        stdout.contains("notes.txt: skipped, not an entity's file."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rates without a base are read as against USD, the reporting currency"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Imported 4 files from"), "{stdout}");
+
+    let summary = tend(&db, &["summary"]);
+    let stdout = text(&summary.stdout);
+    assert_eq!(
+        text(&summary.stderr),
+        "As of 2026-09-30, the last day of the store's data (--as-of to choose another day).\n"
+    );
+    assert!(stdout.contains("Portfolio as of 2026-09-30"), "{stdout}");
+    assert!(
+        stdout.contains("2 active accounts, ARR USD 160,000"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("by currency as contracted: USD 100,000, EUR 50,000; converted to USD"),
+        "{stdout}"
+    );
+    let in_euros = text(&tend(&db, &["--currency", "eur", "summary"]).stdout);
+    assert!(
+        in_euros.contains("2 active accounts, ARR EUR 133,333"),
+        "{in_euros}"
+    );
+}
