@@ -3,7 +3,8 @@
 //! never after today; today for a store without time-stamped data.
 
 use chrono::NaiveDate;
-use tend_store::{Store, StoreError};
+use tend_core::*;
+use tend_store::{DataSource, Store, StoreError, Transaction};
 
 /// The day a command reports on, and whether it was chosen by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,4 +42,50 @@ pub async fn default_day(store: &Store, today: NaiveDate) -> Result<NaiveDate, S
         .await?
         .complete_through(today)
         .unwrap_or(today))
+}
+
+/// The kind of time-stamped data a record is and the day it is about, for the store's
+/// data extent; `None` for records without such a day (accounts, contracts, …).
+pub(crate) trait Dated {
+    fn data_day(&self) -> Option<(DataSource, NaiveDate)>;
+}
+
+macro_rules! dated {
+    ($($type:ty => |$r:ident| $value:expr),+ $(,)?) => {
+        $(impl Dated for $type {
+            fn data_day(&self) -> Option<(DataSource, NaiveDate)> {
+                let $r = self;
+                $value
+            }
+        })+
+    };
+}
+
+dated! {
+    UsageEvent => |e| Some((DataSource::Usage, e.timestamp.date_naive())),
+    UsageDaily => |u| Some((DataSource::Usage, u.day)),
+    Ticket => |t| Some((DataSource::Tickets, t.created_at.date_naive())),
+    SurveyResponse => |s| Some((DataSource::Surveys, s.responded_at.date_naive())),
+    Invoice => |i| Some((DataSource::Invoices, i.issued_on)),
+    Payment => |p| Some((DataSource::Payments, p.attempted_at.date_naive())),
+    Activity => |a| Some((DataSource::Activities, a.occurred_at.date_naive())),
+    Account => |_a| None,
+    Contact => |_c| None,
+    Contract => |_c| None,
+    DemoTruth => |_t| None,
+}
+
+/// Moves the store's data extent forward to the last day of `rows`.
+pub(crate) async fn extend_extent<T: Dated>(
+    tx: &mut Transaction,
+    rows: &[T],
+) -> Result<(), StoreError> {
+    if let Some((source, day)) = rows
+        .iter()
+        .filter_map(Dated::data_day)
+        .max_by_key(|&(_, d)| d)
+    {
+        tx.extend_data_extent(source, day).await?;
+    }
+    Ok(())
 }

@@ -1,7 +1,9 @@
 //! Loading the generated demo company into a store.
 
 use tend_demo::{generate_accounts, Company, DemoConfig};
-use tend_store::{DataSource, Store, StoreError, Transaction};
+use tend_store::{Store, StoreError, Transaction};
+
+use crate::as_of::extend_extent;
 
 /// Accounts generated and written at a time, which bounds memory at any size.
 const ACCOUNTS_PER_PART: usize = 500;
@@ -82,45 +84,11 @@ pub async fn write_company(tx: &mut Transaction, part: &Company) -> Result<(), S
     tx.upsert_activities(&part.activities).await?;
     tx.upsert_usage_daily(&part.usage_daily).await?;
     tx.upsert_demo_truth(&part.truth).await?;
-    let last_days = [
-        (
-            DataSource::Usage,
-            part.usage_daily.iter().map(|u| u.day).max(),
-        ),
-        (
-            DataSource::Tickets,
-            part.tickets.iter().map(|t| t.created_at.date_naive()).max(),
-        ),
-        (
-            DataSource::Surveys,
-            part.survey_responses
-                .iter()
-                .map(|s| s.responded_at.date_naive())
-                .max(),
-        ),
-        (
-            DataSource::Invoices,
-            part.invoices.iter().map(|i| i.issued_on).max(),
-        ),
-        (
-            DataSource::Payments,
-            part.payments
-                .iter()
-                .map(|p| p.attempted_at.date_naive())
-                .max(),
-        ),
-        (
-            DataSource::Activities,
-            part.activities
-                .iter()
-                .map(|a| a.occurred_at.date_naive())
-                .max(),
-        ),
-    ];
-    for (source, day) in last_days {
-        if let Some(day) = day {
-            tx.extend_data_extent(source, day).await?;
-        }
-    }
+    extend_extent(tx, &part.usage_daily).await?;
+    extend_extent(tx, &part.tickets).await?;
+    extend_extent(tx, &part.survey_responses).await?;
+    extend_extent(tx, &part.invoices).await?;
+    extend_extent(tx, &part.payments).await?;
+    extend_extent(tx, &part.activities).await?;
     Ok(())
 }

@@ -18,6 +18,7 @@ use super::{
     missing_account, open_counted, ImportError, ImportOptions, ImportProgress, ImportReport,
     ImportStage, Rejects,
 };
+use crate::as_of::extend_extent;
 
 pub(crate) struct Session {
     pub(super) store: Store,
@@ -82,9 +83,7 @@ impl Session {
                 event.timestamp.date_naive(),
             );
         }
-        if let Some(last) = events.iter().map(|e| e.timestamp.date_naive()).max() {
-            self.tx.extend_data_extent(DataSource::Usage, last).await?;
-        }
+        extend_extent(&mut self.tx, events).await?;
         Ok(new)
     }
 
@@ -171,23 +170,20 @@ impl Session {
             );
         }
         let mut changed = BTreeSet::new();
-        let last_day: Option<NaiveDate>;
         // Parse and check every row, then write them all unless one was refused. A
         // macro because each entity has its own row type and upsert.
         macro_rules! load {
-            ($parse:path, $key:expr, $check:expr, $upsert:ident, $day:expr) => {
-                load!($parse, $key, $check, $upsert, $day, |row| row
-                    .account_id
-                    .clone())
+            ($parse:path, $key:expr, $check:expr, $upsert:ident $(,)?) => {
+                load!($parse, $key, $check, $upsert, |row| row.account_id.clone())
             };
-            ($parse:path, $key:expr, $check:expr, $upsert:ident, $day:expr, $owner:expr) => {{
+            ($parse:path, $key:expr, $check:expr, $upsert:ident, $owner:expr $(,)?) => {{
                 let rows = parse_all(records, rejects, $parse, $key, $check)?;
                 if rejects.failed() {
                     return Err(rejects.take_error());
                 }
                 self.tx.$upsert(&rows).await?;
                 changed.extend(rows.iter().map($owner));
-                last_day = rows.iter().filter_map($day).max();
+                extend_extent(&mut self.tx, &rows).await?;
                 rows
             }};
         }
@@ -203,7 +199,6 @@ impl Session {
                     None => Ok(()),
                 },
                 upsert_accounts,
-                |_| None,
                 |a| a.id.clone()
             )
             .len(),
@@ -213,7 +208,6 @@ impl Session {
                     |c| c.id.clone(),
                     |r, c| account(r, &c.account_id),
                     upsert_contacts,
-                    |_| None
                 );
                 let emails = rows.iter().filter_map(|c| {
                     let email = c.email.as_ref()?.to_lowercase();
@@ -230,7 +224,6 @@ impl Session {
                 |c| c.id.clone(),
                 |r, c| account(r, &c.account_id),
                 upsert_contracts,
-                |_| None
             )
             .len(),
             Entity::UsageDaily => load!(
@@ -238,7 +231,6 @@ impl Session {
                 |u| format!("{} on {}", u.account_id, u.day),
                 |r, u| account(r, &u.account_id),
                 upsert_usage_daily,
-                |u| Some(u.day)
             )
             .len(),
             Entity::Tickets => load!(
@@ -246,7 +238,6 @@ impl Session {
                 |t| t.id.clone(),
                 |r, t| account(r, &t.account_id),
                 upsert_tickets,
-                |t| Some(t.created_at.date_naive())
             )
             .len(),
             Entity::SurveyResponses => load!(
@@ -254,7 +245,6 @@ impl Session {
                 |s| s.id.clone(),
                 |r, s| account(r, &s.account_id),
                 upsert_survey_responses,
-                |s| Some(s.responded_at.date_naive())
             )
             .len(),
             Entity::Invoices => {
@@ -263,7 +253,6 @@ impl Session {
                     |i| i.id.clone(),
                     |r, i| account(r, &i.account_id),
                     upsert_invoices,
-                    |i| Some(i.issued_on)
                 );
                 self.invoices.extend(rows.iter().map(|i| i.id.clone()));
                 rows.len()
@@ -283,7 +272,6 @@ impl Session {
                     Err(r.error("invoice_id", reason))
                 },
                 upsert_payments,
-                |p| Some(p.attempted_at.date_naive())
             )
             .len(),
             Entity::Activities => load!(
@@ -291,7 +279,6 @@ impl Session {
                 |a| a.id.clone(),
                 |r, a| account(r, &a.account_id),
                 upsert_activities,
-                |a| Some(a.occurred_at.date_naive())
             )
             .len(),
             Entity::DemoTruth => load!(
@@ -299,15 +286,11 @@ impl Session {
                 |t| t.account_id.clone(),
                 |r, t| account(r, &t.account_id),
                 upsert_demo_truth,
-                |_| None
             )
             .len(),
             Entity::Events => unreachable!("events are streamed by import_events"),
             Entity::FxRates => unreachable!("rates are written by write_fx_rates"),
         };
-        if let (Some(source), Some(day)) = (data_source(entity), last_day) {
-            self.tx.extend_data_extent(source, day).await?;
-        }
         Ok(ImportReport {
             written: written as u64,
             accounts: changed,
@@ -450,23 +433,6 @@ impl Session {
             attached += self.write_events(&events).await?;
         }
         Ok(attached)
-    }
-}
-
-/// The kind of time-stamped data an entity's rows are, for the store's data extent.
-fn data_source(entity: Entity) -> Option<DataSource> {
-    match entity {
-        Entity::Events | Entity::UsageDaily => Some(DataSource::Usage),
-        Entity::Tickets => Some(DataSource::Tickets),
-        Entity::SurveyResponses => Some(DataSource::Surveys),
-        Entity::Invoices => Some(DataSource::Invoices),
-        Entity::Payments => Some(DataSource::Payments),
-        Entity::Activities => Some(DataSource::Activities),
-        Entity::Accounts
-        | Entity::Contacts
-        | Entity::Contracts
-        | Entity::FxRates
-        | Entity::DemoTruth => None,
     }
 }
 
