@@ -305,17 +305,20 @@ fn key_features_used(facts: &AccountFacts, ctx: &Context) -> Option<(f64, f64)> 
     if ctx.key_features.is_empty() {
         return None;
     }
-    let days = usage_between(facts, ctx.window_start(), ctx.day);
+    // Each distinct event name of the window is matched once against the patterns:
+    // a window has a few distinct names over many days.
+    let mut seen: Vec<&str> = Vec::new();
+    for u in usage_between(facts, ctx.window_start(), ctx.day) {
+        for (event, &n) in &u.feature_events {
+            if n > 0 && !seen.contains(&event.as_str()) {
+                seen.push(event);
+            }
+        }
+    }
     let used = ctx
         .key_features
         .iter()
-        .filter(|f| {
-            days.iter().any(|u| {
-                u.feature_events
-                    .iter()
-                    .any(|(event, &n)| n > 0 && f.matches(event))
-            })
-        })
+        .filter(|f| seen.iter().any(|event| f.matches(event)))
         .count();
     Some((used as f64, ctx.key_features.len() as f64))
 }

@@ -95,8 +95,8 @@ impl Attribution {
     /// Ties a call to its account: its group (already checked to be stored), else
     /// its user's link, else an identify call's email. Group calls, and identify
     /// calls made within a group, tie their user to the group.
-    fn attribute(&mut self, call: SegmentCall) -> Attributed {
-        if let Some(group) = call.group_id.clone() {
+    fn attribute(&mut self, mut call: SegmentCall) -> Attributed {
+        if let Some(group) = call.group_id.take() {
             if matches!(call.kind, EventType::Group | EventType::Identify) {
                 self.link(&call, &group, LinkedBy::Group);
             }
