@@ -14,7 +14,8 @@ use chrono::NaiveDate;
 use tend_core::health::HealthSnapshot;
 use tend_core::Currency;
 use tend_engine::health::{
-    explain_account, key_feature_warnings, load_scorecards, parse_scorecards, score_day,
+    explain_account, key_feature_warnings, load_scorecards, parse_scorecards, portfolio_health,
+    render_portfolio, rescore, score_day, PortfolioFilter,
 };
 use tend_engine::summary::load_summary;
 use tend_engine::{
@@ -546,6 +547,17 @@ async fn a_churned_account_says_when_it_churned() {
         );
         let snapshots = score_day(&store, &set, day(10, 31)).await.unwrap();
         assert!(snapshots.iter().all(|s| s.account_id != "cinder"), "not scored after churning");
+
+        // In the table of a day before it churned, it is shown with its churn date.
+        rescore(&store, &set, day(10, 10), &|_, _| {}).await.unwrap();
+        let (_, rows) = portfolio_health(&store, Some(day(10, 10)), &PortfolioFilter::default())
+            .await
+            .unwrap();
+        let row = rows.iter().find(|r| r.account_id == "cinder").unwrap();
+        assert_eq!(row.churned_on, Some(day(10, 15)));
+        let table = render_portfolio(day(10, 10), &rows, None);
+        let line = table.lines().find(|l| l.starts_with("cinder")).unwrap();
+        assert!(line.contains("CHURNED 2026-10-15; "), "{line}");
     })
     .await;
 }

@@ -32,6 +32,8 @@ pub struct HealthRow {
     pub band_before: Option<String>,
     /// The measure that moved the score most in 30 days, and by how many points.
     pub top_mover: Option<(String, f64)>,
+    /// When the account churned, if it has since the day shown.
+    pub churned_on: Option<NaiveDate>,
 }
 
 pub const TREND_DAYS: [u64; 3] = [7, 30, 90];
@@ -117,6 +119,7 @@ pub async fn portfolio_health(
                 .map(|p| p.score.band.clone())
                 .filter(|b| *b != snapshot.score.band),
             top_mover: previous.and_then(|p| top_mover(&snapshot, p)),
+            churned_on: account.churned_on,
             band: snapshot.score.band,
             deltas,
             account_id: snapshot.account_id,
@@ -181,12 +184,15 @@ pub fn render_portfolio(day: NaiveDate, rows: &[HealthRow], limit: Option<usize>
             Some(before) => format!("{} (was {before})", row.band),
             None => row.band.clone(),
         };
-        let mover = row
+        let mut mover = row
             .top_mover
             .as_ref()
             .map_or_else(String::new, |(label, points)| {
                 format!("{label} {points:+.1}")
             });
+        if let Some(churned) = row.churned_on {
+            mover = format!("CHURNED {churned}; {mover}");
+        }
         let _ = writeln!(
             out,
             "{:<12} {:<28} {:<11} {:<16} {:>5} {:<19} {:>4} {:>4} {:>4}  {}",
