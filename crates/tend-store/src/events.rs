@@ -54,8 +54,8 @@ impl Transaction {
     /// Recomputes the rollups of one account's raw events for days `[from, to]`
     /// (both inclusive) into `usage_event_daily`, reading events from the 29 days
     /// before `from` on for the 30-day active users. Callers end `to` at the last day
-    /// the store's data reaches ([`Store::data_through`]), never later: a rolling
-    /// window is not a row for a day that has not happened. Returns the rows written.
+    /// of the store's usage data, never later and never past today: a rolling window
+    /// is not a row for a day that has not happened. Returns the rows written.
     pub async fn refresh_usage_rollups(
         &mut self,
         account_id: &str,
