@@ -8,8 +8,8 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use tend_core::health::ScorecardSet;
 use tend_engine::health::{
-    backfill, evaluate, explain_account, key_feature_warnings, portfolio_health, render_evaluation,
-    render_explanation, render_portfolio, HealthRun, PortfolioFilter,
+    backfill, evaluate, explain_account, key_feature_warnings, portfolio_health, HealthRun,
+    PortfolioFilter,
 };
 use tend_store::Store;
 
@@ -158,7 +158,7 @@ pub async fn run(store: &Store, set: &ScorecardSet, args: HealthArgs) -> Result<
             let evaluation =
                 evaluate(store, set, day, horizon, every, dates, &tracking(&bar)).await;
             bar.finish_and_clear();
-            print!("{}", render_evaluation(&evaluation?));
+            print!("{}", crate::render::evaluation(&evaluation?));
         }
         None => match args.account {
             Some(account) => {
@@ -166,7 +166,7 @@ pub async fn run(store: &Store, set: &ScorecardSet, args: HealthArgs) -> Result<
                 let (account, explanation) = explain_account(store, set, &account, day).await?;
                 print!(
                     "{}",
-                    render_explanation(&account, &explanation, args.explain)
+                    crate::render::explanation(&account, &explanation, args.explain)
                 );
             }
             None => {
@@ -181,7 +181,7 @@ pub async fn run(store: &Store, set: &ScorecardSet, args: HealthArgs) -> Result<
                 };
                 let (day, rows) = portfolio_health(store, day, &filter).await?;
                 let limit = (args.limit > 0).then_some(args.limit);
-                print!("{}", render_portfolio(day, &rows, limit));
+                print!("{}", crate::render::portfolio(day, &rows, limit));
             }
         },
     }

@@ -1,6 +1,7 @@
 //! The `tend` command line: parse, call the engine, print. No logic lives here.
 
 mod health;
+mod render;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -20,9 +21,9 @@ use tend_core::Currency;
 use tend_engine::demo::load_demo;
 use tend_engine::export::export_store;
 use tend_engine::health::{
-    load_scorecards, portfolio_health, refresh_after_import, render_portfolio, PortfolioFilter,
+    load_scorecards, portfolio_health, refresh_after_import, PortfolioFilter,
 };
-use tend_engine::summary::{load_summary, render_summary};
+use tend_engine::summary::load_summary;
 use tend_engine::{
     import_file, import_folder, AsOf, ImportOptions, ImportProgress, ImportReport, ImportStage,
 };
@@ -197,7 +198,7 @@ async fn run(cli: Cli) -> Result<()> {
             let as_of = resolve_as_of(&store, as_of).await?;
             print!(
                 "{}",
-                render_summary(&load_summary(&store, as_of, cli.currency).await?)
+                render::summary(&load_summary(&store, as_of, cli.currency).await?)
             );
             Ok(())
         }
@@ -274,13 +275,13 @@ async fn demo(
     eprintln!();
     print!(
         "{}",
-        render_summary(&load_summary(store, last_day, None).await?)
+        render::summary(&load_summary(store, last_day, None).await?)
     );
     if health_days > 0 {
         let (day, rows) =
             portfolio_health(store, Some(last_day), &PortfolioFilter::default()).await?;
         println!();
-        print!("{}", render_portfolio(day, &rows, Some(10)));
+        print!("{}", render::portfolio(day, &rows, Some(10)));
     }
     Ok(())
 }

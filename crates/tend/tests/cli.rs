@@ -278,3 +278,59 @@ fn import_all_takes_a_company_folder_whole_and_reports_in_one_currency() {
         "{in_euros}"
     );
 }
+
+#[test]
+fn a_churned_account_says_when_it_churned_in_the_table_and_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tend.db");
+    let folder = dir.path().join("exports");
+    std::fs::create_dir_all(&folder).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(folder.join(name), text).unwrap();
+    write(
+        "accounts.csv",
+        "id,name,created_on,churned_on,churn_reason\n\
+         acme,Acme,2025-01-01,,\ncinder,Cinder,2025-01-01,2026-10-15,budget cuts\n",
+    );
+    write(
+        "contracts.csv",
+        "id,account_id,product,seats,arr_minor,currency,start_date,end_date,status\n\
+         k1,acme,Platform,10,10000000,USD,2026-01-01,2026-12-31,active\n\
+         k2,cinder,Platform,10,10000000,USD,2025-10-15,2026-10-14,churned\n",
+    );
+    let mut usage = String::from("account_id,day,events,active_users,active_users_30d\n");
+    for d in 1..=31 {
+        usage.push_str(&format!("acme,2026-10-{d:02},20,4,8\n"));
+        if d < 15 {
+            usage.push_str(&format!("cinder,2026-10-{d:02},5,1,2\n"));
+        }
+    }
+    write("usage-daily.csv", &usage);
+    assert!(tend(&db, &["import", "all", folder.to_str().unwrap()])
+        .status
+        .success());
+    assert!(tend(&db, &["health", "rescore", "--as-of", "2026-10-10"])
+        .status
+        .success());
+
+    let table = text(&tend(&db, &["health", "--as-of", "2026-10-10"]).stdout);
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("cinder"))
+        .expect("cinder in the table");
+    assert!(line.contains("CHURNED 2026-10-15; "), "{line}");
+
+    let alone = tend(&db, &["health", "cinder"]);
+    let stdout = text(&alone.stdout);
+    assert!(alone.status.success(), "{}", text(&alone.stderr));
+    assert!(
+        stdout.starts_with(
+            "Cinder (cinder) churned on 2026-10-15 (budget cuts); its last health before churning:\n\
+             Cinder (cinder): health "
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(" on 2026-10-14, scorecard \"standard\""),
+        "{stdout}"
+    );
+}

@@ -3,7 +3,6 @@
 //! each date from the data as it was then, so the test has no look-ahead.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt::Write;
 
 use chrono::{Days, NaiveDate};
 use tend_core::health::ScorecardSet;
@@ -108,44 +107,4 @@ pub async fn evaluate(
         all: summarize("all", &all),
         segments,
     })
-}
-
-/// The evaluation as a terminal report.
-pub fn render_evaluation(e: &Evaluation) -> String {
-    let mut out = String::new();
-    let (Some(first), Some(last)) = (e.dates.first(), e.dates.last()) else {
-        return "No evaluation dates: the store has no accounts old enough.\n".to_string();
-    };
-    let _ = writeln!(
-        out,
-        "Health on {} dates from {first} to {last} against churn in the following {} days",
-        e.dates.len(),
-        e.horizon_days
-    );
-    let _ = writeln!(
-        out,
-        "(ROC AUC: the chance a churning account scored lower than a staying one; 0.5 is a coin toss)\n"
-    );
-    let _ = writeln!(
-        out,
-        "  {:<14} {:>8} {:>13} {:>7} {:>7}",
-        "segment", "accounts", "observations", "churns", "AUC"
-    );
-    for s in e.segments.iter().chain(std::iter::once(&e.all)) {
-        let _ = writeln!(
-            out,
-            "  {:<14} {:>8} {:>13} {:>7} {:>7}",
-            if s.segment.is_empty() {
-                "(none)"
-            } else {
-                &s.segment
-            },
-            s.accounts,
-            s.observations,
-            s.churns,
-            s.auc
-                .map_or_else(|| "n/a".to_string(), |a| format!("{a:.3}"))
-        );
-    }
-    out
 }

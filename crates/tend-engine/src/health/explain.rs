@@ -1,12 +1,8 @@
 //! `tend health ACCOUNT --explain`: one account's score on a day, measure by measure,
 //! against 30 days earlier, computed from the data as it was on each day.
 
-use std::fmt::Write;
-
 use chrono::{Days, NaiveDate};
-use tend_core::health::{
-    format_value, measure, readings, score, Explanation, Scorecard, ScorecardSet,
-};
+use tend_core::health::{readings, score, Explanation, Scorecard, ScorecardSet};
 use tend_core::Account;
 use tend_store::Store;
 
@@ -74,104 +70,4 @@ async fn segment_lists(
         }
     }
     Ok(lists)
-}
-
-fn score_text(score: Option<f64>) -> String {
-    score.map_or_else(|| "–".to_string(), |s| format!("{s:.0}"))
-}
-
-fn raw_text(name: &str, reading: Option<f64>) -> String {
-    measure(name).map_or_else(String::new, |spec| format_value(spec, reading))
-}
-
-/// The explanation as a terminal report: the headline and top movers, and with
-/// `detailed` every measure.
-pub fn render_explanation(account: &Account, e: &Explanation, detailed: bool) -> String {
-    let mut out = String::new();
-    if let Some(churned) = account.churned_on {
-        let reason = account
-            .churn_reason
-            .as_deref()
-            .map_or_else(String::new, |r| format!(" ({r})"));
-        let what = if churned.pred_opt() == Some(e.day) {
-            "its last health before churning"
-        } else {
-            "its health before then"
-        };
-        let _ = writeln!(
-            out,
-            "{} ({}) churned on {churned}{reason}; {what}:",
-            account.name, account.id
-        );
-    }
-    let change = match (e.now.overall, e.before.overall) {
-        (Some(a), Some(b)) => format!(", {:+.1} points", a - b),
-        _ => String::new(),
-    };
-    let _ = writeln!(
-        out,
-        "{} ({}): health {} ({}) on {}, scorecard \"{}\"",
-        account.name,
-        account.id,
-        score_text(e.now.overall),
-        e.now.band,
-        e.day,
-        e.now.scorecard
-    );
-    let _ = writeln!(
-        out,
-        "{} days earlier ({}): {} ({}){change}",
-        COMPARE_DAYS,
-        e.earlier,
-        score_text(e.before.overall),
-        e.before.band
-    );
-    let movers = e.top_movers(3);
-    if !movers.is_empty() {
-        let _ = writeln!(out, "\nWhat moved it:");
-        for m in movers {
-            let _ = writeln!(
-                out,
-                "  {:+5.1}  {}",
-                m.points,
-                m.words.as_deref().unwrap_or_default()
-            );
-        }
-    }
-    if !detailed {
-        return out;
-    }
-    let _ = writeln!(
-        out,
-        "\n  {:<30} {:>16} {:>16} {:>6} {:>7} {:>7} {:>7}",
-        "measure", "now", "30 days earlier", "score", "weight", "points", "change"
-    );
-    let mut group = "";
-    for m in &e.measures {
-        if m.now.group != group {
-            group = &m.now.group;
-            let g = e.now.groups.iter().find(|g| g.name == group);
-            let _ = writeln!(
-                out,
-                "  {:<30} {:>16} {:>16} {:>6} {:>6.1}%",
-                group,
-                "",
-                "",
-                score_text(g.and_then(|g| g.score)),
-                100.0 * g.map_or(0.0, |g| g.weight)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "    {:<28} {:>16} {:>16} {:>6} {:>6.1}% {:>7.1} {:>+7.1}",
-            m.now.measure,
-            raw_text(&m.now.measure, m.now.raw),
-            raw_text(&m.now.measure, m.before.raw),
-            score_text(m.now.score),
-            100.0 * m.now.weight,
-            m.now.contribution,
-            m.points
-        );
-    }
-    out
 }

@@ -18,13 +18,13 @@ use chrono::NaiveDate;
 use tend_store::StoreError;
 
 pub use config::{load_scorecards, parse_scorecards, DEFAULT_SCORECARDS};
-pub use evaluate::{evaluate, render_evaluation, Evaluation, SegmentEvaluation};
-pub use explain::{explain_account, render_explanation};
+pub use evaluate::{evaluate, Evaluation, SegmentEvaluation};
+pub use explain::{explain_account, COMPARE_DAYS};
 pub use fresh::{
     refresh_after_import, store_events, store_survey_responses, store_tickets, Stored,
 };
 pub use key_features::key_feature_warnings;
-pub use portfolio::{portfolio_health, render_portfolio, HealthRow, PortfolioFilter};
+pub use portfolio::{portfolio_health, HealthRow, PortfolioFilter};
 pub use scoring::{backfill, refresh_accounts, rescore, score_day, HealthRun};
 
 #[derive(Debug, thiserror::Error)]

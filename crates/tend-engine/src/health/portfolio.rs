@@ -2,7 +2,6 @@
 //! band changes and each account's top mover, filtered by owner, segment or band.
 
 use std::collections::HashMap;
-use std::fmt::Write;
 
 use chrono::{Days, NaiveDate};
 use tend_core::health::{measure, HealthSnapshot};
@@ -150,77 +149,4 @@ fn top_mover(now: &HealthSnapshot, before: &HealthSnapshot) -> Option<(String, f
             let label = measure(name).map_or(name, |spec| spec.label);
             (label.to_string(), points)
         })
-}
-
-fn delta(value: Option<f64>) -> String {
-    value.map_or_else(|| "–".to_string(), |d| format!("{d:+.0}"))
-}
-
-/// The table for the terminal; `limit` rows at most.
-pub fn render_portfolio(day: NaiveDate, rows: &[HealthRow], limit: Option<usize>) -> String {
-    let mut out = String::new();
-    // Bands in the order the lowest-first rows meet them: red, yellow, green.
-    let mut bands: Vec<(&str, usize)> = Vec::new();
-    for row in rows {
-        match bands.iter_mut().find(|(b, _)| *b == row.band) {
-            Some((_, n)) => *n += 1,
-            None => bands.push((&row.band, 1)),
-        }
-    }
-    let summary: Vec<String> = bands.iter().map(|(b, n)| format!("{n} {b}")).collect();
-    let _ = writeln!(
-        out,
-        "Health on {day}: {} accounts ({}), lowest first",
-        rows.len(),
-        summary.join(", ")
-    );
-    let _ = writeln!(
-        out,
-        "{:<12} {:<28} {:<11} {:<16} {:>5} {:<19} {:>4} {:>4} {:>4}  top mover (30d)",
-        "account", "name", "segment", "owner", "score", "band", "7d", "30d", "90d",
-    );
-    for row in rows.iter().take(limit.unwrap_or(usize::MAX)) {
-        let band = match &row.band_before {
-            Some(before) => format!("{} (was {before})", row.band),
-            None => row.band.clone(),
-        };
-        let mut mover = row
-            .top_mover
-            .as_ref()
-            .map_or_else(String::new, |(label, points)| {
-                format!("{label} {points:+.1}")
-            });
-        if let Some(churned) = row.churned_on {
-            mover = format!("CHURNED {churned}; {mover}");
-        }
-        let _ = writeln!(
-            out,
-            "{:<12} {:<28} {:<11} {:<16} {:>5} {:<19} {:>4} {:>4} {:>4}  {}",
-            row.account_id,
-            truncate(&row.name, 28),
-            row.segment,
-            truncate(&row.owner, 16),
-            row.score
-                .map_or_else(|| "–".to_string(), |s| format!("{s:.0}")),
-            band,
-            delta(row.deltas[0]),
-            delta(row.deltas[1]),
-            delta(row.deltas[2]),
-            mover
-        );
-    }
-    if let Some(limit) = limit.filter(|&l| l < rows.len()) {
-        let _ = writeln!(out, "… {} more (--limit to show more)", rows.len() - limit);
-    }
-    out
-}
-
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        let mut cut: String = text.chars().take(width - 1).collect();
-        cut.push('…');
-        cut
-    }
 }
