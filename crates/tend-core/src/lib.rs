@@ -5,6 +5,7 @@
 //! pass the data and the date they want the answer for. That keeps every metric a plain
 //! function that can be tested on hand-computed cases.
 
+pub mod access;
 pub mod fx;
 pub mod health;
 pub mod metrics;

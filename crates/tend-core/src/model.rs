@@ -82,6 +82,13 @@ name_enum!(InvoiceStatus { Open = "open", Paid = "paid", Failed = "failed", Void
 name_enum!(PaymentStatus { Succeeded = "succeeded", Failed = "failed" });
 name_enum!(ActivityKind { Note = "note", Call = "call", Meeting = "meeting", Email = "email" });
 
+name_enum!(
+    /// What a user or API token may do (the server enforces it on every route):
+    /// `admin` everything; `leader` read and write all accounts, approve; `csm` and
+    /// `am` read all, write their own book of business; `viewer` read only.
+    Role { Admin = "admin", Leader = "leader", Csm = "csm", Am = "am", Viewer = "viewer" }
+);
+
 impl SurveyKind {
     /// Inclusive score range of each survey: NPS 0–10, CSAT 1–5, CES 1–7.
     pub fn score_range(&self) -> (i32, i32) {

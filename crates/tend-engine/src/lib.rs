@@ -2,6 +2,7 @@
 //! Each service reads or writes through the [`tend_store::Store`] and leaves the
 //! computing to the pure crates.
 
+pub mod access;
 pub mod as_of;
 pub mod demo;
 pub mod export;

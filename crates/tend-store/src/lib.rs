@@ -7,6 +7,7 @@
 //! differ per backend. Writes go through a [`Transaction`] so that an import either
 //! lands whole or not at all.
 
+mod access;
 mod events;
 mod extent;
 mod health;

@@ -1,5 +1,6 @@
 //! The `tend` command line: parse, call the engine, print. No logic lives here.
 
+mod access;
 mod health;
 mod render;
 
@@ -118,6 +119,18 @@ enum Command {
     /// Account health: the portfolio table (lowest first, with trends and top movers),
     /// one account explained, rescoring, history and evaluation.
     Health(health::HealthArgs),
+    /// Users who sign in: add, list, disable.
+    #[command(subcommand)]
+    User(access::UserCommand),
+    /// API tokens for systems and agents: create, list, revoke.
+    #[command(subcommand)]
+    Token(access::TokenCommand),
+    /// The audit log: every change to users and tokens, newest first.
+    Audit {
+        /// Entries to show.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }
 
 pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
@@ -204,6 +217,9 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Export { dir } => export(&store, &dir).await,
         Command::Health(args) => health::run(&store, &scorecards, args).await,
+        Command::User(command) => access::user(&store, command).await,
+        Command::Token(command) => access::token(&store, command).await,
+        Command::Audit { limit } => access::audit(&store, limit).await,
     };
     store.close().await;
     result

@@ -31,6 +31,9 @@ fn every_subcommand_has_help() {
         &["health", "rescore", "--help"],
         &["health", "backfill", "--help"],
         &["health", "evaluate", "--help"],
+        &["user", "add", "--help"],
+        &["token", "create", "--help"],
+        &["audit", "--help"],
     ] {
         let output = tend(&dir.path().join("t.db"), command);
         assert!(output.status.success(), "{command:?}");
@@ -332,5 +335,94 @@ fn a_churned_account_says_when_it_churned_in_the_table_and_alone() {
     assert!(
         stdout.contains(" on 2026-10-14, scorecard \"standard\""),
         "{stdout}"
+    );
+}
+
+#[test]
+fn users_and_tokens_are_managed_and_audited_from_the_command_line() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tend.db");
+    let mut add = Command::new(env!("CARGO_BIN_EXE_tend"))
+        .args([
+            "user",
+            "add",
+            "alex.morgan",
+            "--email",
+            "alex@vendor.example",
+            "--name",
+            "Alex Morgan",
+            "--role",
+            "csm",
+            "--password-stdin",
+        ])
+        .env("TEND_DATABASE_URL", format!("sqlite:{}", db.display()))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let output = add.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        "Added alex.morgan <alex@vendor.example> as csm.\n"
+    );
+    let list = text(&tend(&db, &["user", "list"]).stdout);
+    assert!(
+        list.lines().nth(1).unwrap().starts_with("alex.morgan"),
+        "{list}"
+    );
+
+    let bad = tend(
+        &db,
+        &[
+            "user", "add", "kim", "--email", "kim", "--name", "Kim", "--role", "am",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert_eq!(
+        text(&bad.stderr),
+        "error: email: \"kim\" is not an email address\n"
+    );
+
+    let created = tend(
+        &db,
+        &[
+            "token",
+            "create",
+            "agent",
+            "--role",
+            "viewer",
+            "--expires-in-days",
+            "30",
+        ],
+    );
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let secret = text(&created.stdout).trim().to_string();
+    assert!(secret.starts_with("tend_"), "{secret}");
+    let id = secret.split('_').nth(1).unwrap().to_string();
+    let tokens = text(&tend(&db, &["token", "list"]).stdout);
+    assert!(
+        tokens.contains(&id) && tokens.contains("valid") && !tokens.contains(&secret),
+        "{tokens}"
+    );
+    assert!(tend(&db, &["token", "revoke", &id]).status.success());
+    assert!(text(&tend(&db, &["token", "list"]).stdout).contains("revoked"));
+
+    let audit = text(&tend(&db, &["audit"]).stdout);
+    let actions: Vec<&str> = audit
+        .lines()
+        .map(|l| l.split_whitespace().nth(2).unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["token.revoke", "token.create", "user.add"],
+        "{audit}"
     );
 }
