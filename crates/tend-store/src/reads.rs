@@ -43,6 +43,14 @@ pub struct TableCounts {
 }
 
 impl Store {
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        on_backend!(&self.pool, pool => {
+            sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(pool).await?;
+        });
+        Ok(())
+    }
+
     pub async fn accounts(&self) -> Result<Vec<Account>> {
         list!(self, AccountRow, "SELECT * FROM accounts ORDER BY id")
     }

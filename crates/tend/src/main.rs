@@ -3,6 +3,7 @@
 mod access;
 mod health;
 mod render;
+mod serve;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -125,6 +126,8 @@ enum Command {
     /// API tokens for systems and agents: create, list, revoke.
     #[command(subcommand)]
     Token(access::TokenCommand),
+    /// Serve the JSON API (stops on SIGINT or SIGTERM, finishing requests in flight).
+    Serve(serve::ServeArgs),
     /// The audit log: every change to users and tokens, newest first.
     Audit {
         /// Entries to show.
@@ -220,6 +223,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::User(command) => access::user(&store, command).await,
         Command::Token(command) => access::token(&store, command).await,
         Command::Audit { limit } => access::audit(&store, limit).await,
+        Command::Serve(args) => serve::run(store.clone(), args).await,
     };
     store.close().await;
     result

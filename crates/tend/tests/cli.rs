@@ -34,6 +34,7 @@ fn every_subcommand_has_help() {
         &["user", "add", "--help"],
         &["token", "create", "--help"],
         &["audit", "--help"],
+        &["serve", "--help"],
     ] {
         let output = tend(&dir.path().join("t.db"), command);
         assert!(output.status.success(), "{command:?}");
@@ -425,4 +426,51 @@ fn users_and_tokens_are_managed_and_audited_from_the_command_line() {
         ["token.revoke", "token.create", "user.add"],
         "{audit}"
     );
+}
+
+#[test]
+fn serve_says_how_to_start_answers_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tend.db");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_tend"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("TEND_DATABASE_URL", format!("sqlite:{}", db.display()))
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut said = String::new();
+    let address = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "serve stopped early: {said}"
+        );
+        said.push_str(&line);
+        if let Some(rest) = line.trim().strip_prefix("tend is listening on http://") {
+            break rest.to_string();
+        }
+    };
+    assert!(
+        said.contains("--role admin"),
+        "an empty store says how to create the first admin: {said}"
+    );
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: tend\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    assert!(response.ends_with("{\"status\":\"ok\"}"), "{response}");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = server.wait().unwrap();
+    assert!(status.success(), "a graceful stop exits 0: {status:?}");
 }

@@ -1,0 +1,70 @@
+//! `tend serve`: logging, the listener, and shutdown on SIGINT or SIGTERM.
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use tend_server::ServerState;
+use tend_store::Store;
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Log lines as text or as JSON objects.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+pub async fn run(store: Store, args: ServeArgs) -> Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TEND_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match args.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
+    if store.users().await?.is_empty() && store.api_tokens().await?.is_empty() {
+        eprintln!(
+            "No users or API tokens yet. Create the first admin with\n  \
+             tend user add HANDLE --email EMAIL --name NAME --role admin --password-stdin\n\
+             or a token with\n  tend token create NAME --role admin"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("could not listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    eprintln!("tend is listening on http://{address}");
+    tracing::info!(%address, "listening");
+    tend_server::serve(listener, ServerState { store }, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
