@@ -1,26 +1,12 @@
 //! Users, API tokens and the audit log against real stores.
 
-use std::future::Future;
-
 use chrono::{DateTime, Duration, Utc};
 use tend_core::Role;
 use tend_engine::access::{
     add_user, audit_log, create_token, disable_user, revoke_token, token_for_secret,
     user_for_password, AccessError, NewToken, NewUser,
 };
-use tend_store::{test_support, Store};
-
-async fn on_every_backend<F, Fut>(name: &str, story: F)
-where
-    F: Fn(Store) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    story(test_support::sqlite_store(dir.path()).await.unwrap()).await;
-    if let Some(store) = test_support::postgres_store(name).await.unwrap() {
-        story(store).await;
-    }
-}
+use tend_store::test_support;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z")
@@ -40,7 +26,7 @@ fn dana(password: Option<&str>) -> NewUser {
 
 #[tokio::test]
 async fn users_sign_in_with_a_hashed_password_until_disabled() {
-    on_every_backend("users_sign_in", |store| async move {
+    test_support::on_every_backend("users_sign_in", |store, _| async move {
         let user = add_user(&store, "cli", dana(Some("correct horse battery")), now())
             .await
             .unwrap();
@@ -118,7 +104,7 @@ async fn users_sign_in_with_a_hashed_password_until_disabled() {
 
 #[tokio::test]
 async fn tokens_work_until_revoked_or_expired_and_every_change_is_audited() {
-    on_every_backend("tokens_and_audit", |store| async move {
+    test_support::on_every_backend("tokens_and_audit", |store, _| async move {
         let created = create_token(
             &store,
             "admin",

@@ -1,28 +1,10 @@
 //! Importing files as a new user would, good and bad, against every backend.
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use tend_engine::{import_file, ImportError, ImportOptions};
 use tend_ingest::Entity;
 use tend_store::{test_support, Store, TableCounts};
-
-async fn on_every_backend<F, Fut>(name: &str, story: F)
-where
-    F: Fn(Store, PathBuf) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    story(
-        test_support::sqlite_store(dir.path()).await.unwrap(),
-        dir.path().to_path_buf(),
-    )
-    .await;
-    if let Some(store) = test_support::postgres_store(name).await.unwrap() {
-        let dir = tempfile::tempdir().unwrap();
-        story(store, dir.path().to_path_buf()).await;
-    }
-}
 
 fn file(dir: &Path, name: &str, content: &[u8]) -> PathBuf {
     let path = dir.join(name);
@@ -66,7 +48,7 @@ async fn assert_refused(store: &Store, entity: Entity, path: &Path, expected: &[
 
 #[tokio::test]
 async fn files_import_and_reimport_without_change() {
-    on_every_backend(
+    test_support::on_every_backend(
         "files_import_and_reimport_without_change",
         |store, dir| async move {
             let accounts = file(&dir, "accounts.csv", ACCOUNTS.as_bytes());
@@ -110,7 +92,7 @@ async fn files_import_and_reimport_without_change() {
 
 #[tokio::test]
 async fn bad_files_get_exact_errors_and_change_nothing() {
-    on_every_backend("bad_files_get_exact_errors_and_change_nothing", |store, dir| async move {
+    test_support::on_every_backend("bad_files_get_exact_errors_and_change_nothing", |store, dir| async move {
         import(&store, Entity::Accounts, &file(&dir, "accounts.csv", ACCOUNTS.as_bytes())).await.unwrap();
 
         let wrong_column = file(&dir, "wrong.csv", b"id,account_id,product,sets\nk9,acme,Platform,5\n");
@@ -174,7 +156,7 @@ async fn bad_files_get_exact_errors_and_change_nothing() {
 
 #[tokio::test]
 async fn skip_invalid_loads_good_rows_and_reports_the_rest() {
-    on_every_backend("skip_invalid_loads_good_rows_and_reports_the_rest", |store, dir| async move {
+    test_support::on_every_backend("skip_invalid_loads_good_rows_and_reports_the_rest", |store, dir| async move {
         import(&store, Entity::Accounts, &file(&dir, "accounts.csv", ACCOUNTS.as_bytes())).await.unwrap();
         let path = file(
             &dir,
@@ -198,7 +180,7 @@ async fn skip_invalid_loads_good_rows_and_reports_the_rest() {
 
 #[tokio::test]
 async fn events_stream_in_with_duplicates_dropped_and_rollups_built() {
-    on_every_backend("events_stream_in_with_duplicates_dropped_and_rollups_built", |store, dir| async move {
+    test_support::on_every_backend("events_stream_in_with_duplicates_dropped_and_rollups_built", |store, dir| async move {
         import(&store, Entity::Accounts, &file(&dir, "accounts.csv", ACCOUNTS.as_bytes())).await.unwrap();
         let mut lines = String::new();
         for i in 0..25_000 {
@@ -235,7 +217,7 @@ async fn events_stream_in_with_duplicates_dropped_and_rollups_built() {
 
 #[tokio::test]
 async fn payments_need_their_invoice() {
-    on_every_backend("payments_need_their_invoice", |store, dir| async move {
+    test_support::on_every_backend("payments_need_their_invoice", |store, dir| async move {
         import(&store, Entity::Accounts, &file(&dir, "accounts.csv", ACCOUNTS.as_bytes())).await.unwrap();
         let payments = file(
             &dir,

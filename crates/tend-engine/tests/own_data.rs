@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -26,22 +25,6 @@ use tend_store::{test_support, DataSource, Store, TableCounts};
 
 fn day(m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, m, d).unwrap()
-}
-
-/// Runs `story` on a fresh SQLite store and, when configured, a PostgreSQL one, each
-/// with its own folder for files.
-async fn on_every_backend<F, Fut>(name: &str, story: F)
-where
-    F: Fn(Store, PathBuf) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let store = test_support::sqlite_store(dir.path()).await.unwrap();
-    story(store, dir.path().to_path_buf()).await;
-    if let Some(store) = test_support::postgres_store(name).await.unwrap() {
-        let dir = tempfile::tempdir().unwrap();
-        story(store, dir.path().to_path_buf()).await;
-    }
 }
 
 /// One account of the company and how its people use the product.
@@ -338,7 +321,7 @@ fn raw(snapshots: &[HealthSnapshot], account: &str, measure: &str) -> Option<f64
 
 #[tokio::test]
 async fn the_company_lands_whole_and_its_data_reaches_the_end_of_october() {
-    on_every_backend("the_company_lands_whole", |store, dir| async move {
+    test_support::on_every_backend("the_company_lands_whole", |store, dir| async move {
         let report = import_company(&store, &dir).await;
         let names: Vec<String> = report
             .files
@@ -400,7 +383,7 @@ async fn the_company_lands_whole_and_its_data_reaches_the_end_of_october() {
 
 #[tokio::test]
 async fn active_users_hold_across_the_switch_from_rollups_to_raw_events() {
-    on_every_backend(
+    test_support::on_every_backend(
         "active_users_hold_across_the_switch",
         |store, dir| async move {
             import_company(&store, &dir).await;
@@ -439,7 +422,7 @@ async fn active_users_hold_across_the_switch_from_rollups_to_raw_events() {
 
 #[tokio::test]
 async fn contracts_are_read_as_terms_add_ons_and_products() {
-    on_every_backend("contracts_are_read_as_terms", |store, dir| async move {
+    test_support::on_every_backend("contracts_are_read_as_terms", |store, dir| async move {
         import_company(&store, &dir).await;
         let set = load_scorecards(None).unwrap();
         let snapshots = score_day(&store, &set, day(10, 31)).await.unwrap();
@@ -464,7 +447,7 @@ async fn contracts_are_read_as_terms_add_ons_and_products() {
 
 #[tokio::test]
 async fn money_is_reported_in_one_currency_and_what_cannot_be_converted_is_named() {
-    on_every_backend("money_in_one_currency", |store, dir| async move {
+    test_support::on_every_backend("money_in_one_currency", |store, dir| async move {
         import_company(&store, &dir).await;
         let summary = load_summary(&store, day(10, 31), None).await.unwrap();
         assert_eq!(
@@ -506,7 +489,7 @@ async fn money_is_reported_in_one_currency_and_what_cannot_be_converted_is_named
 
 #[tokio::test]
 async fn key_features_map_segment_event_names_and_a_mapping_that_matches_nothing_is_said() {
-    on_every_backend("key_features_map_event_names", |store, dir| async move {
+    test_support::on_every_backend("key_features_map_event_names", |store, dir| async move {
         import_company(&store, &dir).await;
         let set = load_scorecards(None).unwrap();
         let snapshots = score_day(&store, &set, day(10, 31)).await.unwrap();
@@ -535,7 +518,7 @@ async fn key_features_map_segment_event_names_and_a_mapping_that_matches_nothing
 
 #[tokio::test]
 async fn a_churned_account_says_when_it_churned() {
-    on_every_backend("a_churned_account_says_so", |store, dir| async move {
+    test_support::on_every_backend("a_churned_account_says_so", |store, dir| async move {
         import_company(&store, &dir).await;
         let set = load_scorecards(None).unwrap();
         let (account, explanation) = explain_account(&store, &set, "cinder", day(10, 31))
@@ -564,7 +547,7 @@ async fn a_churned_account_says_when_it_churned() {
 
 #[tokio::test]
 async fn a_folder_lands_whole_or_not_at_all() {
-    on_every_backend("a_folder_lands_whole_or_not_at_all", |store, dir| async move {
+    test_support::on_every_backend("a_folder_lands_whole_or_not_at_all", |store, dir| async move {
         let mut files = company_files();
         files.get_mut("payments.csv").unwrap().push_str("p-3,i-404,orbit,100,USD,2026-03-01T00:00:00Z,failed\n");
         let folder = write_files(&dir, &files);
@@ -600,7 +583,7 @@ async fn a_folder_lands_whole_or_not_at_all() {
 
 #[tokio::test]
 async fn calls_of_an_unlinked_user_wait_for_the_group_call() {
-    on_every_backend("calls_wait_for_the_group_call", |store, dir| async move {
+    test_support::on_every_backend("calls_wait_for_the_group_call", |store, dir| async move {
         let write = |name: &str, text: &str| {
             let path = dir.join(name);
             std::fs::write(&path, text).unwrap();
@@ -650,7 +633,7 @@ async fn calls_of_an_unlinked_user_wait_for_the_group_call() {
 
 #[tokio::test]
 async fn rollups_stop_at_the_last_day_of_the_data_and_at_today() {
-    on_every_backend("rollups_stop_at_the_last_day", |store, dir| async move {
+    test_support::on_every_backend("rollups_stop_at_the_last_day", |store, dir| async move {
         let accounts = dir.join("accounts.csv");
         std::fs::write(&accounts, "id,name,created_on\nacme,Acme,2026-01-01\n").unwrap();
         let options = ImportOptions::default();
@@ -703,7 +686,7 @@ async fn rollups_stop_at_the_last_day_of_the_data_and_at_today() {
 
 #[tokio::test]
 async fn rates_without_a_base_are_against_the_one_currency_they_do_not_price() {
-    on_every_backend("rates_without_a_base", |store, dir| async move {
+    test_support::on_every_backend("rates_without_a_base", |store, dir| async move {
         let write = |name: &str, text: &str| {
             let path = dir.join(name);
             std::fs::write(&path, text).unwrap();
@@ -742,7 +725,7 @@ async fn rates_without_a_base_are_against_the_one_currency_they_do_not_price() {
 
 #[tokio::test]
 async fn the_company_exports_and_reimports_unchanged() {
-    on_every_backend(
+    test_support::on_every_backend(
         "the_company_exports_and_reimports",
         |store, dir| async move {
             import_company(&store, &dir).await;

@@ -1,8 +1,6 @@
 //! The real server on port 0 against a fresh store, spoken to over HTTP by a real
 //! client, on SQLite and PostgreSQL.
 
-use std::future::Future;
-
 use chrono::Utc;
 use tend_core::Role;
 use tend_engine::access::{create_token, revoke_token, NewToken};
@@ -41,18 +39,6 @@ async fn spawn(store: Store) -> Running {
     }
 }
 
-async fn on_every_backend<F, Fut>(name: &str, story: F)
-where
-    F: Fn(Store) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    story(test_support::sqlite_store(dir.path()).await.unwrap()).await;
-    if let Some(store) = test_support::postgres_store(name).await.unwrap() {
-        story(store).await;
-    }
-}
-
 async fn token(store: &Store, role: Role) -> (String, String) {
     let new = NewToken {
         name: "test".into(),
@@ -66,7 +52,7 @@ async fn token(store: &Store, role: Role) -> (String, String) {
 
 #[tokio::test]
 async fn health_needs_no_token_and_the_api_needs_a_valid_one() {
-    on_every_backend("health_and_tokens", |store| async move {
+    test_support::on_every_backend("health_and_tokens", |store, _| async move {
         let accounts = tempfile::tempdir().unwrap();
         let file = accounts.path().join("accounts.csv");
         std::fs::write(

@@ -47,3 +47,20 @@ pub async fn postgres_store(test_name: &str) -> Result<Option<Store>> {
     let url = admin.database(&name).to_url_lossy().to_string();
     Ok(Some(Store::connect(&url).await?))
 }
+
+/// Runs `story` on a fresh SQLite store and, when `TEND_TEST_POSTGRES_URL` is set, on
+/// a fresh PostgreSQL database (printing that it skipped otherwise). Each run gets an
+/// empty folder of its own for files, removed afterwards.
+pub async fn on_every_backend<F, Fut>(test_name: &str, story: F)
+where
+    F: Fn(Store, std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let store = sqlite_store(dir.path()).await.expect("a SQLite store");
+    story(store, dir.path().to_path_buf()).await;
+    if let Some(store) = postgres_store(test_name).await.expect("a PostgreSQL store") {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        story(store, dir.path().to_path_buf()).await;
+    }
+}

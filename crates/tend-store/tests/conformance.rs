@@ -5,23 +5,10 @@
 //! PostgreSQL store when `TEND_TEST_POSTGRES_URL` is set.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use tend_core::*;
 use tend_store::{test_support, IdTable, Store};
-
-async fn on_every_backend<F, Fut>(name: &str, story: F)
-where
-    F: Fn(Store) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    story(test_support::sqlite_store(dir.path()).await.unwrap()).await;
-    if let Some(store) = test_support::postgres_store(name).await.unwrap() {
-        story(store).await;
-    }
-}
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -169,29 +156,32 @@ async fn write_sample(store: &Store, s: &Sample) {
 
 #[tokio::test]
 async fn every_entity_reads_back_as_written() {
-    on_every_backend("every_entity_reads_back_as_written", |store| async move {
-        let s = sample();
-        write_sample(&store, &s).await;
-        let mut accounts = s.accounts.clone();
-        accounts.sort_by(|a, b| a.id.cmp(&b.id));
-        assert_eq!(store.accounts().await.unwrap(), accounts);
-        assert_eq!(store.contacts().await.unwrap(), s.contacts);
-        assert_eq!(store.contracts().await.unwrap(), s.contracts);
-        assert_eq!(store.tickets().await.unwrap(), s.tickets);
-        assert_eq!(store.survey_responses().await.unwrap(), s.surveys);
-        assert_eq!(store.invoices().await.unwrap(), s.invoices);
-        assert_eq!(store.payments().await.unwrap(), s.payments);
-        assert_eq!(store.activities().await.unwrap(), s.activities);
-        assert_eq!(store.demo_truth().await.unwrap(), s.truth);
-        let ids = store.ids(IdTable::Accounts).await.unwrap();
-        assert!(ids.contains("acme") && ids.contains("acme-eu") && ids.len() == 2);
-    })
+    test_support::on_every_backend(
+        "every_entity_reads_back_as_written",
+        |store, _| async move {
+            let s = sample();
+            write_sample(&store, &s).await;
+            let mut accounts = s.accounts.clone();
+            accounts.sort_by(|a, b| a.id.cmp(&b.id));
+            assert_eq!(store.accounts().await.unwrap(), accounts);
+            assert_eq!(store.contacts().await.unwrap(), s.contacts);
+            assert_eq!(store.contracts().await.unwrap(), s.contracts);
+            assert_eq!(store.tickets().await.unwrap(), s.tickets);
+            assert_eq!(store.survey_responses().await.unwrap(), s.surveys);
+            assert_eq!(store.invoices().await.unwrap(), s.invoices);
+            assert_eq!(store.payments().await.unwrap(), s.payments);
+            assert_eq!(store.activities().await.unwrap(), s.activities);
+            assert_eq!(store.demo_truth().await.unwrap(), s.truth);
+            let ids = store.ids(IdTable::Accounts).await.unwrap();
+            assert!(ids.contains("acme") && ids.contains("acme-eu") && ids.len() == 2);
+        },
+    )
     .await;
 }
 
 #[tokio::test]
 async fn upserting_again_updates_in_place() {
-    on_every_backend("upserting_again_updates_in_place", |store| async move {
+    test_support::on_every_backend("upserting_again_updates_in_place", |store, _| async move {
         let s = sample();
         write_sample(&store, &s).await;
         let before = store.counts().await.unwrap();
@@ -219,9 +209,9 @@ async fn upserting_again_updates_in_place() {
 
 #[tokio::test]
 async fn a_transaction_that_is_not_committed_leaves_nothing() {
-    on_every_backend(
+    test_support::on_every_backend(
         "a_transaction_that_is_not_committed_leaves_nothing",
-        |store| async move {
+        |store, _| async move {
             let s = sample();
             let mut tx = store.begin().await.unwrap();
             tx.upsert_accounts(&s.accounts).await.unwrap();
@@ -239,9 +229,9 @@ async fn a_transaction_that_is_not_committed_leaves_nothing() {
 
 #[tokio::test]
 async fn rows_pointing_at_unknown_accounts_are_refused() {
-    on_every_backend(
+    test_support::on_every_backend(
         "rows_pointing_at_unknown_accounts_are_refused",
-        |store| async move {
+        |store, _| async move {
             let s = sample();
             let mut tx = store.begin().await.unwrap();
             let refused = tx.upsert_contacts(&s.contacts).await;
@@ -271,9 +261,9 @@ fn event(message_id: &str, user: &str, event: &str, ts: DateTime<Utc>) -> UsageE
 
 #[tokio::test]
 async fn events_are_deduplicated_and_rolled_up() {
-    on_every_backend(
+    test_support::on_every_backend(
         "events_are_deduplicated_and_rolled_up",
-        |store| async move {
+        |store, _| async move {
             write_sample(&store, &sample()).await;
             let events = vec![
                 event("m1", "ann", "report", at(2024, 5, 1, 8, 0)),

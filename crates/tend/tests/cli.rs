@@ -3,15 +3,18 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// `tend ARGS` on the SQLite database at `database`, not yet started.
+fn command(database: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tend"));
+    command.args(args).env(
+        "TEND_DATABASE_URL",
+        format!("sqlite:{}", database.display()),
+    );
+    command
+}
+
 fn tend(database: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tend"))
-        .args(args)
-        .env(
-            "TEND_DATABASE_URL",
-            format!("sqlite:{}", database.display()),
-        )
-        .output()
-        .expect("tend runs")
+    command(database, args).output().expect("tend runs")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -344,8 +347,9 @@ fn users_and_tokens_are_managed_and_audited_from_the_command_line() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("tend.db");
-    let mut add = Command::new(env!("CARGO_BIN_EXE_tend"))
-        .args([
+    let mut add = command(
+        &db,
+        &[
             "user",
             "add",
             "alex.morgan",
@@ -356,13 +360,13 @@ fn users_and_tokens_are_managed_and_audited_from_the_command_line() {
             "--role",
             "csm",
             "--password-stdin",
-        ])
-        .env("TEND_DATABASE_URL", format!("sqlite:{}", db.display()))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    )
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     add.stdin
         .take()
         .unwrap()
@@ -433,9 +437,7 @@ fn serve_says_how_to_start_answers_and_stops_on_sigterm() {
     use std::io::{BufRead, BufReader, Read, Write};
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("tend.db");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_tend"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("TEND_DATABASE_URL", format!("sqlite:{}", db.display()))
+    let mut server = command(&db, &["serve", "--listen", "127.0.0.1:0"])
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()
