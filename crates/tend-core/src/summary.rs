@@ -172,7 +172,7 @@ pub fn portfolio_summary(
 }
 
 /// ARR in force on `day` per currency, largest first (compared in major units).
-fn arr_by_currency(contracts: &[Contract], day: NaiveDate) -> Vec<Money> {
+pub fn arr_by_currency(contracts: &[Contract], day: NaiveDate) -> Vec<Money> {
     let mut totals: BTreeMap<Currency, i64> = BTreeMap::new();
     for contract in contracts.iter().filter(|c| c.is_active_on(day)) {
         *totals.entry(contract.arr.currency).or_default() += contract.arr.minor;
@@ -185,7 +185,7 @@ fn arr_by_currency(contracts: &[Contract], day: NaiveDate) -> Vec<Money> {
 /// The currency carrying the most ARR on `day`, compared at that day's rates: in the
 /// currency most others convert to, among those that convert (amounts in different
 /// currencies cannot be compared without a rate). USD for an empty portfolio.
-fn main_currency(by_currency: &[Money], rates: &FxTable, day: NaiveDate) -> Currency {
+pub fn main_currency(by_currency: &[Money], rates: &FxTable, day: NaiveDate) -> Currency {
     let converts_to = |pivot: Currency| {
         by_currency
             .iter()

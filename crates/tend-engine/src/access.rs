@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use tend_core::access::{parse_email, parse_handle, ApiToken, AuditEntry, User};
 use tend_core::Role;
-use tend_store::{Store, StoreError};
+use tend_store::{SessionRecord, Store, StoreError};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -76,7 +76,7 @@ pub fn password_matches(password: &str, hash: &str) -> bool {
     })
 }
 
-fn audit_changes(fields: &[(&str, serde_json::Value)]) -> String {
+pub(crate) fn audit_changes(fields: &[(&str, serde_json::Value)]) -> String {
     let map: serde_json::Map<String, serde_json::Value> = fields
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
@@ -142,7 +142,11 @@ pub async fn disable_user(
             })
         }
         Some(was_active) => {
-            let changes = audit_changes(&[("active", serde_json::json!([was_active, false]))]);
+            let ended = tx.delete_sessions_of(&handle).await?;
+            let changes = audit_changes(&[
+                ("active", serde_json::json!([was_active, false])),
+                ("sessions_ended", ended.into()),
+            ]);
             tx.append_audit(now, actor, "user.disable", &handle, &changes)
                 .await?;
         }
@@ -293,6 +297,130 @@ fn decoy_hash() -> &'static str {
         OsRng.fill_bytes(&mut bytes);
         hash_password(&hex(&bytes)).expect("a 64-character password is long enough")
     })
+}
+
+/// How long a session lasts without a request, and at most.
+pub const SESSION_IDLE: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
+pub const SESSION_ABSOLUTE: chrono::TimeDelta = chrono::TimeDelta::hours(12);
+/// How stale `last_seen_at` may get before a request refreshes it (saves a write
+/// per request).
+const SESSION_TOUCH: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+/// What every session cookie's secret starts with.
+pub const SESSION_PREFIX: &str = "tses_";
+
+/// A session just started: the cookie's secret and the CSRF token, shown once.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub user: User,
+    pub secret: String,
+    pub csrf_token: String,
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buffer);
+    hex(&buffer)
+}
+
+/// Starts a session for `user` (whose password was just checked); audited as a login.
+pub async fn start_session(
+    store: &Store,
+    user: User,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<NewSession, AccessError> {
+    let secret = format!("{SESSION_PREFIX}{}", random_hex(32));
+    let csrf_token = random_hex(32);
+    let mut tx = store.begin().await?;
+    tx.insert_session(&secret_hash(&secret), &user.handle, &csrf_token, now)
+        .await?;
+    let changes = audit_changes(&[("address", address.into())]);
+    tx.append_audit(
+        now,
+        &format!("user:{}", user.handle),
+        "session.login",
+        &user.handle,
+        &changes,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(NewSession {
+        user,
+        secret,
+        csrf_token,
+    })
+}
+
+/// The live session of a cookie's secret: `None` when unknown, idle too long,
+/// too old, or its user is disabled. Expired sessions are deleted.
+pub async fn session_for_secret(
+    store: &Store,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<SessionRecord>, AccessError> {
+    if !secret.starts_with(SESSION_PREFIX) {
+        return Ok(None);
+    }
+    let id_hash = secret_hash(secret);
+    let Some(session) = store.session(&id_hash).await? else {
+        return Ok(None);
+    };
+    let expired = now - session.last_seen_at > SESSION_IDLE
+        || now - session.created_at > SESSION_ABSOLUTE
+        || !session.user.active;
+    if expired || now - session.last_seen_at > SESSION_TOUCH {
+        let mut tx = store.begin().await?;
+        if expired {
+            tx.delete_session(&id_hash).await?;
+        } else {
+            tx.touch_session(&id_hash, now).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok((!expired).then_some(session))
+}
+
+/// Ends the session of a cookie's secret; audited as a logout when it existed.
+pub async fn end_session(
+    store: &Store,
+    secret: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, AccessError> {
+    let mut tx = store.begin().await?;
+    let ended = tx.delete_session(&secret_hash(secret)).await?;
+    if ended {
+        tx.append_audit(now, actor, "session.logout", actor, "{}")
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(ended)
+}
+
+/// Records an authentication event that changes nothing else (a failed login, a
+/// refused token, a token's use).
+pub async fn audit_event(
+    store: &Store,
+    actor: &str,
+    action: &str,
+    target: &str,
+    fields: &[(&str, serde_json::Value)],
+    now: DateTime<Utc>,
+) -> Result<(), AccessError> {
+    let mut tx = store.begin().await?;
+    tx.append_audit(now, actor, action, target, &audit_changes(fields))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Entries older than entry `before`, newest first, at most `limit`.
+pub async fn audit_page(
+    store: &Store,
+    before: Option<i64>,
+    limit: usize,
+) -> Result<Vec<AuditEntry>, AccessError> {
+    Ok(store.audit_page(before, limit as i64).await?)
 }
 
 /// The latest `limit` audit entries, newest first.

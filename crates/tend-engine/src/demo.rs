@@ -38,7 +38,7 @@ impl DemoCounts {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    #[error("the database holds customer data that is not a demo; point the demo at another one with --database-url")]
+    #[error("the database holds customer data that is not a demo")]
     NotADemoDatabase,
     #[error(transparent)]
     Store(#[from] StoreError),

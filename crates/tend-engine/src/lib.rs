@@ -3,15 +3,21 @@
 //! computing to the pure crates.
 
 pub mod access;
+pub mod app;
 pub mod as_of;
 pub mod demo;
 pub mod export;
 pub mod health;
 pub mod import;
+pub mod jobs;
+pub mod policy;
 pub mod summary;
+pub mod views;
 
+pub use app::{App, AppError, Clock, FixedClock, SystemClock};
 pub use as_of::{default_day, AsOf};
 pub use import::{
     entity_of_file, import_file, import_folder, FolderReport, ImportError, ImportOptions,
     ImportProgress, ImportReport, ImportStage,
 };
+pub use policy::{authorize, Action, Actor};

@@ -7,7 +7,7 @@ use tend_core::Role;
 
 use crate::{on_backend, on_tx, Result, Store, StoreError, Transaction};
 
-type UserRow = (String, String, String, String, bool, DateTime<Utc>);
+pub(crate) type UserRow = (String, String, String, String, bool, DateTime<Utc>);
 type TokenRow = (
     String,
     String,
@@ -31,7 +31,7 @@ fn role(table: &'static str, id: &str, text: &str) -> Result<Role> {
     })
 }
 
-fn user((handle, email, name, role_text, active, created_at): UserRow) -> Result<User> {
+pub(crate) fn user((handle, email, name, role_text, active, created_at): UserRow) -> Result<User> {
     let role = role("users", &handle, &role_text)?;
     Ok(User {
         handle,
@@ -105,6 +105,22 @@ impl Store {
         row.map(token).transpose()
     }
 
+    /// Audit entries older than `before` (an entry id; all when `None`), newest
+    /// first, at most `limit`.
+    pub async fn audit_page(&self, before: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>> {
+        let rows: Vec<AuditRow> = on_backend!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT id, at, actor, action, target, changes FROM audit_log \
+                 WHERE id < $1 ORDER BY id DESC LIMIT $2",
+            )
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(audit_entry).collect())
+    }
+
     /// The latest `limit` audit entries, newest first.
     pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>> {
         let rows: Vec<AuditRow> = on_backend!(&self.pool, pool => {
@@ -116,17 +132,18 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        Ok(rows
-            .into_iter()
-            .map(|(id, at, actor, action, target, changes)| AuditEntry {
-                id,
-                at,
-                actor,
-                action,
-                target,
-                changes,
-            })
-            .collect())
+        Ok(rows.into_iter().map(audit_entry).collect())
+    }
+}
+
+fn audit_entry((id, at, actor, action, target, changes): AuditRow) -> AuditEntry {
+    AuditEntry {
+        id,
+        at,
+        actor,
+        action,
+        target,
+        changes,
     }
 }
 

@@ -8,12 +8,14 @@
 //! lands whole or not at all.
 
 mod access;
+mod browse;
 mod events;
 mod extent;
 mod health;
 mod reads;
 mod rows;
 mod segment_users;
+mod sessions;
 mod sqlite_bulk;
 mod sqlite_read;
 pub mod test_support;
@@ -26,10 +28,12 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use browse::{AccountFilter, AccountListing, AccountOrder, After};
 pub use extent::{DataExtent, DataSource};
 pub use health::{AccountData, Distribution, HealthHeadline, HistoryWindow};
 pub use reads::{IdTable, TableCounts};
 pub use segment_users::{LinkedBy, UserLink};
+pub use sessions::{SessionRecord, StoredResponse};
 
 /// The database used when none is given: a file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:tend.db";
@@ -44,6 +48,8 @@ pub enum StoreError {
     Sqlite(String),
     #[error("could not apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
     #[error("stored {table} row {id:?} is invalid: {reason}")]
     Corrupt {
         table: &'static str,

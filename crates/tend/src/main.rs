@@ -27,7 +27,8 @@ use tend_engine::health::{
 };
 use tend_engine::summary::load_summary;
 use tend_engine::{
-    import_file, import_folder, AsOf, ImportOptions, ImportProgress, ImportReport, ImportStage,
+    import_file, import_folder, AsOf, ImportError, ImportOptions, ImportProgress, ImportReport,
+    ImportStage,
 };
 use tend_ingest::{Entity, Format};
 use tend_store::{Store, DEFAULT_DATABASE_URL};
@@ -159,9 +160,42 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
+            if let Some(advice) = advice(&error) {
+                eprintln!("{advice}");
+            }
             ExitCode::FAILURE
         }
     }
+}
+
+/// What the user can do about an error, in the CLI's words; the engine's errors
+/// only say what is wrong.
+fn advice(error: &anyhow::Error) -> Option<String> {
+    use tend_engine::demo::DemoError;
+    use tend_engine::health::HealthError;
+    error.chain().find_map(|cause| {
+        if let Some(e) = cause.downcast_ref::<HealthError>() {
+            return match e {
+                HealthError::NoSnapshots(day) => {
+                    Some(format!("Run `tend health rescore --as-of {day}` first."))
+                }
+                HealthError::NoHealth => Some("Run `tend health rescore` first.".to_string()),
+                _ => None,
+            };
+        }
+        if let Some(DemoError::NotADemoDatabase) = cause.downcast_ref::<DemoError>() {
+            return Some("Point the demo at another database with --database-url.".to_string());
+        }
+        match cause.downcast_ref::<ImportError>()? {
+            ImportError::UnknownFormat(_) => {
+                Some("Pass --format csv or --format jsonl.".to_string())
+            }
+            ImportError::UnknownFiles { .. } => {
+                Some("Pass --ignore-unknown to skip them.".to_string())
+            }
+            _ => None,
+        }
+    })
 }
 
 async fn run(cli: Cli) -> Result<()> {

@@ -47,7 +47,7 @@ pub async fn evaluate(
     horizon_days: u32,
     every_days: u32,
     dates: usize,
-    progress: &dyn Fn(usize, usize),
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> Result<Evaluation, HealthError> {
     let accounts = store.accounts().await?;
     let first = accounts.iter().map(|a| a.created_on).min();
@@ -58,10 +58,10 @@ pub async fn evaluate(
         .collect();
     days.reverse();
     let ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
-    let done = std::cell::Cell::new(0);
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let (snapshots, _) = scores_on(store, set, &ids, &days, &|n| {
-        done.set(done.get() + n);
-        progress(done.get(), ids.len());
+        let so_far = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+        progress(so_far, ids.len());
     })
     .await?;
     let by_id: BTreeMap<&str, &tend_core::Account> =

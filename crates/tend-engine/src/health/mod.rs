@@ -38,9 +38,9 @@ pub enum HealthError {
     },
     #[error("no account with id {0:?}")]
     UnknownAccount(String),
-    #[error("no health snapshots on {0}; run `tend health rescore --as-of {0}` first")]
+    #[error("no health snapshots on {0}")]
     NoSnapshots(NaiveDate),
-    #[error("no health snapshots yet; run `tend health rescore` first")]
+    #[error("no health snapshots yet")]
     NoHealth,
     #[error(transparent)]
     Store(#[from] StoreError),

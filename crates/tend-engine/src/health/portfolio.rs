@@ -79,6 +79,11 @@ pub async fn portfolio_health(
         .into_iter()
         .map(|a| (a.id.clone(), a))
         .collect();
+    let earlier = Earlier {
+        days: earlier,
+        scores: before,
+        month_ago,
+    };
     let mut rows = Vec::new();
     for snapshot in snapshots {
         let Some(account) = accounts.get(&snapshot.account_id) else {
@@ -97,32 +102,9 @@ pub async fn portfolio_health(
                 .band
                 .as_deref()
                 .is_none_or(|b| snapshot.score.band.eq_ignore_ascii_case(b));
-        if !wanted {
-            continue;
+        if wanted {
+            rows.push(health_row(snapshot, account, &earlier));
         }
-        let now = snapshot.score.overall;
-        let deltas = earlier.map(|d| {
-            let then = before
-                .get(&(snapshot.account_id.clone(), d))
-                .copied()
-                .flatten();
-            now.zip(then).map(|(a, b)| a - b)
-        });
-        let previous = month_ago.get(&snapshot.account_id);
-        rows.push(HealthRow {
-            name: account.name.clone(),
-            segment: account.segment.clone().unwrap_or_default(),
-            owner: account.csm_owner.clone().unwrap_or_default(),
-            score: now,
-            band_before: previous
-                .map(|p| p.score.band.clone())
-                .filter(|b| *b != snapshot.score.band),
-            top_mover: previous.and_then(|p| top_mover(&snapshot, p)),
-            churned_on: account.churned_on,
-            band: snapshot.score.band,
-            deltas,
-            account_id: snapshot.account_id,
-        });
     }
     rows.sort_by(|a, b| {
         a.score
@@ -131,6 +113,48 @@ pub async fn portfolio_health(
             .then_with(|| a.account_id.cmp(&b.account_id))
     });
     Ok((day, rows))
+}
+
+/// Scores of earlier days a row compares with.
+pub(crate) struct Earlier {
+    /// 7, 30 and 90 days before the day shown.
+    pub days: [NaiveDate; 3],
+    /// Overall scores by (account, day) on those days.
+    pub scores: HashMap<(String, NaiveDate), Option<f64>>,
+    /// Whole snapshots 30 days before, by account.
+    pub month_ago: HashMap<String, HealthSnapshot>,
+}
+
+/// One row of the portfolio table.
+pub(crate) fn health_row(
+    snapshot: HealthSnapshot,
+    account: &tend_core::Account,
+    earlier: &Earlier,
+) -> HealthRow {
+    let now = snapshot.score.overall;
+    let deltas = earlier.days.map(|d| {
+        let then = earlier
+            .scores
+            .get(&(snapshot.account_id.clone(), d))
+            .copied()
+            .flatten();
+        now.zip(then).map(|(a, b)| a - b)
+    });
+    let previous = earlier.month_ago.get(&snapshot.account_id);
+    HealthRow {
+        name: account.name.clone(),
+        segment: account.segment.clone().unwrap_or_default(),
+        owner: account.csm_owner.clone().unwrap_or_default(),
+        score: now,
+        band_before: previous
+            .map(|p| p.score.band.clone())
+            .filter(|b| *b != snapshot.score.band),
+        top_mover: previous.and_then(|p| top_mover(&snapshot, p)),
+        churned_on: account.churned_on,
+        band: snapshot.score.band,
+        deltas,
+        account_id: snapshot.account_id,
+    }
 }
 
 /// The measure whose contribution changed most between two snapshots.

@@ -123,7 +123,7 @@ async fn raw_values_of(
     set: &ScorecardSet,
     ids: &[String],
     days: &[NaiveDate],
-    progress: &dyn Fn(usize),
+    progress: &(dyn Fn(usize) + Send + Sync),
 ) -> Result<Vec<AccountDay>, HealthError> {
     let mut chunks = std::pin::pin!(per_chunk(store, set, ids, days, raw_for_loaded));
     let mut rows = Vec::new();
@@ -244,7 +244,7 @@ pub(crate) async fn scores_on(
     set: &ScorecardSet,
     ids: &[String],
     days: &[NaiveDate],
-    progress: &dyn Fn(usize),
+    progress: &(dyn Fn(usize) + Send + Sync),
 ) -> Result<(Vec<HealthSnapshot>, Distributions), HealthError> {
     if ids.is_empty() || days.is_empty() {
         return Ok((Vec::new(), Distributions::new()));
@@ -272,7 +272,7 @@ pub async fn backfill(
     set: &ScorecardSet,
     last_day: NaiveDate,
     days: u32,
-    progress: &dyn Fn(usize, usize),
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> Result<HealthRun, HealthError> {
     let days = days.max(1);
     let first_day = last_day
@@ -287,7 +287,7 @@ pub async fn backfill(
         accounts: ids.len(),
     };
     let total = ids.len() * all_days.len();
-    let done = std::cell::Cell::new(0);
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let per_block = (ACCOUNT_DAYS_PER_BLOCK / ids.len().max(1)).max(1);
     let mut tx = store.begin().await?;
     if !has_percentile_rules(set) && !ids.is_empty() {
@@ -299,8 +299,10 @@ pub async fn backfill(
                 let (accounts, snapshots) = result?;
                 tx.upsert_health_snapshots(&snapshots).await?;
                 run.snapshots += snapshots.len();
-                done.set(done.get() + accounts * block.len());
-                progress(done.get(), total);
+                let so_far = done
+                    .fetch_add(accounts * block.len(), std::sync::atomic::Ordering::Relaxed)
+                    + accounts * block.len();
+                progress(so_far, total);
             }
         }
         tx.commit().await?;
@@ -308,8 +310,10 @@ pub async fn backfill(
     }
     for block in all_days.chunks(per_block) {
         let rows = raw_values_of(store, set, &ids, block, &|accounts| {
-            done.set(done.get() + accounts * block.len());
-            progress(done.get(), total);
+            let so_far = done
+                .fetch_add(accounts * block.len(), std::sync::atomic::Ordering::Relaxed)
+                + accounts * block.len();
+            progress(so_far, total);
         })
         .await?;
         let dists = distributions(set, &rows);
@@ -331,7 +335,7 @@ pub async fn rescore(
     store: &Store,
     set: &ScorecardSet,
     day: NaiveDate,
-    progress: &dyn Fn(usize, usize),
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> Result<HealthRun, HealthError> {
     backfill(store, set, day, 1, progress).await
 }

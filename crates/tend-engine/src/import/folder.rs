@@ -112,7 +112,7 @@ pub async fn import_folder(
     store: &Store,
     dir: &Path,
     options: &ImportOptions,
-    progress: &(dyn Fn(&Path, ImportProgress) + Sync),
+    progress: &(dyn Fn(&Path, ImportProgress) + Send + Sync),
 ) -> Result<FolderReport, ImportError> {
     let (files, ignored) = entity_files(dir, options.ignore_unknown_files)?;
     let mut session = Session::begin(store, options.today()).await?;

@@ -114,7 +114,7 @@ pub enum ImportError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: cannot tell the format from the extension; use .csv or .jsonl, or pass --format", .0.display())]
+    #[error("{}: cannot tell the format from the extension; use .csv or .jsonl", .0.display())]
     UnknownFormat(PathBuf),
     #[error("{}: nothing was imported:\n{}", path.display(), list_errors(path, errors, *more))]
     InvalidRows {
@@ -127,7 +127,7 @@ pub enum ImportError {
         dir: PathBuf,
         failures: Vec<ImportError>,
     },
-    #[error("{}: not an entity's file: {}; name files <entity>.csv or <entity>.jsonl (entities: {}), or pass --ignore-unknown to skip them", dir.display(), names(files), entity_names())]
+    #[error("{}: not an entity's file: {}; name files <entity>.csv or <entity>.jsonl (entities: {})", dir.display(), names(files), entity_names())]
     UnknownFiles { dir: PathBuf, files: Vec<PathBuf> },
     #[error("{}: {} and {} are both {entity} files; keep one", dir.display(), names(std::slice::from_ref(first)), names(std::slice::from_ref(second)))]
     TwoFilesForOneEntity {
@@ -195,7 +195,7 @@ pub async fn import_file(
     entity: Entity,
     path: &Path,
     options: &ImportOptions,
-    progress: &(dyn Fn(ImportProgress) + Sync),
+    progress: &(dyn Fn(ImportProgress) + Send + Sync),
 ) -> Result<ImportReport, ImportError> {
     let mut session = Session::begin(store, options.today()).await?;
     let result = session.import(entity, path, options, progress).await;

@@ -98,7 +98,7 @@ impl Session {
         entity: Entity,
         path: &Path,
         options: &ImportOptions,
-        progress: &(dyn Fn(ImportProgress) + Sync),
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
     ) -> Result<ImportReport, ImportError> {
         let format = match options
             .format

@@ -1,0 +1,131 @@
+//! Every metric of the product brief over a chosen period, for the whole portfolio,
+//! one segment or one owner's book, and the portfolio summary.
+
+use chrono::NaiveDate;
+use tend_core::metrics::{self, Renewals, ResponseTimes, Retention};
+use tend_core::summary::{arr_by_currency, main_currency, PortfolioSummary};
+use tend_core::{Currency, FxTable, LeftOut, Money, Period, Reporting, SurveyKind};
+
+use crate::app::{App, AppError};
+use crate::policy::{authorize, Action, Actor};
+use crate::summary::load_summary;
+
+/// Which accounts and days the metrics cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsQuery {
+    /// The first and last day included.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub segment: Option<String>,
+    /// The CSM or account manager.
+    pub owner: Option<String>,
+    pub currency: Option<Currency>,
+}
+
+/// The metrics of a period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeriodMetrics {
+    pub period: Period,
+    pub currency: Currency,
+    /// Accounts the filter selects, and those with a contract in force on the last day.
+    pub accounts: usize,
+    pub active_accounts: usize,
+    /// ARR in force on the last day, converted, and what could not be.
+    pub arr: Money,
+    pub arr_left_out: LeftOut,
+    pub retention: Retention,
+    pub renewals: Renewals,
+    pub nps: Option<f64>,
+    pub nps_responses: usize,
+    pub csat: Option<f64>,
+    pub csat_responses: usize,
+    pub ces: Option<f64>,
+    pub ces_responses: usize,
+    pub response_times: Option<ResponseTimes>,
+}
+
+impl App {
+    /// The portfolio summary as of `as_of` (by default the last day of the data).
+    pub async fn summary(
+        &self,
+        actor: &Actor,
+        as_of: Option<NaiveDate>,
+        currency: Option<Currency>,
+    ) -> Result<PortfolioSummary, AppError> {
+        authorize(actor, Action::Read)?;
+        let as_of = match as_of {
+            Some(day) => day,
+            None => crate::default_day(self.store(), self.today()).await?,
+        };
+        Ok(load_summary(self.store(), as_of, currency).await?)
+    }
+
+    /// Every metric of the brief over `query`'s period and accounts.
+    pub async fn metrics(
+        &self,
+        actor: &Actor,
+        query: &MetricsQuery,
+    ) -> Result<PeriodMetrics, AppError> {
+        authorize(actor, Action::Read)?;
+        if query.from > query.to {
+            return Err(AppError::invalid("from", "must not be after `to`"));
+        }
+        let end = query.to.succ_opt().unwrap_or(query.to);
+        let period = Period::new(query.from, end);
+        let store = self.store();
+        let accounts: std::collections::HashSet<String> = store
+            .accounts()
+            .await?
+            .into_iter()
+            .filter(|a| {
+                query
+                    .segment
+                    .as_deref()
+                    .is_none_or(|s| a.segment.as_deref() == Some(s))
+                    && query.owner.as_deref().is_none_or(|o| {
+                        a.csm_owner.as_deref() == Some(o) || a.am_owner.as_deref() == Some(o)
+                    })
+            })
+            .map(|a| a.id)
+            .collect();
+        let chosen = |id: &str| accounts.contains(id);
+        let mut contracts = store.contracts().await?;
+        contracts.retain(|c| chosen(&c.account_id));
+        let mut tickets = store.tickets().await?;
+        tickets.retain(|t| chosen(&t.account_id));
+        let mut surveys = store.survey_responses().await?;
+        surveys.retain(|s| chosen(&s.account_id));
+        let rates = FxTable::new(&store.fx_rates().await?);
+        let currency = query.currency.unwrap_or_else(|| {
+            main_currency(&arr_by_currency(&contracts, query.to), &rates, query.to)
+        });
+        let reporting = Reporting {
+            currency,
+            rates: &rates,
+        };
+        let arr_now = metrics::arr_on(&contracts, query.to, &reporting, query.to);
+        let scores = |kind| metrics::survey_scores(&surveys, kind, period);
+        let (nps, csat, ces) = (
+            scores(SurveyKind::Nps),
+            scores(SurveyKind::Csat),
+            scores(SurveyKind::Ces),
+        );
+        Ok(PeriodMetrics {
+            period,
+            currency,
+            accounts: accounts.len(),
+            active_accounts: arr_now.active.len(),
+            arr: Money::new(arr_now.arr.values().sum(), currency),
+            arr_left_out: arr_now.left_out.clone(),
+            retention: metrics::retention(&contracts, period, &reporting),
+            renewals: metrics::renewals(&contracts, period, &reporting),
+            nps: metrics::nps(&nps),
+            nps_responses: nps.len(),
+            csat: metrics::csat(&csat),
+            csat_responses: csat.len(),
+            ces: metrics::ces(&ces),
+            ces_responses: ces.len(),
+            response_times: metrics::first_response_times(&tickets, period),
+        })
+    }
+}

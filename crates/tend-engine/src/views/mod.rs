@@ -1,0 +1,14 @@
+//! What the interfaces show and change beyond the CLI's reports: accounts with
+//! filters and pages, one account's whole picture and timeline, its records, writes
+//! by hand (account fields, contact roles, activities), health pages and metrics
+//! for a period. Every write is authorised, validated, audited and done under the
+//! application's write lock.
+
+pub mod accounts;
+pub mod health;
+pub mod metrics;
+pub mod page;
+pub mod records;
+pub mod timeline;
+
+pub use page::{Cursor, Page, PageRequest};

@@ -1,0 +1,473 @@
+//! Reads for browsing one page at a time: accounts with filters and keyset
+//! pagination, one day's health snapshots lowest score first, and one account's
+//! records. Each page is one indexed query however big the store is.
+
+use chrono::NaiveDate;
+use tend_core::health::HealthSnapshot;
+use tend_core::*;
+
+use crate::health::HealthSnapshotRow;
+use crate::reads::list;
+use crate::rows::*;
+use crate::{on_backend, Result, Store, StoreError};
+
+/// A score sorts after every real one when the account has none.
+const NO_SCORE: f64 = 1.0e9;
+
+/// How a list of accounts is ordered; ties broken by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AccountOrder {
+    #[default]
+    Name,
+    Id,
+    /// Lowest latest health score first; unscored accounts last.
+    Health,
+}
+
+/// Where the previous page ended: the sort value and id of its last row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum After {
+    Text(String, String),
+    Score(f64, String),
+}
+
+/// Which accounts to list. Text filters match exactly except `text`, which finds
+/// the words in the name or id, case ignored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccountFilter {
+    /// The CSM or account manager.
+    pub owner: Option<String>,
+    pub segment: Option<String>,
+    pub tier: Option<String>,
+    pub stage: Option<LifecycleStage>,
+    /// The band of the latest health snapshot, case ignored.
+    pub band: Option<String>,
+    pub text: Option<String>,
+}
+
+/// An account with its latest health, if it was scored on the day asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountListing {
+    pub account: Account,
+    pub health_score: Option<f64>,
+    pub health_band: Option<String>,
+}
+
+/// A value bound to a query built at run time.
+enum Value {
+    Text(String),
+    Real(f64),
+    Date(NaiveDate),
+}
+
+/// SQL text with its parameters, numbered as they are added.
+#[derive(Default)]
+struct Query {
+    sql: String,
+    values: Vec<Value>,
+}
+
+impl Query {
+    /// Adds a parameter and returns its placeholder.
+    fn param(&mut self, value: Value) -> String {
+        self.values.push(value);
+        format!("${}", self.values.len())
+    }
+}
+
+/// Runs `$query` as rows of `$row` and converts each.
+macro_rules! run {
+    ($store:expr, $row:ty, $query:expr) => {{
+        let query: Query = $query;
+        let rows: Vec<$row> = on_backend!(&$store.pool, pool => {
+            let mut q = sqlx::query_as::<_, $row>(&query.sql);
+            for value in query.values {
+                q = match value {
+                    Value::Text(text) => q.bind(text),
+                    Value::Real(x) => q.bind(x),
+                    Value::Date(day) => q.bind(day),
+                };
+            }
+            q.fetch_all(pool).await?
+        });
+        rows
+    }};
+}
+
+/// `LIKE` pattern finding `text` anywhere, with the pattern characters escaped.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountListingRow {
+    #[sqlx(flatten)]
+    account: AccountRow,
+    health_score: Option<f64>,
+    health_band: Option<String>,
+}
+
+impl Store {
+    /// One page of accounts: those matching `filter`, in `order`, after `after`,
+    /// at most `limit`, with their health on `health_day`.
+    pub async fn account_page(
+        &self,
+        filter: &AccountFilter,
+        order: AccountOrder,
+        after: Option<&After>,
+        limit: u32,
+        health_day: Option<NaiveDate>,
+    ) -> Result<Vec<AccountListing>> {
+        let mut q = Query::default();
+        // With no health yet, the join matches nothing.
+        let day = q.param(Value::Date(health_day.unwrap_or(NaiveDate::MIN)));
+        q.sql = format!(
+            "SELECT a.*, h.overall AS health_score, h.band AS health_band FROM accounts a \
+             LEFT JOIN health_snapshots h ON h.account_id = a.id AND h.day = {day} WHERE 1 = 1"
+        );
+        if let Some(owner) = &filter.owner {
+            let p = q.param(Value::Text(owner.clone()));
+            q.sql += &format!(" AND (a.csm_owner = {p} OR a.am_owner = {p})");
+        }
+        for (column, value) in [("segment", &filter.segment), ("tier", &filter.tier)] {
+            if let Some(value) = value {
+                let p = q.param(Value::Text(value.clone()));
+                q.sql += &format!(" AND a.{column} = {p}");
+            }
+        }
+        if let Some(stage) = filter.stage {
+            let p = q.param(Value::Text(stage.as_str().to_string()));
+            q.sql += &format!(" AND a.lifecycle_stage = {p}");
+        }
+        if let Some(band) = &filter.band {
+            let p = q.param(Value::Text(band.to_lowercase()));
+            q.sql += &format!(" AND LOWER(h.band) = {p}");
+        }
+        if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            let p = q.param(Value::Text(contains_pattern(text.trim())));
+            q.sql += &format!(
+                " AND (LOWER(a.name) LIKE {p} ESCAPE '\\' OR LOWER(a.id) LIKE {p} ESCAPE '\\')"
+            );
+        }
+        let sort_key = match order {
+            AccountOrder::Name => "a.name".to_string(),
+            AccountOrder::Id => "a.id".to_string(),
+            AccountOrder::Health => format!("COALESCE(h.overall, {NO_SCORE:.1})"),
+        };
+        match (order, after) {
+            (_, None) => {}
+            (AccountOrder::Id, Some(After::Text(_, id))) => {
+                let p = q.param(Value::Text(id.clone()));
+                q.sql += &format!(" AND a.id > {p}");
+            }
+            (AccountOrder::Name, Some(After::Text(name, id))) => {
+                let n = q.param(Value::Text(name.clone()));
+                let p = q.param(Value::Text(id.clone()));
+                q.sql += &format!(" AND (a.name > {n} OR (a.name = {n} AND a.id > {p}))");
+            }
+            (AccountOrder::Health, Some(After::Score(score, id))) => {
+                let s = q.param(Value::Real(*score));
+                let p = q.param(Value::Text(id.clone()));
+                q.sql += &format!(" AND ({sort_key} > {s} OR ({sort_key} = {s} AND a.id > {p}))");
+            }
+            (_, Some(_)) => {
+                return Err(StoreError::InvalidQuery(
+                    "the cursor is of another sort order".into(),
+                ))
+            }
+        }
+        if order == AccountOrder::Id {
+            q.sql += &format!(" ORDER BY a.id LIMIT {limit}");
+        } else {
+            q.sql += &format!(" ORDER BY {sort_key}, a.id LIMIT {limit}");
+        }
+        run!(self, AccountListingRow, q)
+            .into_iter()
+            .map(|row| {
+                Ok(AccountListing {
+                    account: row.account.try_into()?,
+                    health_score: row.health_score,
+                    health_band: row.health_band,
+                })
+            })
+            .collect()
+    }
+
+    /// One page of the snapshots of `day`, lowest score first (unscored last), of
+    /// accounts matching `filter` (its `tier`, `stage` and `text` included).
+    pub async fn health_page(
+        &self,
+        day: NaiveDate,
+        filter: &AccountFilter,
+        after: Option<(f64, &str)>,
+        limit: u32,
+    ) -> Result<Vec<HealthSnapshot>> {
+        let mut q = Query::default();
+        let d = q.param(Value::Date(day));
+        q.sql = format!(
+            "SELECT h.* FROM health_snapshots h JOIN accounts a ON a.id = h.account_id \
+             WHERE h.day = {d}"
+        );
+        if let Some(owner) = &filter.owner {
+            let p = q.param(Value::Text(owner.clone()));
+            q.sql += &format!(" AND (a.csm_owner = {p} OR a.am_owner = {p})");
+        }
+        for (column, value) in [("segment", &filter.segment), ("tier", &filter.tier)] {
+            if let Some(value) = value {
+                let p = q.param(Value::Text(value.clone()));
+                q.sql += &format!(" AND a.{column} = {p}");
+            }
+        }
+        if let Some(stage) = filter.stage {
+            let p = q.param(Value::Text(stage.as_str().to_string()));
+            q.sql += &format!(" AND a.lifecycle_stage = {p}");
+        }
+        if let Some(band) = &filter.band {
+            let p = q.param(Value::Text(band.to_lowercase()));
+            q.sql += &format!(" AND LOWER(h.band) = {p}");
+        }
+        if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            let p = q.param(Value::Text(contains_pattern(text.trim())));
+            q.sql += &format!(
+                " AND (LOWER(a.name) LIKE {p} ESCAPE '\\' OR LOWER(a.id) LIKE {p} ESCAPE '\\')"
+            );
+        }
+        let key = format!("COALESCE(h.overall, {NO_SCORE:.1})");
+        if let Some((score, id)) = after {
+            let s = q.param(Value::Real(score));
+            let p = q.param(Value::Text(id.to_string()));
+            q.sql += &format!(" AND ({key} > {s} OR ({key} = {s} AND h.account_id > {p}))");
+        }
+        q.sql += &format!(" ORDER BY {key}, h.account_id LIMIT {limit}");
+        run!(self, HealthSnapshotRow, q)
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
+    }
+
+    /// The snapshots of `ids` on `day` (those that exist), by account.
+    pub async fn health_snapshots_of(
+        &self,
+        ids: &[String],
+        day: NaiveDate,
+    ) -> Result<Vec<HealthSnapshot>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Query::default();
+        let d = q.param(Value::Date(day));
+        let list: Vec<String> = ids
+            .iter()
+            .map(|id| q.param(Value::Text(id.clone())))
+            .collect();
+        q.sql = format!(
+            "SELECT * FROM health_snapshots WHERE day = {d} AND account_id IN ({}) \
+             ORDER BY account_id",
+            list.join(", ")
+        );
+        run!(self, HealthSnapshotRow, q)
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
+    }
+
+    /// The overall score of `ids` on each of `days`, where scored: (account, day, score).
+    pub async fn health_scores_of(
+        &self,
+        ids: &[String],
+        days: &[NaiveDate],
+    ) -> Result<Vec<(String, NaiveDate, Option<f64>)>> {
+        if ids.is_empty() || days.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Query::default();
+        let day_list: Vec<String> = days.iter().map(|d| q.param(Value::Date(*d))).collect();
+        let id_list: Vec<String> = ids
+            .iter()
+            .map(|id| q.param(Value::Text(id.clone())))
+            .collect();
+        q.sql = format!(
+            "SELECT account_id, day, overall FROM health_snapshots \
+             WHERE day IN ({}) AND account_id IN ({})",
+            day_list.join(", "),
+            id_list.join(", ")
+        );
+        Ok(run!(self, (String, NaiveDate, Option<f64>), q))
+    }
+
+    /// The accounts of `ids` that exist, by id.
+    pub async fn accounts_of(&self, ids: &[String]) -> Result<Vec<Account>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Query::default();
+        let list: Vec<String> = ids
+            .iter()
+            .map(|id| q.param(Value::Text(id.clone())))
+            .collect();
+        q.sql = format!(
+            "SELECT * FROM accounts WHERE id IN ({}) ORDER BY id",
+            list.join(", ")
+        );
+        run!(self, AccountRow, q)
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
+    }
+
+    /// One account's health, day by day from `from` through `to`: (day, score, band).
+    pub async fn health_history(
+        &self,
+        account_id: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, Option<f64>, String)>> {
+        Ok(on_backend!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT day, overall, band FROM health_snapshots \
+                 WHERE account_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
+            )
+            .bind(account_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// The latest snapshot of one account on or before `day`.
+    pub async fn latest_health_snapshot(
+        &self,
+        account_id: &str,
+        day: NaiveDate,
+    ) -> Result<Option<HealthSnapshot>> {
+        let rows: Vec<HealthSnapshot> = list!(
+            self,
+            HealthSnapshotRow,
+            "SELECT * FROM health_snapshots WHERE account_id = $1 AND day <= $2 \
+             ORDER BY day DESC LIMIT 1",
+            account_id,
+            day
+        )?;
+        Ok(rows.into_iter().next())
+    }
+}
+
+/// One page of a table of account records: `$account` limits it to one account,
+/// rows in id order after `$after`, at most `$limit`.
+macro_rules! record_page {
+    ($store:expr, $row:ty, $table:literal, $account:expr, $after:expr, $limit:expr) => {{
+        let account: Option<&str> = $account;
+        let after: &str = $after;
+        let limit: u32 = $limit;
+        let rows: Vec<$row> = on_backend!(&$store.pool, pool => {
+            match account {
+                Some(account) => sqlx::query_as::<_, $row>(&format!(
+                    "SELECT * FROM {} WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT {limit}",
+                    $table
+                ))
+                .bind(account)
+                .bind(after)
+                .fetch_all(pool)
+                .await?,
+                None => sqlx::query_as::<_, $row>(&format!(
+                    "SELECT * FROM {} WHERE id > $1 ORDER BY id LIMIT {limit}",
+                    $table
+                ))
+                .bind(after)
+                .fetch_all(pool)
+                .await?,
+            }
+        });
+        rows.into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<Vec<_>, StoreError>>()
+    }};
+}
+
+impl Store {
+    pub async fn contact_page(
+        &self,
+        account: Option<&str>,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<Contact>> {
+        record_page!(self, ContactRow, "contacts", account, after, limit)
+    }
+
+    pub async fn contract_page(
+        &self,
+        account: Option<&str>,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<Contract>> {
+        record_page!(self, ContractRow, "contracts", account, after, limit)
+    }
+
+    pub async fn ticket_page(
+        &self,
+        account: Option<&str>,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<Ticket>> {
+        record_page!(self, TicketRow, "tickets", account, after, limit)
+    }
+
+    pub async fn survey_response_page(
+        &self,
+        account: Option<&str>,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<SurveyResponse>> {
+        record_page!(
+            self,
+            SurveyResponseRow,
+            "survey_responses",
+            account,
+            after,
+            limit
+        )
+    }
+
+    pub async fn invoice_page(
+        &self,
+        account: Option<&str>,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<Invoice>> {
+        record_page!(self, InvoiceRow, "invoices", account, after, limit)
+    }
+
+    pub async fn payment_page(
+        &self,
+        account: Option<&str>,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<Payment>> {
+        record_page!(self, PaymentRow, "payments", account, after, limit)
+    }
+
+    pub async fn activity_page(
+        &self,
+        account: Option<&str>,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<Activity>> {
+        record_page!(self, ActivityRow, "activities", account, after, limit)
+    }
+
+    /// One contact, by id.
+    pub async fn contact(&self, id: &str) -> Result<Option<Contact>> {
+        let rows: Vec<Contact> =
+            list!(self, ContactRow, "SELECT * FROM contacts WHERE id = $1", id)?;
+        Ok(rows.into_iter().next())
+    }
+}
