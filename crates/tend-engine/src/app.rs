@@ -102,6 +102,13 @@ pub enum AppError {
     /// or a query parameter).
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// Rows of an uploaded file that cannot be imported (nothing was).
+    #[error("{} rows cannot be imported", errors.len())]
+    InvalidRows {
+        errors: Vec<tend_ingest::RowError>,
+        /// More errors were found than are listed.
+        more: bool,
+    },
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -162,6 +169,7 @@ impl From<ImportError> for AppError {
     fn from(error: ImportError) -> Self {
         match error {
             ImportError::Io { .. } | ImportError::Store(_) => AppError::Internal(error.to_string()),
+            ImportError::InvalidRows { errors, more, .. } => AppError::InvalidRows { errors, more },
             other => AppError::invalid("body", other.to_string()),
         }
     }

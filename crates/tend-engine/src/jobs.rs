@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::app::{App, AppError};
-use crate::health::rescore;
+use crate::health::{evaluate, rescore, Evaluation, HealthRun};
 use crate::policy::{authorize, Action, Actor};
 
 /// Jobs kept for reading their status; the oldest finished ones are forgotten.
@@ -34,7 +34,7 @@ impl JobState {
 }
 
 /// A job's status as callers see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct JobStatus {
     pub id: u64,
     pub kind: &'static str,
@@ -46,6 +46,23 @@ pub struct JobStatus {
     pub total: u64,
     /// What it did, or why it failed (in plain words, nothing internal).
     pub message: Option<String>,
+    pub outcome: Option<JobOutcome>,
+}
+
+/// What a finished job produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobOutcome {
+    Rescore(HealthRun),
+    Evaluation(Evaluation),
+}
+
+/// How far back and how often an evaluation scores the portfolio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvaluationRequest {
+    pub as_of: NaiveDate,
+    pub horizon_days: u32,
+    pub every_days: u32,
+    pub dates: usize,
 }
 
 struct Job {
@@ -62,10 +79,16 @@ impl Job {
         status
     }
 
-    fn finish(&self, state: JobState, message: String) {
+    fn finish(&self, state: JobState, message: String, outcome: Option<JobOutcome>) {
         let mut status = self.status.lock().expect("job status lock");
         status.state = state;
         status.message = Some(message);
+        status.outcome = outcome;
+    }
+
+    fn progress(&self, done: usize, total: usize) {
+        self.done.store(done as u64, Ordering::Relaxed);
+        self.total.store(total as u64, Ordering::Relaxed);
     }
 }
 
@@ -91,6 +114,7 @@ impl Jobs {
                 done: 0,
                 total: 0,
                 message: None,
+                outcome: None,
             }),
         });
         let mut jobs = self.jobs.lock().expect("jobs lock");
@@ -115,57 +139,128 @@ impl Jobs {
     }
 }
 
+/// Work a job does: given the app and a progress sink, what it produced and a line
+/// saying so.
+type Work = Box<
+    dyn FnOnce(
+            App,
+            Arc<dyn Fn(usize, usize) + Send + Sync>,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<(JobOutcome, String), AppError>> + Send>,
+        > + Send,
+>;
+
 impl App {
     /// Starts a full rescore of `day` as a job and returns at once. It holds the
     /// write lock while it runs, so incremental refreshes wait for it.
     pub fn start_rescore(&self, actor: &Actor, day: NaiveDate) -> Result<JobStatus, AppError> {
         authorize(actor, Action::WritePortfolio)?;
-        let job = self.jobs().start("health.rescore", actor, self.now());
+        let actor_for_audit = actor.clone();
+        self.start_job(
+            "health.rescore",
+            actor,
+            Box::new(move |app, progress| {
+                Box::pin(async move {
+                    let _writing = app.write_lock().await;
+                    let run =
+                        rescore(app.store(), app.scorecards(), day, &|d, t| progress(d, t)).await?;
+                    app.audit(
+                        &actor_for_audit,
+                        "health.rescore",
+                        &day.to_string(),
+                        &[("snapshots", run.snapshots.into())],
+                    )
+                    .await?;
+                    let message = format!(
+                        "scored {} accounts on {}: {} snapshots",
+                        run.accounts, run.last_day, run.snapshots
+                    );
+                    Ok((JobOutcome::Rescore(run), message))
+                })
+            }),
+        )
+    }
+
+    /// Starts an evaluation of the scorecards (how well low health foretold churn)
+    /// as a job.
+    pub fn start_evaluation(
+        &self,
+        actor: &Actor,
+        request: EvaluationRequest,
+    ) -> Result<JobStatus, AppError> {
+        authorize(actor, Action::Read)?;
+        if !(1..=3650).contains(&request.horizon_days) {
+            return Err(AppError::invalid("/horizon_days", "must be from 1 to 3650"));
+        }
+        if !(1..=365).contains(&request.every_days) {
+            return Err(AppError::invalid("/every_days", "must be from 1 to 365"));
+        }
+        if !(1..=60).contains(&request.dates) {
+            return Err(AppError::invalid("/dates", "must be from 1 to 60"));
+        }
+        self.start_job(
+            "health.evaluation",
+            actor,
+            Box::new(move |app, progress| {
+                Box::pin(async move {
+                    let evaluation = evaluate(
+                        app.store(),
+                        app.scorecards(),
+                        request.as_of,
+                        request.horizon_days,
+                        request.every_days,
+                        request.dates,
+                        &|d, t| progress(d, t),
+                    )
+                    .await?;
+                    let message = format!(
+                        "evaluated {} dates: AUC {}",
+                        evaluation.dates.len(),
+                        evaluation
+                            .all
+                            .auc
+                            .map_or("not defined".to_string(), |a| format!("{a:.3}"))
+                    );
+                    Ok((JobOutcome::Evaluation(evaluation), message))
+                })
+            }),
+        )
+    }
+
+    /// Runs `work` on a thread of its own with a runtime of its own.
+    fn start_job(
+        &self,
+        kind: &'static str,
+        actor: &Actor,
+        work: Work,
+    ) -> Result<JobStatus, AppError> {
+        let job = self.jobs().start(kind, actor, self.now());
         let status = job.status();
         let app = self.clone();
-        let actor = actor.clone();
         std::thread::Builder::new()
-            .name("tend-rescore".into())
+            .name(format!("tend-{kind}"))
             .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
+                let sink = job.clone();
+                let progress: Arc<dyn Fn(usize, usize) + Send + Sync> =
+                    Arc::new(move |done, total| sink.progress(done, total));
+                let outcome = match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
-                    .build();
-                let outcome = match runtime {
-                    Ok(runtime) => runtime.block_on(async {
-                        let _writing = app.write_lock().await;
-                        let progress = |done: usize, total: usize| {
-                            job.done.store(done as u64, Ordering::Relaxed);
-                            job.total.store(total as u64, Ordering::Relaxed);
-                        };
-                        let run = rescore(app.store(), app.scorecards(), day, &progress).await?;
-                        app.audit(
-                            &actor,
-                            "health.rescore",
-                            &day.to_string(),
-                            &[("snapshots", run.snapshots.into())],
-                        )
-                        .await?;
-                        Ok::<_, AppError>(run)
-                    }),
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(work(app, progress)),
                     Err(e) => Err(AppError::Internal(e.to_string())),
                 };
                 match outcome {
-                    Ok(run) => job.finish(
-                        JobState::Succeeded,
-                        format!(
-                            "scored {} accounts on {}: {} snapshots",
-                            run.accounts, run.last_day, run.snapshots
-                        ),
-                    ),
+                    Ok((outcome, message)) => {
+                        job.finish(JobState::Succeeded, message, Some(outcome))
+                    }
                     Err(error) => {
-                        tracing::error!(%error, "rescore job failed");
+                        tracing::error!(%error, kind, "job failed");
                         let message = match error {
-                            AppError::Internal(_) => {
-                                "the rescore failed; see the server log".into()
-                            }
+                            AppError::Internal(_) => "the job failed; see the server log".into(),
                             other => other.to_string(),
                         };
-                        job.finish(JobState::Failed, message);
+                        job.finish(JobState::Failed, message, None);
                     }
                 }
             })

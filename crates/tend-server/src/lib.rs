@@ -1,39 +1,94 @@
-//! `tend serve`: the JSON API over tend's application services. Handlers are thin:
-//! authenticate (an [`auth::Actor`]), ask [`policy::authorize`], call the engine or
-//! the store, convert to a wire type. Wire types live here, never in the engine.
+//! `tend serve`: the JSON API over tend's application services ([`tend_engine::App`]).
+//! Handlers are thin: find out who is asking ([`auth::Caller`]), convert the request,
+//! call the application, convert the answer into a wire type ([`wire`]). Rules of
+//! who may do what live in the engine's policy, not here.
 
 #![forbid(unsafe_code)]
 
 pub mod auth;
 pub mod error;
-pub mod policy;
+mod extract;
+mod idempotency;
+pub mod openapi;
 mod routes;
+mod throttle;
+pub mod wire;
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::time::Duration;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use axum::routing::get;
 use axum::Router;
-use tend_store::Store;
+use tend_engine::App;
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-/// Largest request body accepted; larger ones are answered with 413.
+/// Largest JSON request body accepted; larger ones are answered with 413.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// Largest uploaded import file.
+pub const MAX_IMPORT_BYTES: usize = 256 << 20;
+/// How long readiness waits for the database before saying it is not ready.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// What every handler can reach.
+/// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct ServerState {
-    pub store: Store,
+    pub app: App,
+    throttle: Arc<throttle::Throttle>,
+    /// When each rate-limited audit event was last written (token use, refusals).
+    audited: Arc<Mutex<HashMap<String, Instant>>>,
+    /// Serialises requests that carry an Idempotency-Key.
+    idempotency: Arc<tokio::sync::Mutex<()>>,
+    openapi_json: Arc<String>,
 }
 
-/// The whole application: every route, with request ids, tracing and the body limit.
-pub fn router(state: ServerState) -> Router {
+impl ServerState {
+    pub fn new(app: App) -> ServerState {
+        ServerState {
+            app,
+            throttle: Arc::default(),
+            audited: Arc::default(),
+            idempotency: Arc::default(),
+            openapi_json: Arc::new(String::new()),
+        }
+    }
+}
+
+/// The OpenAPI document of every documented route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    openapi::finish(routes::documented().into_openapi())
+}
+
+/// Every route the router serves, (method, path) with paths as the document
+/// spells them: for tests that must cover them all.
+pub fn route_list() -> Vec<(String, String)> {
+    let mut all = openapi::operations(&openapi());
+    all.extend(
+        routes::UNDOCUMENTED
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string())),
+    );
+    all
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::NotFound("no such route; the API is described at /api/openapi.json".into())
+}
+
+/// The whole application: every route, with request ids and tracing.
+pub fn router(mut state: ServerState) -> Router {
+    let (api, doc) = routes::documented().split_for_parts();
+    let doc = openapi::finish(doc);
+    state.openapi_json = Arc::new(doc.to_json().expect("the OpenAPI document serialises"));
     let request_id = axum::http::HeaderName::from_static("x-request-id");
-    routes::routes()
+    api.route("/api/openapi.json", get(routes::system::openapi))
+        .route("/api/docs", get(routes::system::docs))
+        .fallback(not_found)
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(
             |request: &axum::http::Request<axum::body::Body>| {
@@ -54,10 +109,10 @@ pub async fn serve(
     state: ServerState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
-
-/// How long readiness waits for the database before saying it is not ready.
-pub const READY_TIMEOUT: Duration = Duration::from_secs(2);

@@ -257,7 +257,10 @@ async fn run(cli: Cli) -> Result<()> {
         Command::User(command) => access::user(&store, command).await,
         Command::Token(command) => access::token(&store, command).await,
         Command::Audit { limit } => access::audit(&store, limit).await,
-        Command::Serve(args) => serve::run(store.clone(), args).await,
+        Command::Serve(args) => {
+            let app = tend_engine::App::new(store.clone(), scorecards, tend_engine::SystemClock);
+            serve::run(app, args).await
+        }
     };
     store.close().await;
     result

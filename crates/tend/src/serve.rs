@@ -2,8 +2,8 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use tend_engine::App;
 use tend_server::ServerState;
-use tend_store::Store;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -21,7 +21,8 @@ pub struct ServeArgs {
     log_format: LogFormat,
 }
 
-pub async fn run(store: Store, args: ServeArgs) -> Result<()> {
+pub async fn run(app: App, args: ServeArgs) -> Result<()> {
+    let store = app.store();
     let filter = tracing_subscriber::EnvFilter::try_from_env("TEND_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt().with_env_filter(filter);
@@ -42,7 +43,7 @@ pub async fn run(store: Store, args: ServeArgs) -> Result<()> {
     let address = listener.local_addr()?;
     eprintln!("tend is listening on http://{address}");
     tracing::info!(%address, "listening");
-    tend_server::serve(listener, ServerState { store }, shutdown_signal()).await?;
+    tend_server::serve(listener, ServerState::new(app.clone()), shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -249,7 +249,7 @@ impl Session {
         format: Format,
         reader: impl BufRead + Send + 'static,
         rejects: &mut Rejects,
-        progress: &dyn Fn(ImportStage),
+        progress: &(dyn Fn(ImportStage) + Send + Sync),
     ) -> Result<ImportReport, ImportError> {
         let attribution = self.attribution().await?;
         let accounts = std::mem::take(&mut self.accounts);

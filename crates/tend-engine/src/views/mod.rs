@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod health;
+pub mod imports;
 pub mod metrics;
 pub mod page;
 pub mod records;

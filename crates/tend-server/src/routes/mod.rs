@@ -1,0 +1,78 @@
+//! Every route: those in the OpenAPI document, collected with their handlers, and
+//! the few that serve the document itself.
+
+pub mod accounts;
+pub mod admin;
+pub mod health;
+pub mod imports;
+pub mod records;
+pub mod reports;
+pub mod session;
+pub mod system;
+
+use axum::extract::DefaultBodyLimit;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{Problem, RowProblem};
+use crate::ServerState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "tend",
+        description = "Customer success: accounts, health, metrics, imports and access. See docs/api.md."
+    ),
+    components(schemas(Problem, RowProblem)),
+    tags(
+        (name = "accounts", description = "Accounts, their picture, timeline and edits"),
+        (name = "records", description = "Contacts, contracts, tickets, surveys, invoices, payments, activities"),
+        (name = "health", description = "Account health"),
+        (name = "reports", description = "The portfolio summary and metrics"),
+        (name = "imports", description = "File uploads"),
+        (name = "access", description = "Sign-in, users, tokens, the audit log"),
+        (name = "system", description = "Liveness and readiness")
+    )
+)]
+struct ApiDoc;
+
+/// Routes outside the OpenAPI document: (method, path).
+pub const UNDOCUMENTED: &[(&str, &str)] = &[("GET", "/api/openapi.json"), ("GET", "/api/docs")];
+
+pub(crate) fn documented() -> OpenApiRouter<ServerState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(system::healthz))
+        .routes(routes!(system::readyz))
+        .routes(routes!(system::me))
+        .routes(routes!(session::login, session::logout, session::current))
+        .routes(routes!(accounts::list))
+        .routes(routes!(accounts::view, accounts::update))
+        .routes(routes!(accounts::timeline))
+        .routes(routes!(accounts::log_activity))
+        .routes(routes!(health::history))
+        .routes(routes!(health::explanation))
+        .routes(routes!(health::refresh))
+        .routes(routes!(records::contacts))
+        .routes(routes!(records::update_contact))
+        .routes(routes!(records::contracts))
+        .routes(routes!(records::tickets))
+        .routes(routes!(records::survey_responses))
+        .routes(routes!(records::invoices))
+        .routes(routes!(records::payments))
+        .routes(routes!(records::activities))
+        .routes(routes!(health::portfolio))
+        .routes(routes!(health::rescore))
+        .routes(routes!(health::evaluate))
+        .routes(routes!(health::job))
+        .routes(routes!(reports::summary))
+        .routes(routes!(reports::metrics))
+        .routes(routes!(admin::users, admin::add_user))
+        .routes(routes!(admin::disable_user))
+        .routes(routes!(admin::tokens, admin::create_token))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::audit))
+        .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        // Uploads read their body up to their own, larger limit.
+        .routes(routes!(imports::upload))
+}

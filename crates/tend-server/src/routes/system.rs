@@ -1,0 +1,60 @@
+//! Liveness, readiness, who am I, the OpenAPI document and its reference page.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse};
+use axum::Json;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::wire::{MeBody, Status};
+use crate::{ServerState, READY_TIMEOUT};
+
+/// Liveness: the process answers. No authentication, no data.
+#[utoipa::path(get, path = "/healthz", tag = "system", security(()),
+    responses((status = 200, description = "The process answers", body = Status)))]
+pub async fn healthz() -> Json<Status> {
+    Json(Status { status: "ok" })
+}
+
+/// Readiness: the database answers in time.
+#[utoipa::path(get, path = "/readyz", tag = "system", security(()),
+    responses(
+        (status = 200, description = "Ready", body = Status),
+        (status = 503, description = "The database does not answer", body = Status)))]
+pub async fn readyz(State(state): State<ServerState>) -> (StatusCode, Json<Status>) {
+    match tokio::time::timeout(READY_TIMEOUT, state.app.store().ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, Json(Status { status: "ready" })),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Status {
+                status: "database unavailable",
+            }),
+        ),
+    }
+}
+
+/// The caller's identity, role and book.
+#[utoipa::path(get, path = "/api/v1/me", tag = "access",
+    responses((status = 200, description = "Who is asking", body = MeBody)))]
+pub async fn me(caller: Caller) -> Result<Json<MeBody>, ApiError> {
+    let actor = caller.actor;
+    Ok(Json(MeBody {
+        actor: actor.name,
+        role: actor.role.as_str(),
+        book: actor.book,
+    }))
+}
+
+/// The OpenAPI document of this server.
+pub async fn openapi(State(state): State<ServerState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.openapi_json.as_ref().clone(),
+    )
+}
+
+/// The API reference, rendered in the browser from the OpenAPI document.
+pub async fn docs() -> Html<&'static str> {
+    Html(include_str!("../api_docs.html"))
+}
