@@ -33,11 +33,14 @@ impl Actor {
         }
     }
 
-    /// The handle activities are logged under.
+    /// The handle activities are logged under: a user's own, a book-restricted
+    /// token's book (it acts for that person), otherwise the audit name.
     pub fn author(&self) -> &str {
-        self.name
-            .split_once(':')
-            .map_or(self.name.as_str(), |(_, who)| who)
+        match self.name.split_once(':') {
+            Some(("user", handle)) => handle,
+            Some(("token", _)) => self.book.as_deref().unwrap_or(&self.name),
+            _ => &self.name,
+        }
     }
 }
 

@@ -28,7 +28,9 @@ const FAILURE_AUDIT_EVERY: Duration = Duration::from_secs(60);
 /// How the caller proved who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
-    Token { id: String },
+    Token {
+        id: String,
+    },
     Session {
         secret: String,
         csrf_token: String,
@@ -66,7 +68,11 @@ pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
 
 /// Compares secrets in time independent of where they differ.
 fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 impl ServerState {
@@ -89,9 +95,19 @@ impl ServerState {
     async fn refused(&self, parts: &Parts, what: &str) -> ApiError {
         let address = client_address(parts);
         if self.due(&format!("refused:{address}"), FAILURE_AUDIT_EVERY) {
-            let fields = [("address", address.clone().into()), ("credential", what.into())];
-            if let Err(e) =
-                audit_event(self.app.store(), "anonymous", "auth.failure", &address, &fields, self.app.now()).await
+            let fields = [
+                ("address", address.clone().into()),
+                ("credential", what.into()),
+            ];
+            if let Err(e) = audit_event(
+                self.app.store(),
+                "anonymous",
+                "auth.failure",
+                &address,
+                &fields,
+                self.app.now(),
+            )
+            .await
             {
                 return e.into();
             }
@@ -118,7 +134,15 @@ impl FromRequestParts<ServerState> for Caller {
             let name = format!("token:{}", token.id);
             if state.due(&name, TOKEN_USE_AUDIT_EVERY) {
                 let fields = [("address", client_address(parts).into())];
-                audit_event(state.app.store(), &name, "token.use", &token.id, &fields, now).await?;
+                audit_event(
+                    state.app.store(),
+                    &name,
+                    "token.use",
+                    &token.id,
+                    &fields,
+                    now,
+                )
+                .await?;
             }
             return Ok(Caller {
                 actor: Actor {

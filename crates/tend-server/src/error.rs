@@ -142,8 +142,7 @@ impl ApiError {
                 format!("the request body is larger than {limit} bytes")
             }
             ApiError::Internal(_) => {
-                "internal error; the server log has the details under this request's id"
-                    .to_string()
+                "internal error; the server log has the details under this request's id".to_string()
             }
         }
     }

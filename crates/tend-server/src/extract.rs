@@ -17,13 +17,15 @@ pub(crate) async fn read_body<S: Send + Sync>(
     request: Request,
     state: &S,
 ) -> Result<Bytes, ApiError> {
-    Bytes::from_request(request, state).await.map_err(|rejection| {
-        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(crate::MAX_BODY_BYTES)
-        } else {
-            ApiError::invalid("", rejection.body_text())
-        }
-    })
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(crate::MAX_BODY_BYTES)
+            } else {
+                ApiError::invalid("", rejection.body_text())
+            }
+        })
 }
 
 /// `T` from JSON bytes, the error naming the field by JSON pointer.

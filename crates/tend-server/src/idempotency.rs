@@ -88,7 +88,8 @@ where
         body: body.clone(),
     };
     let mut tx = store.begin().await?;
-    tx.store_response(actor, &key, &stored, state.app.now()).await?;
+    tx.store_response(actor, &key, &stored, state.app.now())
+        .await?;
     tx.commit().await?;
     Ok(json_response(success, body))
 }

@@ -2,14 +2,19 @@
 //! the security schemes and the error responses every route shares, so that no
 //! route can leave them out.
 
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
 /// Statuses any authenticated route may answer with, and what each means.
 const ERRORS: &[(&str, &str)] = &[
     ("400", "Bad input; `pointer` names the field or parameter"),
     ("401", "No valid credentials"),
-    ("403", "The caller's role or book does not allow this, or a session write lacks its CSRF token"),
+    (
+        "403",
+        "The caller's role or book does not allow this, or a session write lacks its CSRF token",
+    ),
     ("404", "No such record"),
     ("409", "Conflicts with the current state"),
     ("413", "The request body is too large"),
@@ -25,11 +30,14 @@ const OPEN: &[&str] = &["/healthz", "/readyz"];
 pub fn finish(mut doc: OpenApi) -> OpenApi {
     let components = doc.components.get_or_insert_with(Default::default);
     let mut bearer = Http::new(HttpAuthScheme::Bearer);
-    bearer.description = Some("An API token from `tend token create` or POST /api/v1/tokens".into());
+    bearer.description =
+        Some("An API token from `tend token create` or POST /api/v1/tokens".into());
     components.add_security_scheme("token", SecurityScheme::Http(bearer));
     components.add_security_scheme(
         "session",
-        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+            crate::auth::SESSION_COOKIE,
+        ))),
     );
     doc.security = Some(vec![
         SecurityRequirement::new("token", Vec::<String>::new()),

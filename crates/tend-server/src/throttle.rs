@@ -26,7 +26,10 @@ impl Throttle {
         let Some(times) = failures.get_mut(key) else {
             return Ok(());
         };
-        while times.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+        {
             times.pop_front();
         }
         if times.len() < limit {
@@ -40,7 +43,11 @@ impl Throttle {
     pub fn fail(&self, key: &str, now: Instant) {
         let mut failures = self.failures.lock().expect("throttle lock");
         if failures.len() >= MAX_KEYS && !failures.contains_key(key) {
-            failures.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
+            failures.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < WINDOW)
+            });
             if failures.len() >= MAX_KEYS {
                 failures.clear();
             }

@@ -475,7 +475,7 @@ pub struct AccountPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub tier: Option<Option<String>>,
-    /// One of onboarding, adopting, mature, at_risk, renewing, churned.
+    /// One of onboarding, adoption, mature, renewal, churned.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub lifecycle_stage: Option<Option<String>>,

@@ -138,7 +138,7 @@ impl App {
             Some(day) => day,
             None => match self
                 .store()
-                .latest_health_snapshot(id, NaiveDate::MAX)
+                .latest_health_snapshot(id, crate::views::LAST_DAY)
                 .await?
             {
                 Some(latest) => latest.day,

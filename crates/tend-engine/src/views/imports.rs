@@ -38,8 +38,13 @@ impl App {
             ..ImportOptions::default()
         };
         let report = import_file(self.store(), entity, &path, &options, &|_| {}).await?;
-        refresh_after_import(self.store(), self.scorecards(), &report.accounts, self.today())
-            .await?;
+        refresh_after_import(
+            self.store(),
+            self.scorecards(),
+            &report.accounts,
+            self.today(),
+        )
+        .await?;
         self.audit(
             actor,
             "import",

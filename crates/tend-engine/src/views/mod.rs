@@ -13,3 +13,10 @@ pub mod records;
 pub mod timeline;
 
 pub use page::{Cursor, Page, PageRequest};
+
+/// A day after any data: the upper bound of "everything so far". Not
+/// `NaiveDate::MAX`, whose text form does not sort after real days in SQLite.
+pub const LAST_DAY: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(day) => day,
+    None => panic!("9999-12-31 is a date"),
+};

@@ -117,7 +117,7 @@ impl App {
             });
         }
         let history = store
-            .health_history(account_id, account.created_on, chrono::NaiveDate::MAX)
+            .health_history(account_id, account.created_on, crate::views::LAST_DAY)
             .await?;
         for pair in history.windows(2) {
             let ((_, _, before), (day, score, band)) = (&pair[0], &pair[1]);

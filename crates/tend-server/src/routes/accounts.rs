@@ -15,7 +15,7 @@ use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{read_body, parse_json, Params};
+use crate::extract::{parse_json, read_body, Params};
 use crate::wire::*;
 use crate::{idempotency, ServerState};
 
@@ -38,7 +38,7 @@ pub struct AccountListParams {
     pub owner: Option<String>,
     pub segment: Option<String>,
     pub tier: Option<String>,
-    /// onboarding, adopting, mature, at_risk, renewing or churned.
+    /// onboarding, adoption, mature, renewal or churned.
     pub stage: Option<String>,
     /// The band of the latest health, e.g. red.
     pub band: Option<String>,
@@ -142,7 +142,10 @@ pub async fn update(
         csm_owner: patch.csm_owner,
         am_owner: patch.am_owner,
     };
-    let account = state.app.update_account(&caller.actor, &id, &changes).await?;
+    let account = state
+        .app
+        .update_account(&caller.actor, &id, &changes)
+        .await?;
     Ok(Json(account.into()))
 }
 
@@ -204,9 +207,16 @@ pub async fn log_activity(
         occurred_at: body.occurred_at,
     };
     let fingerprint = [b"activity".as_slice(), id.as_bytes(), &bytes];
-    idempotency::once(&state, &caller.actor.name, &headers, &fingerprint, StatusCode::CREATED, async {
-        let activity = state.app.log_activity(&caller.actor, &id, &new).await?;
-        Ok(ActivityBody::from(activity))
-    })
+    idempotency::once(
+        &state,
+        &caller.actor.name,
+        &headers,
+        &fingerprint,
+        StatusCode::CREATED,
+        async {
+            let activity = state.app.log_activity(&caller.actor, &id, &new).await?;
+            Ok(ActivityBody::from(activity))
+        },
+    )
     .await
 }

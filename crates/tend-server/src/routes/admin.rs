@@ -23,7 +23,10 @@ fn role(text: &str) -> Result<Role, ApiError> {
 /// Every user.
 #[utoipa::path(get, path = "/api/v1/users", tag = "access",
     responses((status = 200, description = "The users", body = UserList)))]
-pub async fn users(State(state): State<ServerState>, caller: Caller) -> Result<Json<UserList>, ApiError> {
+pub async fn users(
+    State(state): State<ServerState>,
+    caller: Caller,
+) -> Result<Json<UserList>, ApiError> {
     authorize(&caller.actor, Action::ManageAccess)?;
     let users = state.app.store().users().await?;
     Ok(Json(UserList {
@@ -54,15 +57,23 @@ pub async fn add_user(
         password: body.password,
     };
     let fingerprint = [b"user".as_slice(), &bytes];
-    idempotency::once(&state, &caller.actor.name, &headers, &fingerprint, StatusCode::CREATED, async {
-        let store = state.app.store().clone();
-        let (actor, now) = (caller.actor.name.clone(), state.app.now());
-        // Hashing the password is CPU work: off the async workers.
-        let user = tokio::task::spawn(async move { access::add_user(&store, &actor, new, now).await })
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??;
-        Ok(UserBody::from(user))
-    })
+    idempotency::once(
+        &state,
+        &caller.actor.name,
+        &headers,
+        &fingerprint,
+        StatusCode::CREATED,
+        async {
+            let store = state.app.store().clone();
+            let (actor, now) = (caller.actor.name.clone(), state.app.now());
+            // Hashing the password is CPU work: off the async workers.
+            let user =
+                tokio::task::spawn(async move { access::add_user(&store, &actor, new, now).await })
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))??;
+            Ok(UserBody::from(user))
+        },
+    )
     .await
 }
 
@@ -76,14 +87,23 @@ pub async fn disable_user(
     Path(handle): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     authorize(&caller.actor, Action::ManageAccess)?;
-    access::disable_user(state.app.store(), &caller.actor.name, &handle, state.app.now()).await?;
+    access::disable_user(
+        state.app.store(),
+        &caller.actor.name,
+        &handle,
+        state.app.now(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Every API token (never their secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "access",
     responses((status = 200, description = "The tokens", body = TokenList)))]
-pub async fn tokens(State(state): State<ServerState>, caller: Caller) -> Result<Json<TokenList>, ApiError> {
+pub async fn tokens(
+    State(state): State<ServerState>,
+    caller: Caller,
+) -> Result<Json<TokenList>, ApiError> {
     authorize(&caller.actor, Action::ManageAccess)?;
     let tokens = state.app.store().api_tokens().await?;
     Ok(Json(TokenList {
@@ -113,14 +133,22 @@ pub async fn create_token(
         expires_at: body.expires_at,
     };
     let fingerprint = [b"token".as_slice(), &bytes];
-    idempotency::once(&state, &caller.actor.name, &headers, &fingerprint, StatusCode::CREATED, async {
-        let created =
-            access::create_token(state.app.store(), &caller.actor.name, new, state.app.now()).await?;
-        Ok(CreatedTokenBody {
-            token: created.token.into(),
-            secret: created.secret,
-        })
-    })
+    idempotency::once(
+        &state,
+        &caller.actor.name,
+        &headers,
+        &fingerprint,
+        StatusCode::CREATED,
+        async {
+            let created =
+                access::create_token(state.app.store(), &caller.actor.name, new, state.app.now())
+                    .await?;
+            Ok(CreatedTokenBody {
+                token: created.token.into(),
+                secret: created.secret,
+            })
+        },
+    )
     .await
 }
 
@@ -161,11 +189,14 @@ pub async fn audit(
     if !(1..=500).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be from 1 to 500"));
     }
-    let mut entries =
-        access::audit_page(state.app.store(), p.before, limit as usize + 1).await?;
+    let mut entries = access::audit_page(state.app.store(), p.before, limit as usize + 1).await?;
     let more = entries.len() > limit as usize;
     entries.truncate(limit as usize);
-    let next_before = if more { entries.last().map(|e| e.id) } else { None };
+    let next_before = if more {
+        entries.last().map(|e| e.id)
+    } else {
+        None
+    };
     Ok(Json(AuditPage {
         items: entries.into_iter().map(Into::into).collect(),
         next_before,

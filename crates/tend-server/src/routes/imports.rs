@@ -40,7 +40,13 @@ pub async fn upload(
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
     let format = match (p.format.as_deref(), content_type.as_deref()) {
         (Some("csv"), _) => Format::Csv,
         (Some("jsonl"), _) => Format::JsonLines,
@@ -80,4 +86,3 @@ pub async fn upload(
         accounts: report.accounts.len(),
     }))
 }
-

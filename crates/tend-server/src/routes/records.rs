@@ -55,9 +55,27 @@ macro_rules! record_list {
     };
 }
 
-record_list!(contacts, "/api/v1/contacts", Contacts, ContactBody, "contacts");
-record_list!(contracts, "/api/v1/contracts", Contracts, ContractBody, "contracts");
-record_list!(tickets, "/api/v1/tickets", Tickets, TicketBody, "support tickets");
+record_list!(
+    contacts,
+    "/api/v1/contacts",
+    Contacts,
+    ContactBody,
+    "contacts"
+);
+record_list!(
+    contracts,
+    "/api/v1/contracts",
+    Contracts,
+    ContractBody,
+    "contracts"
+);
+record_list!(
+    tickets,
+    "/api/v1/tickets",
+    Tickets,
+    TicketBody,
+    "support tickets"
+);
 record_list!(
     survey_responses,
     "/api/v1/survey-responses",
@@ -65,9 +83,27 @@ record_list!(
     SurveyResponseBody,
     "survey responses"
 );
-record_list!(invoices, "/api/v1/invoices", Invoices, InvoiceBody, "invoices");
-record_list!(payments, "/api/v1/payments", Payments, PaymentBody, "payments");
-record_list!(activities, "/api/v1/activities", Activities, ActivityBody, "activities");
+record_list!(
+    invoices,
+    "/api/v1/invoices",
+    Invoices,
+    InvoiceBody,
+    "invoices"
+);
+record_list!(
+    payments,
+    "/api/v1/payments",
+    Payments,
+    PaymentBody,
+    "payments"
+);
+record_list!(
+    activities,
+    "/api/v1/activities",
+    Activities,
+    ActivityBody,
+    "activities"
+);
 
 /// Changes a contact's role or title; within a CSM's or AM's own book only.
 #[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "records",
@@ -88,6 +124,9 @@ pub async fn update_contact(
             .transpose()?,
         title: patch.title,
     };
-    let contact = state.app.update_contact(&caller.actor, &id, &changes).await?;
+    let contact = state
+        .app
+        .update_contact(&caller.actor, &id, &changes)
+        .await?;
     Ok(Json(contact.into()))
 }

@@ -81,8 +81,15 @@ pub async fn login(
             ("address", context.address.clone().into()),
             ("email", body.email.trim().into()),
         ];
-        audit_event(store, "anonymous", "session.login_failed", body.email.trim(), &fields, state.app.now())
-            .await?;
+        audit_event(
+            store,
+            "anonymous",
+            "session.login_failed",
+            body.email.trim(),
+            &fields,
+            state.app.now(),
+        )
+        .await?;
         return Err(ApiError::WrongCredentials(WRONG));
     };
     state.throttle.clear(&email_key);
@@ -92,7 +99,9 @@ pub async fn login(
         .same_site(SameSite::Lax)
         .secure(context.secure)
         .path("/")
-        .max_age(cookie::time::Duration::seconds(SESSION_ABSOLUTE.num_seconds()))
+        .max_age(cookie::time::Duration::seconds(
+            SESSION_ABSOLUTE.num_seconds(),
+        ))
         .build();
     let body = SessionBody {
         expires_at: state.app.now() + SESSION_ABSOLUTE,
@@ -102,7 +111,8 @@ pub async fn login(
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_str(&cookie.to_string()).map_err(|e| ApiError::Internal(e.to_string()))?,
+        HeaderValue::from_str(&cookie.to_string())
+            .map_err(|e| ApiError::Internal(e.to_string()))?,
     );
     Ok(response)
 }
@@ -110,13 +120,23 @@ pub async fn login(
 /// Signs out: ends the session and clears its cookie.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "access",
     responses((status = 204, description = "Signed out")))]
-pub async fn logout(State(state): State<ServerState>, caller: Caller) -> Result<Response, ApiError> {
+pub async fn logout(
+    State(state): State<ServerState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
     let Credential::Session { secret, .. } = &caller.credential else {
         return Err(ApiError::Conflict(
-            "this request is signed with an API token, not a session; revoke the token instead".into(),
+            "this request is signed with an API token, not a session; revoke the token instead"
+                .into(),
         ));
     };
-    end_session(state.app.store(), secret, &caller.actor.name, state.app.now()).await?;
+    end_session(
+        state.app.store(),
+        secret,
+        &caller.actor.name,
+        state.app.now(),
+    )
+    .await?;
     let expired = Cookie::build((SESSION_COOKIE, ""))
         .path("/")
         .http_only(true)
@@ -126,7 +146,8 @@ pub async fn logout(State(state): State<ServerState>, caller: Caller) -> Result<
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_str(&expired.to_string()).map_err(|e| ApiError::Internal(e.to_string()))?,
+        HeaderValue::from_str(&expired.to_string())
+            .map_err(|e| ApiError::Internal(e.to_string()))?,
     );
     Ok(response)
 }
@@ -134,9 +155,19 @@ pub async fn logout(State(state): State<ServerState>, caller: Caller) -> Result<
 /// The current session: its user and CSRF token (for a page loaded afresh).
 #[utoipa::path(get, path = "/api/v1/session", tag = "access",
     responses((status = 200, description = "The session", body = SessionBody)))]
-pub async fn current(State(state): State<ServerState>, caller: Caller) -> Result<Json<SessionBody>, ApiError> {
-    let Credential::Session { csrf_token, created_at, .. } = caller.credential else {
-        return Err(ApiError::Conflict("this request is signed with an API token, not a session".into()));
+pub async fn current(
+    State(state): State<ServerState>,
+    caller: Caller,
+) -> Result<Json<SessionBody>, ApiError> {
+    let Credential::Session {
+        csrf_token,
+        created_at,
+        ..
+    } = caller.credential
+    else {
+        return Err(ApiError::Conflict(
+            "this request is signed with an API token, not a session".into(),
+        ));
     };
     let handle = caller.actor.author().to_string();
     let user = state
