@@ -1,0 +1,285 @@
+//! The authorization matrix: every route of the router × every kind of caller
+//! (anonymous; a session and a token of each role, CSMs inside and outside the
+//! account's book), from one table. A route the table does not list fails the test.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use reqwest::{Method, StatusCode};
+use tend_core::Role;
+use tend_engine::access::{add_user, create_token, NewToken, NewUser};
+use tend_store::test_support;
+
+/// Who a route lets through, and the status it answers them with.
+#[derive(Clone, Copy, Debug)]
+enum Rule {
+    /// Anyone, signed in or not.
+    Public(u16),
+    /// Anyone signed in.
+    SignedIn(u16),
+    /// Writes to lark-1, an account of jane (CSM) and omar (AM).
+    WriteLark1(u16),
+    /// Portfolio-wide writes: admins and leaders.
+    Portfolio(u16),
+    Admin(u16),
+    /// Only a session (a token has none to show or end).
+    SessionOnly(u16),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Via {
+    Anonymous,
+    Token,
+    Session,
+}
+
+/// A caller: how it signs in and who it is.
+#[derive(Clone, Copy, Debug)]
+struct Who {
+    via: Via,
+    handle: &'static str,
+    role: Option<Role>,
+}
+
+fn expected(rule: Rule, who: Who) -> u16 {
+    use Role::*;
+    if who.via == Via::Anonymous {
+        return match rule {
+            Rule::Public(s) => s,
+            _ => 401,
+        };
+    }
+    let role = who.role.expect("signed in");
+    let allowed = match rule {
+        Rule::Public(_) | Rule::SignedIn(_) => true,
+        Rule::WriteLark1(_) => {
+            matches!(role, Admin | Leader) || ["jane", "omar"].contains(&who.handle)
+        }
+        Rule::Portfolio(_) => matches!(role, Admin | Leader),
+        Rule::Admin(_) => role == Admin,
+        Rule::SessionOnly(_) => true,
+    };
+    let status = match rule {
+        Rule::Public(s)
+        | Rule::SignedIn(s)
+        | Rule::WriteLark1(s)
+        | Rule::Portfolio(s)
+        | Rule::Admin(s)
+        | Rule::SessionOnly(s) => s,
+    };
+    match rule {
+        Rule::SessionOnly(_) if who.via == Via::Token => 409,
+        _ if allowed => status,
+        _ => 403,
+    }
+}
+
+/// Every route: method, path as the OpenAPI document spells it, and its rule.
+const TABLE: &[(&str, &str, Rule)] = &[
+    ("GET", "/healthz", Rule::Public(200)),
+    ("GET", "/readyz", Rule::Public(200)),
+    ("GET", "/api/openapi.json", Rule::Public(200)),
+    ("GET", "/api/docs", Rule::Public(200)),
+    ("POST", "/api/v1/session", Rule::Public(201)),
+    ("GET", "/api/v1/session", Rule::SessionOnly(200)),
+    ("DELETE", "/api/v1/session", Rule::SessionOnly(204)),
+    ("GET", "/api/v1/me", Rule::SignedIn(200)),
+    ("GET", "/api/v1/accounts", Rule::SignedIn(200)),
+    ("GET", "/api/v1/accounts/{id}", Rule::SignedIn(200)),
+    ("PATCH", "/api/v1/accounts/{id}", Rule::WriteLark1(200)),
+    ("GET", "/api/v1/accounts/{id}/timeline", Rule::SignedIn(200)),
+    ("POST", "/api/v1/accounts/{id}/activities", Rule::WriteLark1(201)),
+    ("GET", "/api/v1/accounts/{id}/health", Rule::SignedIn(200)),
+    ("GET", "/api/v1/accounts/{id}/health/explanation", Rule::SignedIn(200)),
+    ("POST", "/api/v1/accounts/{id}/health/refresh", Rule::WriteLark1(200)),
+    ("GET", "/api/v1/contacts", Rule::SignedIn(200)),
+    ("PATCH", "/api/v1/contacts/{id}", Rule::WriteLark1(200)),
+    ("GET", "/api/v1/contracts", Rule::SignedIn(200)),
+    ("GET", "/api/v1/tickets", Rule::SignedIn(200)),
+    ("GET", "/api/v1/survey-responses", Rule::SignedIn(200)),
+    ("GET", "/api/v1/invoices", Rule::SignedIn(200)),
+    ("GET", "/api/v1/payments", Rule::SignedIn(200)),
+    ("GET", "/api/v1/activities", Rule::SignedIn(200)),
+    ("GET", "/api/v1/health", Rule::SignedIn(200)),
+    ("POST", "/api/v1/health/rescore", Rule::Portfolio(202)),
+    ("POST", "/api/v1/health/evaluations", Rule::SignedIn(202)),
+    ("GET", "/api/v1/jobs/{id}", Rule::SignedIn(200)),
+    ("GET", "/api/v1/summary", Rule::SignedIn(200)),
+    ("GET", "/api/v1/metrics", Rule::SignedIn(200)),
+    ("POST", "/api/v1/imports/{entity}", Rule::Portfolio(200)),
+    ("GET", "/api/v1/users", Rule::Admin(200)),
+    ("POST", "/api/v1/users", Rule::Admin(201)),
+    ("POST", "/api/v1/users/{handle}/disable", Rule::Admin(204)),
+    ("GET", "/api/v1/tokens", Rule::Admin(200)),
+    ("POST", "/api/v1/tokens", Rule::Admin(201)),
+    ("DELETE", "/api/v1/tokens/{id}", Rule::Admin(204)),
+    ("GET", "/api/v1/audit", Rule::Admin(200)),
+];
+
+#[test]
+fn the_table_lists_every_route_of_the_router() {
+    let routes: BTreeSet<(String, String)> = tend_server::route_list().into_iter().collect();
+    let table: BTreeSet<(String, String)> = TABLE
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    let unlisted: Vec<_> = routes.difference(&table).collect();
+    let gone: Vec<_> = table.difference(&routes).collect();
+    assert!(unlisted.is_empty(), "routes missing from the matrix: {unlisted:?}");
+    assert!(gone.is_empty(), "the matrix lists routes that do not exist: {gone:?}");
+}
+
+/// The concrete request for a route: its path, and a JSON or CSV body. `n` makes
+/// writes that cannot repeat (new users, revocations) unique.
+async fn request(server: &common::Server, method: &str, path: &str, n: usize) -> (String, Option<(&'static str, String)>) {
+    let json = |v: serde_json::Value| Some(("application/json", v.to_string()));
+    match (method, path) {
+        ("POST", "/api/v1/session") => (
+            path.into(),
+            json(serde_json::json!({"email": common::email("vic"), "password": common::PASSWORD})),
+        ),
+        ("PATCH", "/api/v1/accounts/{id}") => (
+            "/api/v1/accounts/lark-1".into(),
+            json(serde_json::json!({"tier": format!("tier-{n}")})),
+        ),
+        ("POST", "/api/v1/accounts/{id}/activities") => (
+            "/api/v1/accounts/lark-1/activities".into(),
+            json(serde_json::json!({"kind": "note", "subject": format!("note {n}")})),
+        ),
+        ("PATCH", "/api/v1/contacts/{id}") => (
+            "/api/v1/contacts/c-1".into(),
+            json(serde_json::json!({"title": format!("Title {n}")})),
+        ),
+        ("GET", "/api/v1/metrics") => ("/api/v1/metrics?from=2026-01-01&to=2026-06-30".into(), None),
+        ("POST", "/api/v1/health/rescore") => (path.into(), json(serde_json::json!({}))),
+        ("POST", "/api/v1/health/evaluations") => (
+            path.into(),
+            json(serde_json::json!({"dates": 1, "horizon_days": 30})),
+        ),
+        ("GET", "/api/v1/jobs/{id}") => {
+            let admin = tend_engine::Actor::cli();
+            let job = server.app.start_evaluation(
+                &admin,
+                tend_engine::jobs::EvaluationRequest {
+                    as_of: common::today(),
+                    horizon_days: 30,
+                    every_days: 30,
+                    dates: 1,
+                },
+            );
+            (format!("/api/v1/jobs/{}", job.unwrap().id), None)
+        }
+        ("POST", "/api/v1/imports/{entity}") => (
+            "/api/v1/imports/contacts".into(),
+            Some(("text/csv", format!("id,account_id,name,role\nimp-{n},lark-1,Imported {n},user\n"))),
+        ),
+        ("POST", "/api/v1/users") => (
+            path.into(),
+            json(serde_json::json!({"handle": format!("user-{n}"), "email": format!("user-{n}@larkspur.example"), "name": "U", "role": "viewer"})),
+        ),
+        ("POST", "/api/v1/users/{handle}/disable") => {
+            let handle = format!("gone-{n}");
+            let new = NewUser {
+                handle: handle.clone(),
+                email: format!("{handle}@larkspur.example"),
+                name: "Gone".into(),
+                role: Role::Viewer,
+                password: None,
+            };
+            add_user(&server.store, "test", new, Utc::now()).await.unwrap();
+            (format!("/api/v1/users/{handle}/disable"), None)
+        }
+        ("POST", "/api/v1/tokens") => (
+            path.into(),
+            json(serde_json::json!({"name": format!("t-{n}"), "role": "viewer"})),
+        ),
+        ("DELETE", "/api/v1/tokens/{id}") => {
+            let new = NewToken {
+                name: format!("doomed {n}"),
+                role: Role::Viewer,
+                book: None,
+                expires_at: None,
+            };
+            let created = create_token(&server.store, "test", new, Utc::now()).await.unwrap();
+            (format!("/api/v1/tokens/{}", created.token.id), None)
+        }
+        _ => (path.replace("{id}", "lark-1"), None),
+    }
+}
+
+/// Signs `handle` in with a browser of its own; returns it with the CSRF token.
+async fn sign_in(server: &common::Server, handle: &str) -> (reqwest::Client, String) {
+    let browser = common::browser();
+    let response = browser
+        .post(server.url("/api/v1/session"))
+        .json(&serde_json::json!({"email": common::email(handle), "password": common::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{handle} signs in");
+    let body: serde_json::Value = response.json().await.unwrap();
+    (browser, body["csrf_token"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn every_route_answers_every_caller_as_the_table_says() {
+    test_support::on_every_backend("authorization_matrix", |store, dir| async move {
+        let server = common::start(store, &dir).await;
+        let mut callers = vec![(
+            Who { via: Via::Anonymous, handle: "-", role: None },
+            reqwest::Client::new(),
+            None,
+        )];
+        for (handle, role) in common::USERS {
+            callers.push((
+                Who { via: Via::Token, handle, role: Some(*role) },
+                reqwest::Client::new(),
+                None,
+            ));
+            let (browser, csrf) = sign_in(&server, handle).await;
+            callers.push((Who { via: Via::Session, handle, role: Some(*role) }, browser, Some(csrf)));
+        }
+        let mut n = 0;
+        let mut wrong = Vec::new();
+        for (method, path, rule) in TABLE {
+            for (who, client, csrf) in &callers {
+                n += 1;
+                // Signing in or out replaces or ends the browser's session: each
+                // caller does it in a browser of its own.
+                let fresh;
+                let (client, csrf) = if *path == "/api/v1/session" && *method != "GET" && who.via == Via::Session {
+                    fresh = sign_in(&server, who.handle).await;
+                    (&fresh.0, Some(fresh.1.clone()))
+                } else {
+                    (client, csrf.clone())
+                };
+                let (url, body) = request(&server, method, path, n).await;
+                let mut call = client.request(Method::from_bytes(method.as_bytes()).unwrap(), server.url(&url));
+                if who.via == Via::Token {
+                    call = call.header("authorization", server.token(who.handle));
+                }
+                if let Some(csrf) = csrf {
+                    call = call.header("x-csrf-token", csrf);
+                }
+                if let Some((content_type, body)) = body {
+                    call = call.header("content-type", content_type).body(body);
+                }
+                let response = call.send().await.unwrap();
+                let want = expected(*rule, *who);
+                if response.status() != StatusCode::from_u16(want).unwrap() {
+                    let status = response.status();
+                    let text = response.text().await.unwrap();
+                    wrong.push(format!("{method} {url} as {who:?}: {status}, wanted {want}: {text}"));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{} of {n} answers wrong:\n{}", wrong.len(), wrong.join("\n"));
+        // Writes refused leave nothing behind: lee never changed jane's account.
+        let audit = server.store.audit_log(10_000).await.unwrap();
+        let lee_token = format!("token:{}", server.tokens["lee"].split('_').nth(1).unwrap());
+        assert!(!audit.iter().any(|e| (e.actor == "user:lee" || e.actor == lee_token) && e.target == "lark-1"));
+    })
+    .await;
+}
