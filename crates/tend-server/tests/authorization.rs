@@ -90,10 +90,22 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/accounts/{id}", Rule::SignedIn(200)),
     ("PATCH", "/api/v1/accounts/{id}", Rule::WriteLark1(200)),
     ("GET", "/api/v1/accounts/{id}/timeline", Rule::SignedIn(200)),
-    ("POST", "/api/v1/accounts/{id}/activities", Rule::WriteLark1(201)),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/activities",
+        Rule::WriteLark1(201),
+    ),
     ("GET", "/api/v1/accounts/{id}/health", Rule::SignedIn(200)),
-    ("GET", "/api/v1/accounts/{id}/health/explanation", Rule::SignedIn(200)),
-    ("POST", "/api/v1/accounts/{id}/health/refresh", Rule::WriteLark1(200)),
+    (
+        "GET",
+        "/api/v1/accounts/{id}/health/explanation",
+        Rule::SignedIn(200),
+    ),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/health/refresh",
+        Rule::WriteLark1(200),
+    ),
     ("GET", "/api/v1/contacts", Rule::SignedIn(200)),
     ("PATCH", "/api/v1/contacts/{id}", Rule::WriteLark1(200)),
     ("GET", "/api/v1/contracts", Rule::SignedIn(200)),
@@ -127,13 +139,24 @@ fn the_table_lists_every_route_of_the_router() {
         .collect();
     let unlisted: Vec<_> = routes.difference(&table).collect();
     let gone: Vec<_> = table.difference(&routes).collect();
-    assert!(unlisted.is_empty(), "routes missing from the matrix: {unlisted:?}");
-    assert!(gone.is_empty(), "the matrix lists routes that do not exist: {gone:?}");
+    assert!(
+        unlisted.is_empty(),
+        "routes missing from the matrix: {unlisted:?}"
+    );
+    assert!(
+        gone.is_empty(),
+        "the matrix lists routes that do not exist: {gone:?}"
+    );
 }
 
 /// The concrete request for a route: its path, and a JSON or CSV body. `n` makes
 /// writes that cannot repeat (new users, revocations) unique.
-async fn request(server: &common::Server, method: &str, path: &str, n: usize) -> (String, Option<(&'static str, String)>) {
+async fn request(
+    server: &common::Server,
+    method: &str,
+    path: &str,
+    n: usize,
+) -> (String, Option<(&'static str, String)>) {
     let json = |v: serde_json::Value| Some(("application/json", v.to_string()));
     match (method, path) {
         ("POST", "/api/v1/session") => (
@@ -152,7 +175,9 @@ async fn request(server: &common::Server, method: &str, path: &str, n: usize) ->
             "/api/v1/contacts/c-1".into(),
             json(serde_json::json!({"title": format!("Title {n}")})),
         ),
-        ("GET", "/api/v1/metrics") => ("/api/v1/metrics?from=2026-01-01&to=2026-06-30".into(), None),
+        ("GET", "/api/v1/metrics") => {
+            ("/api/v1/metrics?from=2026-01-01&to=2026-06-30".into(), None)
+        }
         ("POST", "/api/v1/health/rescore") => (path.into(), json(serde_json::json!({}))),
         ("POST", "/api/v1/health/evaluations") => (
             path.into(),
@@ -173,11 +198,16 @@ async fn request(server: &common::Server, method: &str, path: &str, n: usize) ->
         }
         ("POST", "/api/v1/imports/{entity}") => (
             "/api/v1/imports/contacts".into(),
-            Some(("text/csv", format!("id,account_id,name,role\nimp-{n},lark-1,Imported {n},user\n"))),
+            Some((
+                "text/csv",
+                format!("id,account_id,name,role\nimp-{n},lark-1,Imported {n},user\n"),
+            )),
         ),
         ("POST", "/api/v1/users") => (
             path.into(),
-            json(serde_json::json!({"handle": format!("user-{n}"), "email": format!("user-{n}@larkspur.example"), "name": "U", "role": "viewer"})),
+            json(
+                serde_json::json!({"handle": format!("user-{n}"), "email": format!("user-{n}@larkspur.example"), "name": "U", "role": "viewer"}),
+            ),
         ),
         ("POST", "/api/v1/users/{handle}/disable") => {
             let handle = format!("gone-{n}");
@@ -188,7 +218,9 @@ async fn request(server: &common::Server, method: &str, path: &str, n: usize) ->
                 role: Role::Viewer,
                 password: None,
             };
-            add_user(&server.store, "test", new, Utc::now()).await.unwrap();
+            add_user(&server.store, "test", new, Utc::now())
+                .await
+                .unwrap();
             (format!("/api/v1/users/{handle}/disable"), None)
         }
         ("POST", "/api/v1/tokens") => (
@@ -202,7 +234,9 @@ async fn request(server: &common::Server, method: &str, path: &str, n: usize) ->
                 book: None,
                 expires_at: None,
             };
-            let created = create_token(&server.store, "test", new, Utc::now()).await.unwrap();
+            let created = create_token(&server.store, "test", new, Utc::now())
+                .await
+                .unwrap();
             (format!("/api/v1/tokens/{}", created.token.id), None)
         }
         _ => (path.replace("{id}", "lark-1"), None),
@@ -228,18 +262,34 @@ async fn every_route_answers_every_caller_as_the_table_says() {
     test_support::on_every_backend("authorization_matrix", |store, dir| async move {
         let server = common::start(store, &dir).await;
         let mut callers = vec![(
-            Who { via: Via::Anonymous, handle: "-", role: None },
+            Who {
+                via: Via::Anonymous,
+                handle: "-",
+                role: None,
+            },
             reqwest::Client::new(),
             None,
         )];
         for (handle, role) in common::USERS {
             callers.push((
-                Who { via: Via::Token, handle, role: Some(*role) },
+                Who {
+                    via: Via::Token,
+                    handle,
+                    role: Some(*role),
+                },
                 reqwest::Client::new(),
                 None,
             ));
             let (browser, csrf) = sign_in(&server, handle).await;
-            callers.push((Who { via: Via::Session, handle, role: Some(*role) }, browser, Some(csrf)));
+            callers.push((
+                Who {
+                    via: Via::Session,
+                    handle,
+                    role: Some(*role),
+                },
+                browser,
+                Some(csrf),
+            ));
         }
         let mut n = 0;
         let mut wrong = Vec::new();
@@ -249,14 +299,18 @@ async fn every_route_answers_every_caller_as_the_table_says() {
                 // Signing in or out replaces or ends the browser's session: each
                 // caller does it in a browser of its own.
                 let fresh;
-                let (client, csrf) = if *path == "/api/v1/session" && *method != "GET" && who.via == Via::Session {
-                    fresh = sign_in(&server, who.handle).await;
-                    (&fresh.0, Some(fresh.1.clone()))
-                } else {
-                    (client, csrf.clone())
-                };
+                let (client, csrf) =
+                    if *path == "/api/v1/session" && *method != "GET" && who.via == Via::Session {
+                        fresh = sign_in(&server, who.handle).await;
+                        (&fresh.0, Some(fresh.1.clone()))
+                    } else {
+                        (client, csrf.clone())
+                    };
                 let (url, body) = request(&server, method, path, n).await;
-                let mut call = client.request(Method::from_bytes(method.as_bytes()).unwrap(), server.url(&url));
+                let mut call = client.request(
+                    Method::from_bytes(method.as_bytes()).unwrap(),
+                    server.url(&url),
+                );
                 if who.via == Via::Token {
                     call = call.header("authorization", server.token(who.handle));
                 }
@@ -271,15 +325,24 @@ async fn every_route_answers_every_caller_as_the_table_says() {
                 if response.status() != StatusCode::from_u16(want).unwrap() {
                     let status = response.status();
                     let text = response.text().await.unwrap();
-                    wrong.push(format!("{method} {url} as {who:?}: {status}, wanted {want}: {text}"));
+                    wrong.push(format!(
+                        "{method} {url} as {who:?}: {status}, wanted {want}: {text}"
+                    ));
                 }
             }
         }
-        assert!(wrong.is_empty(), "{} of {n} answers wrong:\n{}", wrong.len(), wrong.join("\n"));
+        assert!(
+            wrong.is_empty(),
+            "{} of {n} answers wrong:\n{}",
+            wrong.len(),
+            wrong.join("\n")
+        );
         // Writes refused leave nothing behind: lee never changed jane's account.
         let audit = server.store.audit_log(10_000).await.unwrap();
         let lee_token = format!("token:{}", server.tokens["lee"].split('_').nth(1).unwrap());
-        assert!(!audit.iter().any(|e| (e.actor == "user:lee" || e.actor == lee_token) && e.target == "lark-1"));
+        assert!(!audit
+            .iter()
+            .any(|e| (e.actor == "user:lee" || e.actor == lee_token) && e.target == "lark-1"));
     })
     .await;
 }

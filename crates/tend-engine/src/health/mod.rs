@@ -25,7 +25,9 @@ pub use fresh::{
 };
 pub use key_features::key_feature_warnings;
 pub use portfolio::{portfolio_health, HealthRow, PortfolioFilter};
-pub use scoring::{backfill, refresh_accounts, rescore, score_day, HealthRun};
+pub use scoring::{
+    backfill, rebuild_distribution, refresh_accounts, rescore, score_day, HealthRun,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HealthError {

@@ -409,3 +409,57 @@ pub async fn refresh_accounts(
     }
     Ok(snapshots)
 }
+
+/// Rebuilds the stored distributions of scorecard `card` in `segment` on `day` from
+/// that day's snapshots of the accounts now in it. Needed when an account leaves a
+/// segment or scorecard: the incremental path ranks it in its new place, and its old
+/// value must leave the old one.
+pub async fn rebuild_distribution(
+    store: &Store,
+    set: &ScorecardSet,
+    card: &str,
+    segment: &str,
+    day: NaiveDate,
+) -> Result<(), HealthError> {
+    let Some(index) = set.scorecards.iter().position(|c| c.name == card) else {
+        return Ok(()); // a scorecard no longer configured keeps no distributions
+    };
+    let positions = percentile_positions(&set.scorecards[index]);
+    if !positions.contains(&true) {
+        return Ok(());
+    }
+    let accounts: HashMap<String, tend_core::Account> = store
+        .accounts()
+        .await?
+        .into_iter()
+        .map(|a| (a.id.clone(), a))
+        .collect();
+    let rows: Vec<AccountDay> = store
+        .health_snapshots_on(day)
+        .await?
+        .into_iter()
+        .filter(|s| s.score.scorecard == card)
+        .filter_map(|s| {
+            let account = accounts.get(&s.account_id)?;
+            let in_place = account.segment.as_deref().unwrap_or("") == segment
+                && set.for_account(account).name == card;
+            in_place.then(|| AccountDay {
+                account_id: s.account_id.clone(),
+                segment: segment.to_string(),
+                card: index,
+                day,
+                raw: s.score.measures.iter().map(|m| m.raw).collect(),
+            })
+        })
+        .collect();
+    let mut dists = distributions(set, &rows);
+    // A segment left empty keeps empty lists rather than its last values.
+    dists
+        .entry((day, index, segment.to_string()))
+        .or_insert_with(|| vec![Vec::new(); positions.len()]);
+    let mut tx = store.begin().await?;
+    tx.upsert_health_distributions(&stored_distributions(set, &dists))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -238,6 +238,32 @@ impl App {
         .await?;
         tx.commit().await?;
         self.refresh_health_locked(&[after.id.clone()]).await?;
+        // An account that moved to another segment or scorecard leaves its old one.
+        let place = |a: &Account| {
+            (
+                self.scorecards().for_account(a).name.clone(),
+                a.segment.clone().unwrap_or_default(),
+            )
+        };
+        let (old, new) = (place(&before), place(&after));
+        if old != new {
+            if let Some(day) = self.store().latest_health_day().await? {
+                // Both places are rebuilt from the snapshots (the new one may have
+                // lost an equal value of another account), then the account is
+                // ranked again in its new place.
+                for (card, segment) in [&old, &new] {
+                    crate::health::rebuild_distribution(
+                        self.store(),
+                        self.scorecards(),
+                        card,
+                        segment,
+                        day,
+                    )
+                    .await?;
+                }
+                self.refresh_health_locked(&[after.id.clone()]).await?;
+            }
+        }
         Ok(after)
     }
 

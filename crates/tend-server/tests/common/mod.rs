@@ -8,9 +8,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use tend_core::health::ScorecardSet;
 use tend_core::Role;
 use tend_engine::access::{add_user, create_token, NewToken, NewUser};
-use tend_engine::health::{load_scorecards, rescore};
+use tend_engine::health::{load_scorecards, parse_scorecards, rescore};
 use tend_engine::{App, FixedClock, ImportOptions};
 use tend_server::ServerState;
 use tend_store::Store;
@@ -158,8 +159,48 @@ pub fn write_company(dir: &Path) {
     write(dir, "usage-daily.csv", &usage);
 }
 
+/// Scorecards that rank accounts within their segment (percentile rules), so
+/// distributions are kept.
+pub const RANKING_SCORECARDS: &str = r#"
+[[scorecard]]
+name = "onboarding"
+applies_to = { lifecycle_stage = ["onboarding"] }
+missing_data = "neutral"
+bands = [{ name = "red", from = 0, to = 50 }, { name = "green", from = 50, to = 100 }]
+[[scorecard.group]]
+name = "usage"
+weight = 100
+[[scorecard.group.measure]]
+name = "license_utilization"
+weight = 100
+rule = { kind = "percentile" }
+
+[[scorecard]]
+name = "standard"
+bands = [{ name = "red", from = 0, to = 40 }, { name = "yellow", from = 40, to = 70 }, { name = "green", from = 70, to = 100 }]
+[[scorecard.group]]
+name = "usage"
+weight = 60
+[[scorecard.group.measure]]
+name = "license_utilization"
+weight = 100
+rule = { kind = "percentile" }
+[[scorecard.group]]
+name = "relationships"
+weight = 40
+[[scorecard.group.measure]]
+name = "days_since_csm_touch"
+weight = 100
+rule = { kind = "percentile", higher_is_better = false }
+"#;
+
 /// A fresh server over `store` holding Larkspur, scored on `today()`.
 pub async fn start(store: Store, dir: &Path) -> Server {
+    start_with(store, dir, load_scorecards(None).unwrap()).await
+}
+
+/// The same, with scorecards of the test's own.
+pub async fn start_with(store: Store, dir: &Path, scorecards: ScorecardSet) -> Server {
     let dir = &dir.join("larkspur");
     std::fs::create_dir_all(dir).unwrap();
     write_company(dir);
@@ -170,7 +211,6 @@ pub async fn start(store: Store, dir: &Path) -> Server {
     tend_engine::import_folder(&store, dir, &options, &|_, _| {})
         .await
         .unwrap();
-    let scorecards = load_scorecards(None).unwrap();
     rescore(&store, &scorecards, today(), &|_, _| {})
         .await
         .unwrap();
@@ -220,4 +260,8 @@ pub fn browser() -> reqwest::Client {
         .cookie_store(true)
         .build()
         .unwrap()
+}
+
+pub fn ranking_scorecards() -> ScorecardSet {
+    parse_scorecards(RANKING_SCORECARDS, "test scorecards").unwrap()
 }
