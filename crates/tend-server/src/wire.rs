@@ -1101,6 +1101,7 @@ impl From<tend_engine::jobs::JobStatus> for JobBody {
 pub struct PageParams {
     pub cursor: Option<String>,
     /// Items per page, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 

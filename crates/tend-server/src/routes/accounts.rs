@@ -47,6 +47,7 @@ pub struct AccountListParams {
     pub sort: Option<SortBy>,
     pub cursor: Option<String>,
     /// Items per page, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 

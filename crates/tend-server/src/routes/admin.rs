@@ -173,6 +173,7 @@ pub struct AuditParams {
     /// Entries older than this entry id (the previous page's `next_before`).
     pub before: Option<i64>,
     /// Entries per page, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 

@@ -32,6 +32,7 @@ pub struct HealthListParams {
     pub q: Option<String>,
     pub cursor: Option<String>,
     /// Items per page, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 

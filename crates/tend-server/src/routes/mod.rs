@@ -24,7 +24,7 @@ use crate::ServerState;
         title = "tend",
         description = "Customer success: accounts, health, metrics, imports and access. See docs/api.md."
     ),
-    components(schemas(Problem, RowProblem)),
+    components(schemas(Problem, RowProblem, accounts::SortBy)),
     tags(
         (name = "accounts", description = "Accounts, their picture, timeline and edits"),
         (name = "records", description = "Contacts, contracts, tickets, surveys, invoices, payments, activities"),
