@@ -97,7 +97,15 @@ pub async fn add_user(
     if name.is_empty() {
         return Err(invalid("name", "must not be empty"));
     }
-    let password_hash = new.password.as_deref().map(hash_password).transpose()?;
+    let password_hash = match new.password {
+        // Hashing is CPU work: off the async workers.
+        Some(password) => Some(
+            tokio::task::spawn_blocking(move || hash_password(&password))
+                .await
+                .map_err(|e| invalid("password", e.to_string()))??,
+        ),
+        None => None,
+    };
     let user = User {
         handle,
         email,
@@ -284,8 +292,15 @@ pub async fn user_for_password(
     };
     let found = store.user_by_email(&email).await?;
     // An unknown email costs the same hash as a known one, so timing tells nothing.
-    let hash = found.as_ref().and_then(|(_, hash)| hash.clone());
-    let matches = password_matches(password, hash.as_deref().unwrap_or_else(|| decoy_hash()));
+    let hash = found
+        .as_ref()
+        .and_then(|(_, hash)| hash.clone())
+        .unwrap_or_else(|| decoy_hash().to_string());
+    let password = password.to_string();
+    // Hashing is CPU work: off the async workers.
+    let matches = tokio::task::spawn_blocking(move || password_matches(&password, &hash))
+        .await
+        .unwrap_or(false);
     Ok(found.and_then(|(user, hash)| (matches && hash.is_some() && user.active).then_some(user)))
 }
 

@@ -100,7 +100,24 @@ pub struct Jobs {
 }
 
 impl Jobs {
-    fn start(&self, kind: &'static str, actor: &Actor, now: DateTime<Utc>) -> Arc<Job> {
+    /// A new job of `kind`, unless one is running: one of each kind at a time.
+    fn start(
+        &self,
+        kind: &'static str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<Job>, AppError> {
+        let mut jobs = self.jobs.lock().expect("jobs lock");
+        if let Some(running) = jobs
+            .values()
+            .map(|j| j.status())
+            .find(|s| s.kind == kind && s.state == JobState::Running)
+        {
+            return Err(AppError::Conflict(format!(
+                "a {kind} job is running already (job {}); wait for it to finish",
+                running.id
+            )));
+        }
         let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let job = Arc::new(Job {
             done: AtomicU64::new(0),
@@ -117,7 +134,6 @@ impl Jobs {
                 outcome: None,
             }),
         });
-        let mut jobs = self.jobs.lock().expect("jobs lock");
         jobs.insert(id, job.clone());
         while jobs.len() > JOBS_KEPT {
             let oldest_finished = jobs
@@ -129,7 +145,13 @@ impl Jobs {
                 None => break,
             };
         }
-        job
+        Ok(job)
+    }
+
+    /// Whether any job is running.
+    pub fn any_running(&self) -> bool {
+        let jobs = self.jobs.lock().expect("jobs lock");
+        jobs.values().any(|j| j.status().state == JobState::Running)
     }
 
     /// The status of job `id`.
@@ -234,7 +256,7 @@ impl App {
         actor: &Actor,
         work: Work,
     ) -> Result<JobStatus, AppError> {
-        let job = self.jobs().start(kind, actor, self.now());
+        let job = self.jobs().start(kind, actor, self.now())?;
         let status = job.status();
         let app = self.clone();
         std::thread::Builder::new()

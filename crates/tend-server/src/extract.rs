@@ -66,6 +66,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// A JSON body of `T` with the bytes it was read from (for idempotency keys).
+pub(crate) async fn json_with_bytes<S: Send + Sync, T: DeserializeOwned>(
+    request: Request,
+    state: &S,
+) -> Result<(Bytes, T), ApiError> {
+    require_json(request.headers())?;
+    let bytes = read_body(request, state).await?;
+    let value = parse_json(&bytes)?;
+    Ok((bytes, value))
+}
+
 /// Refuses a body not declared as JSON.
 pub(crate) fn require_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
     let is_json = headers

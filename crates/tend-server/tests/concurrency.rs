@@ -125,7 +125,6 @@ async fn fifty_concurrent_writers_lose_nothing() {
         let distinct_changes = (0..WRITERS)
             .map(plan)
             .filter(|(_, f, _)| FIELDS.contains(f))
-            .map(|(a, f, v)| (a, f, v))
             .collect::<BTreeSet<_>>()
             .len();
         // A repeated segment write changes nothing the second time and is not audited.

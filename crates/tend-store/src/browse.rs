@@ -12,7 +12,7 @@ use crate::rows::*;
 use crate::{on_backend, Result, Store, StoreError};
 
 /// A score sorts after every real one when the account has none.
-const NO_SCORE: f64 = 1.0e9;
+pub const NO_SCORE: f64 = 1.0e9;
 
 /// How a list of accounts is ordered; ties broken by id.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -107,6 +107,34 @@ fn contains_pattern(text: &str) -> String {
     pattern
 }
 
+/// Adds `filter`'s conditions on the accounts `a` and their snapshots `h`.
+fn add_filter(q: &mut Query, filter: &AccountFilter) {
+    if let Some(owner) = &filter.owner {
+        let p = q.param(Value::Text(owner.clone()));
+        q.sql += &format!(" AND (a.csm_owner = {p} OR a.am_owner = {p})");
+    }
+    for (column, value) in [("segment", &filter.segment), ("tier", &filter.tier)] {
+        if let Some(value) = value {
+            let p = q.param(Value::Text(value.clone()));
+            q.sql += &format!(" AND a.{column} = {p}");
+        }
+    }
+    if let Some(stage) = filter.stage {
+        let p = q.param(Value::Text(stage.as_str().to_string()));
+        q.sql += &format!(" AND a.lifecycle_stage = {p}");
+    }
+    if let Some(band) = &filter.band {
+        let p = q.param(Value::Text(band.to_lowercase()));
+        q.sql += &format!(" AND LOWER(h.band) = {p}");
+    }
+    if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        let p = q.param(Value::Text(contains_pattern(text.trim())));
+        q.sql += &format!(
+            " AND (LOWER(a.name) LIKE {p} ESCAPE '\\' OR LOWER(a.id) LIKE {p} ESCAPE '\\')"
+        );
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct AccountListingRow {
     #[sqlx(flatten)]
@@ -133,30 +161,7 @@ impl Store {
             "SELECT a.*, h.overall AS health_score, h.band AS health_band FROM accounts a \
              LEFT JOIN health_snapshots h ON h.account_id = a.id AND h.day = {day} WHERE 1 = 1"
         );
-        if let Some(owner) = &filter.owner {
-            let p = q.param(Value::Text(owner.clone()));
-            q.sql += &format!(" AND (a.csm_owner = {p} OR a.am_owner = {p})");
-        }
-        for (column, value) in [("segment", &filter.segment), ("tier", &filter.tier)] {
-            if let Some(value) = value {
-                let p = q.param(Value::Text(value.clone()));
-                q.sql += &format!(" AND a.{column} = {p}");
-            }
-        }
-        if let Some(stage) = filter.stage {
-            let p = q.param(Value::Text(stage.as_str().to_string()));
-            q.sql += &format!(" AND a.lifecycle_stage = {p}");
-        }
-        if let Some(band) = &filter.band {
-            let p = q.param(Value::Text(band.to_lowercase()));
-            q.sql += &format!(" AND LOWER(h.band) = {p}");
-        }
-        if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
-            let p = q.param(Value::Text(contains_pattern(text.trim())));
-            q.sql += &format!(
-                " AND (LOWER(a.name) LIKE {p} ESCAPE '\\' OR LOWER(a.id) LIKE {p} ESCAPE '\\')"
-            );
-        }
+        add_filter(&mut q, filter);
         let sort_key = match order {
             AccountOrder::Name => "a.name".to_string(),
             AccountOrder::Id => "a.id".to_string(),
@@ -202,7 +207,9 @@ impl Store {
     }
 
     /// One page of the snapshots of `day`, lowest score first (unscored last), of
-    /// accounts matching `filter` (its `tier`, `stage` and `text` included).
+    /// accounts matching `filter`, after `(score, account)` (a score of `NO_SCORE`
+    /// or more is an unscored position). Scored and unscored rows are read apart
+    /// so that each read walks the (day, score, account) index in order.
     pub async fn health_page(
         &self,
         day: NaiveDate,
@@ -210,47 +217,43 @@ impl Store {
         after: Option<(f64, &str)>,
         limit: u32,
     ) -> Result<Vec<HealthSnapshot>> {
+        let in_unscored = after.is_some_and(|(score, _)| score >= NO_SCORE);
+        let mut rows = Vec::new();
+        if !in_unscored {
+            let mut q = self.health_query(day, filter);
+            q.sql += " AND h.overall IS NOT NULL";
+            if let Some((score, id)) = after {
+                let s = q.param(Value::Real(score));
+                let p = q.param(Value::Text(id.to_string()));
+                q.sql += &format!(" AND (h.overall, h.account_id) > ({s}, {p})");
+            }
+            q.sql += &format!(" ORDER BY h.overall, h.account_id LIMIT {limit}");
+            rows = run!(self, HealthSnapshotRow, q);
+        }
+        let left = limit as usize - rows.len();
+        if left > 0 {
+            let mut q = self.health_query(day, filter);
+            q.sql += " AND h.overall IS NULL";
+            if let Some((_, id)) = after.filter(|_| in_unscored) {
+                let p = q.param(Value::Text(id.to_string()));
+                q.sql += &format!(" AND h.account_id > {p}");
+            }
+            q.sql += &format!(" ORDER BY h.account_id LIMIT {left}");
+            rows.extend(run!(self, HealthSnapshotRow, q));
+        }
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// The snapshots of `day` of accounts matching `filter`, as a query to extend.
+    fn health_query(&self, day: NaiveDate, filter: &AccountFilter) -> Query {
         let mut q = Query::default();
         let d = q.param(Value::Date(day));
         q.sql = format!(
             "SELECT h.* FROM health_snapshots h JOIN accounts a ON a.id = h.account_id \
              WHERE h.day = {d}"
         );
-        if let Some(owner) = &filter.owner {
-            let p = q.param(Value::Text(owner.clone()));
-            q.sql += &format!(" AND (a.csm_owner = {p} OR a.am_owner = {p})");
-        }
-        for (column, value) in [("segment", &filter.segment), ("tier", &filter.tier)] {
-            if let Some(value) = value {
-                let p = q.param(Value::Text(value.clone()));
-                q.sql += &format!(" AND a.{column} = {p}");
-            }
-        }
-        if let Some(stage) = filter.stage {
-            let p = q.param(Value::Text(stage.as_str().to_string()));
-            q.sql += &format!(" AND a.lifecycle_stage = {p}");
-        }
-        if let Some(band) = &filter.band {
-            let p = q.param(Value::Text(band.to_lowercase()));
-            q.sql += &format!(" AND LOWER(h.band) = {p}");
-        }
-        if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
-            let p = q.param(Value::Text(contains_pattern(text.trim())));
-            q.sql += &format!(
-                " AND (LOWER(a.name) LIKE {p} ESCAPE '\\' OR LOWER(a.id) LIKE {p} ESCAPE '\\')"
-            );
-        }
-        let key = format!("COALESCE(h.overall, {NO_SCORE:.1})");
-        if let Some((score, id)) = after {
-            let s = q.param(Value::Real(score));
-            let p = q.param(Value::Text(id.to_string()));
-            q.sql += &format!(" AND ({key} > {s} OR ({key} = {s} AND h.account_id > {p}))");
-        }
-        q.sql += &format!(" ORDER BY {key}, h.account_id LIMIT {limit}");
-        run!(self, HealthSnapshotRow, q)
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect()
+        add_filter(&mut q, filter);
+        q
     }
 
     /// The snapshots of `ids` on `day` (those that exist), by account.

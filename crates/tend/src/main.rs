@@ -27,8 +27,8 @@ use tend_engine::health::{
 };
 use tend_engine::summary::load_summary;
 use tend_engine::{
-    import_file, import_folder, AsOf, ImportError, ImportOptions, ImportProgress, ImportReport,
-    ImportStage,
+    import_file, import_folder, Actor, App, AsOf, ImportError, ImportOptions, ImportProgress,
+    ImportReport, ImportStage, SystemClock,
 };
 use tend_ingest::{Entity, Format};
 use tend_store::{Store, DEFAULT_DATABASE_URL};
@@ -204,6 +204,9 @@ async fn run(cli: Cli) -> Result<()> {
     let store = Store::connect(&cli.database_url)
         .await
         .with_context(|| format!("could not open the database {}", cli.database_url))?;
+    // Every command works through the same application the server uses.
+    let app = App::new(store, scorecards, SystemClock);
+    let (store, scorecards) = (app.store(), app.scorecards());
     let result = match cli.command {
         Command::Demo {
             accounts,
@@ -215,14 +218,14 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let as_of = as_of.unwrap_or_else(first_of_this_month);
             demo(
-                &store,
+                store,
                 tend_demo::DemoConfig {
                     accounts,
                     months,
                     seed,
                     as_of,
                 },
-                &scorecards,
+                scorecards,
                 health_days,
                 export.as_deref(),
             )
@@ -242,25 +245,22 @@ async fn run(cli: Cli) -> Result<()> {
                 ignore_unknown_files: ignore_unknown,
                 reporting_currency: cli.currency,
             };
-            import(&store, &scorecards, &entity, &path, &options).await
+            import(store, scorecards, &entity, &path, &options).await
         }
         Command::Summary { as_of } => {
-            let as_of = resolve_as_of(&store, as_of).await?;
-            print!(
-                "{}",
-                render::summary(&load_summary(&store, as_of, cli.currency).await?)
-            );
+            let as_of = resolve_as_of(store, as_of).await?;
+            let summary = app
+                .summary(&Actor::cli(), Some(as_of), cli.currency)
+                .await?;
+            print!("{}", render::summary(&summary));
             Ok(())
         }
-        Command::Export { dir } => export(&store, &dir).await,
-        Command::Health(args) => health::run(&store, &scorecards, args).await,
-        Command::User(command) => access::user(&store, command).await,
-        Command::Token(command) => access::token(&store, command).await,
-        Command::Audit { limit } => access::audit(&store, limit).await,
-        Command::Serve(args) => {
-            let app = tend_engine::App::new(store.clone(), scorecards, tend_engine::SystemClock);
-            serve::run(app, args).await
-        }
+        Command::Export { dir } => export(store, &dir).await,
+        Command::Health(args) => health::run(store, scorecards, args).await,
+        Command::User(command) => access::user(store, command).await,
+        Command::Token(command) => access::token(store, command).await,
+        Command::Audit { limit } => access::audit(store, limit).await,
+        Command::Serve(args) => serve::run(app.clone(), args).await,
     };
     store.close().await;
     result

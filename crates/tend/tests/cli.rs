@@ -111,7 +111,19 @@ fn demo_will_not_overwrite_real_customer_data() {
     );
     let output = tend(&db, &["demo", "--accounts", "5"]);
     assert!(!output.status.success());
-    assert!(text(&output.stderr).contains("holds customer data that is not a demo"));
+    assert_eq!(
+        text(&output.stderr),
+        "error: the database holds customer data that is not a demo\n\
+         Point the demo at another database with --database-url.\n"
+    );
+    // The engine says what is wrong; the command line says what to do about it.
+    let no_health = tend(&db, &["health"]);
+    assert!(
+        text(&no_health.stderr)
+            .ends_with("no health snapshots yet\nRun `tend health rescore` first.\n"),
+        "{}",
+        text(&no_health.stderr)
+    );
 }
 
 #[test]

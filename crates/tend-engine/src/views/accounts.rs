@@ -9,7 +9,6 @@ use tend_store::{AccountFilter, AccountListing, AccountOrder, After};
 
 use super::page::{Cursor, Page, PageRequest};
 use crate::app::{App, AppError};
-use crate::health::explain_account;
 use crate::policy::{authorize, Action, Actor};
 
 /// Records of one account read at most for its picture.
@@ -64,6 +63,9 @@ pub struct AccountChanges {
     pub csm_owner: Option<Option<String>>,
     pub am_owner: Option<Option<String>>,
 }
+
+/// A change to an optional text field: absent keeps it, `Some(None)` clears it.
+type TextChange = Option<Option<String>>;
 
 /// A free-text value given by hand: trimmed, not empty, not too long.
 pub(crate) fn text_field(field: &str, value: &str) -> Result<String, AppError> {
@@ -160,11 +162,7 @@ impl App {
         }
         let health = store.latest_health_snapshot(id, as_of).await?;
         let explanation = match &health {
-            Some(snapshot) => Some(
-                explain_account(store, self.scorecards(), id, snapshot.day)
-                    .await?
-                    .1,
-            ),
+            Some(snapshot) => Some(self.explanation_of(snapshot).await?),
             None => None,
         };
         let open_tickets = store
@@ -208,7 +206,7 @@ impl App {
         if let Some(name) = &changes.name {
             after.name = text_field("/name", name)?;
         }
-        let fields: [(&str, &Option<Option<String>>, &mut Option<String>); 4] = [
+        let fields: [(&str, &TextChange, &mut Option<String>); 4] = [
             ("/segment", &changes.segment, &mut after.segment),
             ("/tier", &changes.tier, &mut after.tier),
             ("/csm_owner", &changes.csm_owner, &mut after.csm_owner),

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
-use tend_core::health::{Explanation, HealthSnapshot};
+use tend_core::health::{Explanation, HealthSnapshot, Reading};
 use tend_core::Account;
 use tend_store::AccountFilter;
 
@@ -12,7 +12,7 @@ use super::page::{Cursor, Page, PageRequest};
 use crate::app::{App, AppError};
 use crate::health::portfolio::TREND_DAYS;
 use crate::health::portfolio::{health_row, Earlier};
-use crate::health::{explain_account, HealthRow};
+use crate::health::{explain_account, HealthRow, COMPARE_DAYS};
 use crate::policy::{authorize, Action, Actor};
 
 /// Days of history shown unless asked otherwise.
@@ -182,6 +182,57 @@ impl App {
             previous = Some(score);
         }
         Ok(history)
+    }
+
+    /// The explanation of a stored snapshot: against the stored snapshot 30 days
+    /// earlier when there is one of the same scorecard (cheap: nothing is
+    /// recomputed, and the words leave out details such as seat counts), otherwise
+    /// recomputed from the data as `explain` does.
+    pub(crate) async fn explanation_of(
+        &self,
+        snapshot: &HealthSnapshot,
+    ) -> Result<Explanation, AppError> {
+        let earlier = snapshot.day - Days::new(COMPARE_DAYS);
+        let card = self
+            .scorecards()
+            .scorecards
+            .iter()
+            .find(|c| c.name == snapshot.score.scorecard);
+        let before = self
+            .store()
+            .health_snapshot(&snapshot.account_id, earlier)
+            .await?;
+        if let (Some(card), Some(before)) = (card, before) {
+            let fits = |s: &HealthSnapshot| {
+                s.score.scorecard == card.name && s.score.measures.len() == card.measures().count()
+            };
+            if fits(snapshot) && fits(&before) {
+                let readings = |s: &HealthSnapshot| -> Vec<Reading> {
+                    s.score
+                        .measures
+                        .iter()
+                        .map(|m| Reading {
+                            value: m.raw,
+                            detail: None,
+                        })
+                        .collect()
+                };
+                let (now_readings, before_readings) = (readings(snapshot), readings(&before));
+                return Ok(Explanation::new(
+                    card,
+                    (snapshot.day, snapshot.score.clone(), &now_readings),
+                    (earlier, before.score, &before_readings),
+                ));
+            }
+        }
+        let (_, explanation) = explain_account(
+            self.store(),
+            self.scorecards(),
+            &snapshot.account_id,
+            snapshot.day,
+        )
+        .await?;
+        Ok(explanation)
     }
 
     /// Why an account scores as it does on `day` (the last day of the data by

@@ -92,7 +92,7 @@ impl Cursor {
                 "is not a cursor of this list; pass the next_cursor of its previous page",
             )
         };
-        if text.len() % 2 != 0 || text.len() > 4096 {
+        if !text.len().is_multiple_of(2) || text.len() > 4096 {
             return Err(bad());
         }
         let bytes = (0..text.len())

@@ -15,7 +15,7 @@ use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{parse_json, read_body, Params};
+use crate::extract::{json_with_bytes, Params};
 use crate::wire::*;
 use crate::{idempotency, ServerState};
 
@@ -51,6 +51,25 @@ pub struct AccountListParams {
     pub limit: Option<u32>,
 }
 
+/// The account filter of a list's query parameters.
+pub(crate) fn account_filter(
+    owner: Option<String>,
+    segment: Option<String>,
+    tier: Option<String>,
+    stage_text: Option<&str>,
+    band: Option<String>,
+    q: Option<String>,
+) -> Result<AccountFilter, ApiError> {
+    Ok(AccountFilter {
+        owner,
+        segment,
+        tier,
+        stage: stage("stage", stage_text)?,
+        band,
+        text: q,
+    })
+}
+
 pub(crate) fn stage(field: &str, text: Option<&str>) -> Result<Option<LifecycleStage>, ApiError> {
     text.map(|t| LifecycleStage::parse(t).map_err(|e| ApiError::invalid(field, e.0)))
         .transpose()
@@ -65,14 +84,7 @@ pub async fn list(
     Params(p): Params<AccountListParams>,
 ) -> Result<Json<AccountPage>, ApiError> {
     let query = AccountQuery {
-        filter: AccountFilter {
-            owner: p.owner,
-            segment: p.segment,
-            tier: p.tier,
-            stage: stage("stage", p.stage.as_deref())?,
-            band: p.band,
-            text: p.q,
-        },
+        filter: account_filter(p.owner, p.segment, p.tier, p.stage.as_deref(), p.band, p.q)?,
         order: match p.sort.unwrap_or_default() {
             SortBy::Name => AccountOrder::Name,
             SortBy::Id => AccountOrder::Id,
@@ -196,9 +208,7 @@ pub async fn log_activity(
     headers: HeaderMap,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    crate::extract::require_json(request.headers())?;
-    let bytes = read_body(request, &state).await?;
-    let body: NewActivityBody = parse_json(&bytes)?;
+    let (bytes, body): (_, NewActivityBody) = json_with_bytes(request, &state).await?;
     let kind = ActivityKind::parse(&body.kind).map_err(|e| ApiError::invalid("/kind", e.0))?;
     let new = NewActivity {
         kind,

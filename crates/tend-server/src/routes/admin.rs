@@ -12,7 +12,7 @@ use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{parse_json, read_body, require_json, Params};
+use crate::extract::{json_with_bytes, Params};
 use crate::wire::*;
 use crate::{idempotency, ServerState};
 
@@ -46,9 +46,7 @@ pub async fn add_user(
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     authorize(&caller.actor, Action::ManageAccess)?;
-    require_json(request.headers())?;
-    let bytes = read_body(request, &state).await?;
-    let body: NewUserBody = parse_json(&bytes)?;
+    let (bytes, body): (_, NewUserBody) = json_with_bytes(request, &state).await?;
     let new = NewUser {
         handle: body.handle,
         email: body.email,
@@ -64,13 +62,9 @@ pub async fn add_user(
         &fingerprint,
         StatusCode::CREATED,
         async {
-            let store = state.app.store().clone();
-            let (actor, now) = (caller.actor.name.clone(), state.app.now());
-            // Hashing the password is CPU work: off the async workers.
             let user =
-                tokio::task::spawn(async move { access::add_user(&store, &actor, new, now).await })
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))??;
+                access::add_user(state.app.store(), &caller.actor.name, new, state.app.now())
+                    .await?;
             Ok(UserBody::from(user))
         },
     )
@@ -123,9 +117,7 @@ pub async fn create_token(
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     authorize(&caller.actor, Action::ManageAccess)?;
-    require_json(request.headers())?;
-    let bytes = read_body(request, &state).await?;
-    let body: NewTokenBody = parse_json(&bytes)?;
+    let (bytes, body): (_, NewTokenBody) = json_with_bytes(request, &state).await?;
     let new = NewToken {
         name: body.name,
         role: role(&body.role)?,

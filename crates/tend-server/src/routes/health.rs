@@ -8,10 +8,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use tend_engine::jobs::EvaluationRequest;
 use tend_engine::views::PageRequest;
-use tend_store::AccountFilter;
 use utoipa::IntoParams;
 
-use super::accounts::stage;
+use super::accounts::account_filter;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Params};
@@ -44,14 +43,7 @@ pub async fn portfolio(
     caller: Caller,
     Params(p): Params<HealthListParams>,
 ) -> Result<Json<HealthPage>, ApiError> {
-    let filter = AccountFilter {
-        owner: p.owner,
-        segment: p.segment,
-        tier: p.tier,
-        stage: stage("stage", p.stage.as_deref())?,
-        band: p.band,
-        text: p.q,
-    };
+    let filter = account_filter(p.owner, p.segment, p.tier, p.stage.as_deref(), p.band, p.q)?;
     let page = PageRequest {
         cursor: p.cursor,
         limit: p.limit,

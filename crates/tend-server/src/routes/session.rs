@@ -66,14 +66,7 @@ pub async fn login(
         }
     }
     let store = state.app.store();
-    // Password hashing is CPU work: off the async workers.
-    let user = {
-        let store = store.clone();
-        let (email, password) = (body.email.clone(), body.password.clone());
-        tokio::spawn(async move { user_for_password(&store, &email, &password).await })
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??
-    };
+    let user = user_for_password(store, &body.email, &body.password).await?;
     let Some(user) = user else {
         state.throttle.fail(&email_key, now);
         state.throttle.fail(&address_key, now);
