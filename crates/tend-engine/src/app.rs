@@ -52,6 +52,8 @@ struct Inner {
     /// once lose nothing. One process serves a store.
     writes: Mutex<()>,
     jobs: Jobs,
+    /// Pages of the health table already computed (`views::health`).
+    pub(crate) health_pages: crate::views::health::PageCache,
 }
 
 impl App {
@@ -63,6 +65,7 @@ impl App {
                 clock: Box::new(clock),
                 writes: Mutex::new(()),
                 jobs: Jobs::default(),
+                health_pages: Default::default(),
             }),
         }
     }
@@ -85,6 +88,10 @@ impl App {
 
     pub fn jobs(&self) -> &Jobs {
         &self.inner.jobs
+    }
+
+    pub(crate) fn health_pages(&self) -> &crate::views::health::PageCache {
+        &self.inner.health_pages
     }
 
     /// Held for the length of a read-modify-write.

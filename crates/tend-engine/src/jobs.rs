@@ -186,6 +186,7 @@ impl App {
                     let _writing = app.write_lock().await;
                     let run =
                         rescore(app.store(), app.scorecards(), day, &|d, t| progress(d, t)).await?;
+                    app.health_pages().invalidate();
                     app.audit(
                         &actor_for_audit,
                         "health.rescore",

@@ -310,6 +310,30 @@ async fn writes_by_hand_are_validated_audited_and_made_once() {
         assert_eq!(problem["pointer"], "/lifecycle_stage");
         assert!(problem["detail"].as_str().unwrap().contains("thriving"), "{problem}");
 
+        // The health table is served from memory, and a change shows at once.
+        let table = |client: &reqwest::Client| {
+            client
+                .get(server.url("/api/v1/health?limit=10"))
+                .header("authorization", server.token("vic"))
+                .send()
+        };
+        let score_of = |table: &Value, id: &str| {
+            table["items"].as_array().unwrap().iter().find(|r| r["account_id"] == id).unwrap()["score"].clone()
+        };
+        let before = body(table(&client).await.unwrap()).await;
+        let moved = client
+            .patch(server.url("/api/v1/accounts/lark-3"))
+            .header("authorization", server.token("lee"))
+            .json(&json!({"lifecycle_stage": "mature"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(moved.status(), 200);
+        let after = body(table(&client).await.unwrap()).await;
+        let stored = server.store.health_snapshot("lark-3", common::today()).await.unwrap().unwrap();
+        assert_eq!(score_of(&after, "lark-3"), json!(stored.score.overall));
+        assert_ne!(score_of(&before, "lark-3"), score_of(&after, "lark-3"), "another scorecard scores it");
+
         // A contact's role.
         let contact = client
             .patch(server.url("/api/v1/contacts/c-3"))

@@ -270,6 +270,7 @@ impl App {
     pub(crate) async fn refresh_health_locked(&self, ids: &[String]) -> Result<(), AppError> {
         if let Some(day) = self.store().latest_health_day().await? {
             crate::health::refresh_accounts(self.store(), self.scorecards(), ids, day).await?;
+            self.health_pages().invalidate();
         }
         Ok(())
     }
@@ -294,6 +295,7 @@ impl App {
             day,
         )
         .await?;
+        self.health_pages().invalidate();
         Ok(snapshots.pop())
     }
 

@@ -2,6 +2,8 @@
 //! account's daily history with its changes, and the explanation of a day.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate};
 use tend_core::health::{Explanation, HealthSnapshot, Reading};
@@ -14,6 +16,52 @@ use crate::health::portfolio::TREND_DAYS;
 use crate::health::portfolio::{health_row, Earlier};
 use crate::health::{explain_account, HealthRow, COMPARE_DAYS};
 use crate::policy::{authorize, Action, Actor};
+
+/// How long a computed page of the health table is served after health changed in
+/// another process (a CLI import); changes made through this `App` drop it at once.
+const PAGE_CACHE_SECONDS: u64 = 5;
+/// Pages kept at most; beyond, the cache starts afresh.
+const PAGE_CACHE_ENTRIES: usize = 1000;
+
+type CachedPage = (NaiveDate, Page<HealthRow>);
+
+/// Computed pages of the health table: the most read page of the product, the same
+/// for every caller until health changes.
+#[derive(Default)]
+pub struct PageCache {
+    /// Bumped whenever this application changes health.
+    version: AtomicU64,
+    pages: std::sync::Mutex<HashMap<String, (u64, Instant, CachedPage)>>,
+}
+
+impl PageCache {
+    /// Forgets every page: health just changed.
+    pub(crate) fn invalidate(&self) {
+        self.version.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn get(&self, key: &str) -> Option<CachedPage> {
+        let version = self.version.load(Ordering::SeqCst);
+        let pages = self.pages.lock().expect("page cache lock");
+        pages
+            .get(key)
+            .filter(|(v, at, _)| {
+                *v == version && at.elapsed() < Duration::from_secs(PAGE_CACHE_SECONDS)
+            })
+            .map(|(_, _, page)| page.clone())
+    }
+
+    /// Keeps `page` if health did not change since `version` was read.
+    fn put(&self, key: String, version: u64, page: &CachedPage) {
+        let mut pages = self.pages.lock().expect("page cache lock");
+        if pages.len() >= PAGE_CACHE_ENTRIES {
+            pages.clear();
+        }
+        if self.version.load(Ordering::SeqCst) == version {
+            pages.insert(key, (version, Instant::now(), page.clone()));
+        }
+    }
+}
 
 /// Days of history shown unless asked otherwise.
 const DEFAULT_HISTORY_DAYS: u64 = 90;
@@ -55,8 +103,25 @@ impl App {
         page: &PageRequest,
     ) -> Result<(NaiveDate, Page<HealthRow>), AppError> {
         authorize(actor, Action::Read)?;
-        let day = self.health_day(day).await?;
         let limit = page.limit()?;
+        let key = format!("{day:?}|{filter:?}|{:?}|{limit}", page.cursor);
+        if let Some(cached) = self.health_pages().get(&key) {
+            return Ok(cached);
+        }
+        let version = self.health_pages().version.load(Ordering::SeqCst);
+        let computed = self.compute_health_page(day, filter, page, limit).await?;
+        self.health_pages().put(key, version, &computed);
+        Ok(computed)
+    }
+
+    async fn compute_health_page(
+        &self,
+        day: Option<NaiveDate>,
+        filter: &AccountFilter,
+        page: &PageRequest,
+        limit: u32,
+    ) -> Result<(NaiveDate, Page<HealthRow>), AppError> {
+        let day = self.health_day(day).await?;
         let after = match page.cursor("health", 2)? {
             Some(parts) => Some((
                 parts[0]
