@@ -1,5 +1,5 @@
 //! Long work started by a request (a full health rescore) runs as a job: on a
-//! thread of its own with its own runtime, so it never stalls request handling,
+//! thread of its own, so its CPU work never stalls request handling,
 //! reporting progress that callers read as the job's status.
 
 use std::collections::BTreeMap;
@@ -250,13 +250,18 @@ impl App {
         )
     }
 
-    /// Runs `work` on a thread of its own with a runtime of its own.
+    /// Runs `work` on a thread of its own, driven by the current runtime.
     fn start_job(
         &self,
         kind: &'static str,
         actor: &Actor,
         work: Work,
     ) -> Result<JobStatus, AppError> {
+        // The job's future runs on its own thread, but on the caller's runtime: the
+        // pool's connections belong to that runtime's I/O driver, and a runtime of
+        // the job's own would take the connections it opened down with it.
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|e| AppError::Internal(format!("jobs need a Tokio runtime: {e}")))?;
         let job = self.jobs().start(kind, actor, self.now())?;
         let status = job.status();
         let app = self.clone();
@@ -266,13 +271,7 @@ impl App {
                 let sink = job.clone();
                 let progress: Arc<dyn Fn(usize, usize) + Send + Sync> =
                     Arc::new(move |done, total| sink.progress(done, total));
-                let outcome = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime.block_on(work(app, progress)),
-                    Err(e) => Err(AppError::Internal(e.to_string())),
-                };
+                let outcome = runtime.block_on(work(app, progress));
                 match outcome {
                     Ok((outcome, message)) => {
                         job.finish(JobState::Succeeded, message, Some(outcome))

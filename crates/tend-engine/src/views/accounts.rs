@@ -151,8 +151,15 @@ impl App {
             None => crate::default_day(store, self.today()).await?,
         };
         let some = Some(id);
-        let contacts = store.contact_page(some, "", RECORDS_READ).await?;
-        let contracts = store.contract_page(some, "", RECORDS_READ).await?;
+        // Independent reads, side by side on the pool's connections.
+        let (contacts, contracts, health, tickets, mut surveys, mut activities) = tokio::try_join!(
+            store.contact_page(some, "", RECORDS_READ),
+            store.contract_page(some, "", RECORDS_READ),
+            store.latest_health_snapshot(id, as_of),
+            store.ticket_page(some, "", RECORDS_READ),
+            store.survey_response_page(some, "", RECORDS_READ),
+            store.activity_page(some, "", RECORDS_READ),
+        )?;
         let mut arr: Vec<Money> = Vec::new();
         for contract in contracts.iter().filter(|c| c.is_active_on(as_of)) {
             match arr.iter_mut().find(|m| m.currency == contract.arr.currency) {
@@ -160,21 +167,13 @@ impl App {
                 None => arr.push(contract.arr),
             }
         }
-        let health = store.latest_health_snapshot(id, as_of).await?;
         let explanation = match &health {
             Some(snapshot) => Some(self.explanation_of(snapshot).await?),
             None => None,
         };
-        let open_tickets = store
-            .ticket_page(some, "", RECORDS_READ)
-            .await?
-            .into_iter()
-            .filter(|t| t.status.is_open())
-            .collect();
-        let mut surveys = store.survey_response_page(some, "", RECORDS_READ).await?;
+        let open_tickets = tickets.into_iter().filter(|t| t.status.is_open()).collect();
         surveys.sort_by(|a, b| b.responded_at.cmp(&a.responded_at).then(a.id.cmp(&b.id)));
         surveys.truncate(LATEST_SHOWN);
-        let mut activities = store.activity_page(some, "", RECORDS_READ).await?;
         activities.sort_by(|a, b| b.occurred_at.cmp(&a.occurred_at).then(a.id.cmp(&b.id)));
         activities.truncate(LATEST_SHOWN);
         Ok(AccountView {

@@ -201,6 +201,11 @@ pub async fn start(store: Store, dir: &Path) -> Server {
 
 /// The same, with scorecards of the test's own.
 pub async fn start_with(store: Store, dir: &Path, scorecards: ScorecardSet) -> Server {
+    // The server's errors in the test's output, for when a test fails.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("error")
+        .with_test_writer()
+        .try_init();
     let dir = &dir.join("larkspur");
     std::fs::create_dir_all(dir).unwrap();
     write_company(dir);
