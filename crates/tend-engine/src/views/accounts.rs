@@ -40,7 +40,7 @@ pub struct AccountView {
     pub account: Account,
     pub contacts: Vec<Contact>,
     pub contracts: Vec<Contract>,
-    /// ARR in force on `as_of`, per currency.
+    /// ARR in force on `as_of`, per currency, largest first.
     pub arr: Vec<Money>,
     pub as_of: NaiveDate,
     /// The latest snapshot on or before `as_of`, and what moved it in 30 days.
@@ -160,13 +160,7 @@ impl App {
             store.survey_response_page(some, "", RECORDS_READ),
             store.activity_page(some, "", RECORDS_READ),
         )?;
-        let mut arr: Vec<Money> = Vec::new();
-        for contract in contracts.iter().filter(|c| c.is_active_on(as_of)) {
-            match arr.iter_mut().find(|m| m.currency == contract.arr.currency) {
-                Some(total) => total.minor += contract.arr.minor,
-                None => arr.push(contract.arr),
-            }
-        }
+        let arr = tend_core::summary::arr_by_currency(&contracts, as_of);
         let explanation = match &health {
             Some(snapshot) => Some(self.explanation_of(snapshot).await?),
             None => None,
@@ -295,7 +289,11 @@ impl App {
         )
         .await?;
         self.health_pages().invalidate();
-        Ok(snapshots.pop())
+        let snapshot = snapshots.pop();
+        let score = snapshot.as_ref().and_then(|s| s.score.overall);
+        self.audit(actor, "health.refresh", id, &[("score", score.into())])
+            .await?;
+        Ok(snapshot)
     }
 
     /// Appends an audit entry for `actor` on its own.
