@@ -7,8 +7,8 @@ use tend_core::health::HealthSnapshot;
 use tend_core::*;
 
 use crate::health::HealthSnapshotRow;
-use crate::reads::list;
 use crate::rows::*;
+use crate::sqlite_read::{select, Bind};
 use crate::{on_backend, Result, Store, StoreError};
 
 /// A score sorts after every real one when the account has none.
@@ -73,9 +73,21 @@ impl Query {
         self.values.push(value);
         format!("${}", self.values.len())
     }
+
+    fn binds(&self) -> Vec<Bind<'_>> {
+        self.values
+            .iter()
+            .map(|value| match value {
+                Value::Text(text) => Bind::Text(text),
+                Value::Real(x) => Bind::Real(*x),
+                Value::Date(day) => Bind::Date(*day),
+            })
+            .collect()
+    }
 }
 
-/// Runs `$query` as rows of `$row` and converts each.
+/// Runs `$query` as rows of `$row` through sqlx, for rows that `select!` cannot read
+/// (flattened or tuples); the caller converts them.
 macro_rules! run {
     ($store:expr, $row:ty, $query:expr) => {{
         let query: Query = $query;
@@ -228,7 +240,7 @@ impl Store {
                 q.sql += &format!(" AND (h.overall, h.account_id) > ({s}, {p})");
             }
             q.sql += &format!(" ORDER BY h.overall, h.account_id LIMIT {limit}");
-            rows = run!(self, HealthSnapshotRow, q);
+            rows = self.snapshots(&q).await?;
         }
         let left = limit as usize - rows.len();
         if left > 0 {
@@ -239,9 +251,9 @@ impl Store {
                 q.sql += &format!(" AND h.account_id > {p}");
             }
             q.sql += &format!(" ORDER BY h.account_id LIMIT {left}");
-            rows.extend(run!(self, HealthSnapshotRow, q));
+            rows.extend(self.snapshots(&q).await?);
         }
-        rows.into_iter().map(TryInto::try_into).collect()
+        Ok(rows)
     }
 
     /// The snapshots of `day` of accounts matching `filter`, as a query to extend.
@@ -276,10 +288,18 @@ impl Store {
              ORDER BY account_id",
             list.join(", ")
         );
-        run!(self, HealthSnapshotRow, q)
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect()
+        self.snapshots(&q).await
+    }
+
+    /// The health snapshots `q` selects.
+    async fn snapshots(&self, q: &Query) -> Result<Vec<HealthSnapshot>> {
+        select!(
+            self,
+            HealthSnapshotRow,
+            "health_snapshots",
+            &q.sql,
+            &q.binds()
+        )
     }
 
     /// The overall score of `ids` on each of `days`, where scored: (account, day, score).
@@ -320,10 +340,7 @@ impl Store {
             "SELECT * FROM accounts WHERE id IN ({}) ORDER BY id",
             list.join(", ")
         );
-        run!(self, AccountRow, q)
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect()
+        select!(self, AccountRow, "accounts", &q.sql, &q.binds())
     }
 
     /// One account's health, day by day from `from` through `to`: (day, score, band).
@@ -352,13 +369,13 @@ impl Store {
         account_id: &str,
         day: NaiveDate,
     ) -> Result<Option<HealthSnapshot>> {
-        let rows: Vec<HealthSnapshot> = list!(
+        let rows: Vec<HealthSnapshot> = select!(
             self,
             HealthSnapshotRow,
+            "health_snapshots",
             "SELECT * FROM health_snapshots WHERE account_id = $1 AND day <= $2 \
              ORDER BY day DESC LIMIT 1",
-            account_id,
-            day
+            &[Bind::Text(account_id), Bind::Date(day)]
         )?;
         Ok(rows.into_iter().next())
     }
@@ -371,28 +388,25 @@ macro_rules! record_page {
         let account: Option<&str> = $account;
         let after: &str = $after;
         let limit: u32 = $limit;
-        let rows: Vec<$row> = on_backend!(&$store.pool, pool => {
-            match account {
-                Some(account) => sqlx::query_as::<_, $row>(&format!(
+        match account {
+            Some(account) => select!(
+                $store,
+                $row,
+                $table,
+                &format!(
                     "SELECT * FROM {} WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT {limit}",
                     $table
-                ))
-                .bind(account)
-                .bind(after)
-                .fetch_all(pool)
-                .await?,
-                None => sqlx::query_as::<_, $row>(&format!(
-                    "SELECT * FROM {} WHERE id > $1 ORDER BY id LIMIT {limit}",
-                    $table
-                ))
-                .bind(after)
-                .fetch_all(pool)
-                .await?,
-            }
-        });
-        rows.into_iter()
-            .map(TryInto::try_into)
-            .collect::<Result<Vec<_>, StoreError>>()
+                ),
+                &[Bind::Text(account), Bind::Text(after)]
+            ),
+            None => select!(
+                $store,
+                $row,
+                $table,
+                &format!("SELECT * FROM {} WHERE id > $1 ORDER BY id LIMIT {limit}", $table),
+                &[Bind::Text(after)]
+            ),
+        }
     }};
 }
 
@@ -469,8 +483,13 @@ impl Store {
 
     /// One contact, by id.
     pub async fn contact(&self, id: &str) -> Result<Option<Contact>> {
-        let rows: Vec<Contact> =
-            list!(self, ContactRow, "SELECT * FROM contacts WHERE id = $1", id)?;
+        let rows: Vec<Contact> = select!(
+            self,
+            ContactRow,
+            "contacts",
+            "SELECT * FROM contacts WHERE id = $1",
+            &[Bind::Text(id)]
+        )?;
         Ok(rows.into_iter().next())
     }
 }

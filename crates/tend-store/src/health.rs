@@ -8,8 +8,8 @@ use tend_core::*;
 use crate::reads::list;
 use crate::rows::*;
 use crate::sqlite_bulk::{self, EncodedSnapshot};
-use crate::sqlite_read::{self, Bind, FromStatement};
-use crate::{on_backend, on_tx, Pool, Result, Store, StoreError, Transaction, TxConn};
+use crate::sqlite_read::{self, select, Bind, FromStatement};
+use crate::{on_backend, on_tx, Result, Store, StoreError, Transaction, TxConn};
 
 /// How much history to load, per kind of record: those from each date on, plus
 /// whatever is still current before it (open tickets, unpaid invoices, the latest
@@ -66,32 +66,6 @@ pub struct Distribution {
     /// The measure's position in the scorecard.
     pub measure: usize,
     pub values: Vec<f64>,
-}
-
-/// Lists rows of `$row` with `binds`, through SQLite's C API or sqlx on PostgreSQL,
-/// converted into domain types.
-macro_rules! fetch {
-    ($store:expr, $row:ty, $table:literal, $sql:expr, $binds:expr) => {{
-        let binds: &[Bind] = $binds;
-        let sql: &str = $sql;
-        let rows: Vec<$row> = match &$store.pool {
-            Pool::Sqlite(pool) => sqlite_read::fetch(pool, $table, sql, binds).await?,
-            Pool::Postgres(pool) => {
-                let mut query = sqlx::query_as::<_, $row>(sql);
-                for bind in binds {
-                    query = match bind {
-                        Bind::Text(text) => query.bind(*text),
-                        Bind::Date(day) => query.bind(*day),
-                        Bind::Time(at) => query.bind(*at),
-                    };
-                }
-                query.fetch_all(pool).await?
-            }
-        };
-        rows.into_iter()
-            .map(TryInto::try_into)
-            .collect::<Result<Vec<_>, StoreError>>()
-    }};
 }
 
 // Column lists (in each row struct's field order) with unread free text left empty.
@@ -175,7 +149,7 @@ impl Store {
              ORDER BY account_id, occurred_at, id"
         );
         Ok(AccountData {
-            accounts: fetch!(
+            accounts: select!(
                 self,
                 AccountRow,
                 "accounts",
@@ -185,7 +159,7 @@ impl Store {
                 ),
                 &range
             )?,
-            contacts: fetch!(
+            contacts: select!(
                 self,
                 ContactRow,
                 "contacts",
@@ -194,7 +168,7 @@ impl Store {
                 ),
                 &range
             )?,
-            contracts: fetch!(
+            contracts: select!(
                 self,
                 ContractRow,
                 "contracts",
@@ -204,21 +178,21 @@ impl Store {
                 ),
                 &range
             )?,
-            usage: fetch!(
+            usage: select!(
                 self,
                 UsageDailyRow,
                 "usage_daily",
                 &usage_sql("usage_daily"),
                 &usage_binds
             )?,
-            event_usage: fetch!(
+            event_usage: select!(
                 self,
                 UsageDailyRow,
                 "usage_event_daily",
                 &usage_sql("usage_event_daily"),
                 &usage_binds
             )?,
-            tickets: fetch!(
+            tickets: select!(
                 self,
                 TicketRow,
                 "tickets",
@@ -229,7 +203,7 @@ impl Store {
                 ),
                 &with(Bind::Time(midnight(window.tickets)))
             )?,
-            surveys: fetch!(
+            surveys: select!(
                 self,
                 SurveyResponseRow,
                 "survey_responses",
@@ -239,7 +213,7 @@ impl Store {
                 ),
                 &with(Bind::Time(midnight(window.surveys)))
             )?,
-            invoices: fetch!(
+            invoices: select!(
                 self,
                 InvoiceRow,
                 "invoices",
@@ -251,7 +225,7 @@ impl Store {
                 ),
                 &with(Bind::Date(window.invoices))
             )?,
-            payments: fetch!(
+            payments: select!(
                 self,
                 PaymentRow,
                 "payments",
@@ -262,7 +236,7 @@ impl Store {
                 ),
                 &with(Bind::Time(midnight(window.payments)))
             )?,
-            activities: fetch!(
+            activities: select!(
                 self,
                 ActivityRow,
                 "activities",
@@ -278,12 +252,12 @@ impl Store {
         account_id: &str,
         day: NaiveDate,
     ) -> Result<Option<HealthSnapshot>> {
-        let rows: Vec<HealthSnapshot> = list!(
+        let rows: Vec<HealthSnapshot> = select!(
             self,
             HealthSnapshotRow,
+            "health_snapshots",
             "SELECT * FROM health_snapshots WHERE account_id = $1 AND day = $2",
-            account_id,
-            day
+            &[Bind::Text(account_id), Bind::Date(day)]
         )?;
         Ok(rows.into_iter().next())
     }
@@ -444,6 +418,15 @@ pub(crate) struct HealthSnapshotRow {
     groups: String,
     measures: String,
 }
+sqlite_read::from_statement!(HealthSnapshotRow {
+    account_id,
+    day,
+    scorecard,
+    overall,
+    band,
+    groups,
+    measures
+});
 
 impl TryFrom<HealthSnapshotRow> for HealthSnapshot {
     type Error = StoreError;

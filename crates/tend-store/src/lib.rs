@@ -119,6 +119,9 @@ impl Store {
             Pool::Sqlite(
                 SqlitePoolOptions::new()
                     .max_connections(4)
+                    // A connection to a local file cannot go stale; pinging it on
+                    // every acquire is a needless round trip to its worker thread.
+                    .test_before_acquire(false)
                     .connect_with(options)
                     .await?,
             )

@@ -7,6 +7,7 @@ use futures_util::TryStreamExt;
 use tend_core::*;
 
 use crate::rows::*;
+use crate::sqlite_read::Bind;
 use crate::{on_backend, Result, Store, StoreError};
 
 /// Fetches every row of a query (with its bound parameters, in order) as `$row` and
@@ -56,8 +57,13 @@ impl Store {
     }
 
     pub async fn account(&self, id: &str) -> Result<Option<Account>> {
-        let rows: Vec<Account> =
-            list!(self, AccountRow, "SELECT * FROM accounts WHERE id = $1", id)?;
+        let rows: Vec<Account> = crate::sqlite_read::select!(
+            self,
+            AccountRow,
+            "accounts",
+            "SELECT * FROM accounts WHERE id = $1",
+            &[Bind::Text(id)]
+        )?;
         Ok(rows.into_iter().next())
     }
 

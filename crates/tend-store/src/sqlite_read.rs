@@ -1,11 +1,13 @@
-//! Bulk reads on SQLite through its C API, for health scoring's millions of rows.
+//! Reads on SQLite through its C API: health scoring's millions of rows, and the
+//! service's per-request reads.
 //!
-//! sqlx hands every SQLite row from its worker thread to the caller one at a time and
-//! decodes dates by trying several formats; reading a 100,000-account portfolio that
-//! way took over two minutes, nearly all of it in that round trip. Here a pooled
-//! connection's handle is locked (as in `sqlite_bulk`) and the statement is stepped
-//! directly, decoding columns into the same row structs sqlx fills, so the conversion
-//! into domain types (`TryFrom<…Row>`) stays in one place.
+//! sqlx hands every SQLite row from its worker thread to the caller one at a time
+//! (a thread wake-up per row) and decodes dates by trying several formats; reading a
+//! 100,000-account portfolio that way took over two minutes, and one account's page
+//! spent most of its time switching threads. Here a pooled connection's handle is
+//! locked (as in `sqlite_bulk`) and the statement is stepped directly, decoding
+//! columns by name into the same row structs sqlx fills, so the conversion into
+//! domain types (`TryFrom<…Row>`) stays in one place.
 
 use std::ffi::{c_int, CString};
 
@@ -22,14 +24,17 @@ pub(crate) enum Bind<'a> {
     Text(&'a str),
     Date(NaiveDate),
     Time(DateTime<Utc>),
+    Real(f64),
 }
 
 impl Bind<'_> {
-    fn sqlite_text(&self) -> String {
+    /// The value as SQLite text (as sqlx stores it), or `None` for a number.
+    fn sqlite_text(&self) -> Option<String> {
         match self {
-            Bind::Text(text) => text.to_string(),
-            Bind::Date(day) => day.format("%Y-%m-%d").to_string(),
-            Bind::Time(at) => crate::sqlite_bulk::sqlite_timestamp(*at),
+            Bind::Text(text) => Some(text.to_string()),
+            Bind::Date(day) => Some(day.format("%Y-%m-%d").to_string()),
+            Bind::Time(at) => Some(crate::sqlite_bulk::sqlite_timestamp(*at)),
+            Bind::Real(_) => None,
         }
     }
 }
@@ -75,6 +80,12 @@ impl FromColumn for i32 {
     }
 }
 
+impl FromColumn for f64 {
+    unsafe fn read(stmt: *mut ffi::sqlite3_stmt, index: c_int) -> Result<Self, String> {
+        Ok(ffi::sqlite3_column_double(stmt, index))
+    }
+}
+
 impl FromColumn for bool {
     unsafe fn read(stmt: *mut ffi::sqlite3_stmt, index: c_int) -> Result<Self, String> {
         Ok(ffi::sqlite3_column_int64(stmt, index) != 0)
@@ -98,28 +109,37 @@ impl FromColumn for DateTime<Utc> {
     }
 }
 
-/// A row struct whose fields are read, in order, from the columns of [`Self::columns`].
+/// A row struct whose fields are read from the columns named as they are.
 pub(crate) trait FromStatement: Sized {
-    fn columns() -> String;
+    /// The field names, in order.
+    const FIELDS: &'static [&'static str];
+
+    /// The fields as a column list for `SELECT`.
+    fn columns() -> String {
+        Self::FIELDS.join(", ")
+    }
+
     /// # Safety
-    /// `stmt` must be positioned on a row selected with [`Self::columns`].
-    unsafe fn from_statement(stmt: *mut ffi::sqlite3_stmt) -> Result<Self, String>;
+    /// `stmt` must be positioned on a row; `columns[i]` is the column of `FIELDS[i]`.
+    unsafe fn from_statement(
+        stmt: *mut ffi::sqlite3_stmt,
+        columns: &[c_int],
+    ) -> Result<Self, String>;
 }
 
-/// Implements [`FromStatement`] for a row struct from its field names in column order.
+/// Implements [`FromStatement`] for a row struct from its field names.
 macro_rules! from_statement {
     ($row:ident { $($field:ident),* $(,)? }) => {
         impl $crate::sqlite_read::FromStatement for $row {
-            fn columns() -> String {
-                [$(stringify!($field)),*].join(", ")
-            }
+            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
             unsafe fn from_statement(
                 stmt: *mut libsqlite3_sys::sqlite3_stmt,
+                columns: &[std::ffi::c_int],
             ) -> Result<Self, String> {
                 let mut _index = 0;
                 Ok($row {
                     $($field: {
-                        let value = $crate::sqlite_read::FromColumn::read(stmt, _index)
+                        let value = $crate::sqlite_read::FromColumn::read(stmt, columns[_index])
                             .map_err(|e| format!("{}: {e}", stringify!($field)))?;
                         _index += 1;
                         value
@@ -131,6 +151,37 @@ macro_rules! from_statement {
 }
 pub(crate) use from_statement;
 
+/// Lists rows of `$row` from `$sql` with `$binds` (`$1`, `$2`, …), through SQLite's
+/// C API or sqlx on PostgreSQL, converted into domain types; `$table` names the
+/// table in errors about a stored row.
+macro_rules! select {
+    ($store:expr, $row:ty, $table:literal, $sql:expr, $binds:expr) => {{
+        let binds: &[$crate::sqlite_read::Bind] = $binds;
+        let sql: &str = $sql;
+        let rows: Vec<$row> = match &$store.pool {
+            $crate::Pool::Sqlite(pool) => {
+                $crate::sqlite_read::fetch(pool, $table, sql, binds).await?
+            }
+            $crate::Pool::Postgres(pool) => {
+                let mut query = sqlx::query_as::<_, $row>(sql);
+                for bind in binds {
+                    query = match bind {
+                        $crate::sqlite_read::Bind::Text(text) => query.bind(*text),
+                        $crate::sqlite_read::Bind::Date(day) => query.bind(*day),
+                        $crate::sqlite_read::Bind::Time(at) => query.bind(*at),
+                        $crate::sqlite_read::Bind::Real(x) => query.bind(*x),
+                    };
+                }
+                query.fetch_all(pool).await?
+            }
+        };
+        rows.into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<Vec<_>, $crate::StoreError>>()
+    }};
+}
+pub(crate) use select;
+
 /// Runs `sql` on a pooled connection, `binds[i]` bound to `$(i + 1)`, and decodes
 /// every row.
 pub(crate) async fn fetch<R: FromStatement>(
@@ -139,16 +190,16 @@ pub(crate) async fn fetch<R: FromStatement>(
     sql: &str,
     binds: &[Bind<'_>],
 ) -> Result<Vec<R>> {
+    let binds: Vec<(String, Bind<'_>, Option<String>)> = binds
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (format!("${}", i + 1), b.clone(), b.sqlite_text()))
+        .collect();
     let mut conn = pool.acquire().await?;
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
-    let binds: Vec<(String, String)> = binds
-        .iter()
-        .enumerate()
-        .map(|(i, b)| (format!("${}", i + 1), b.sqlite_text()))
-        .collect();
-    // SAFETY: the handle is locked for this call; texts are copied out before the
-    // next step, and the statement is finalized when `Statement` drops.
+    // SAFETY: the handle is locked for this call; texts outlive the statement, which
+    // is finalized when `Statement` drops.
     unsafe { fetch_with(db, table, sql, &binds) }
 }
 
@@ -156,19 +207,28 @@ unsafe fn fetch_with<R: FromStatement>(
     db: *mut ffi::sqlite3,
     table: &'static str,
     sql: &str,
-    binds: &[(String, String)],
+    binds: &[(String, Bind<'_>, Option<String>)],
 ) -> Result<Vec<R>> {
     let sql = CString::new(sql).map_err(|e| StoreError::Sqlite(e.to_string()))?;
     let statement = Statement::prepare(db, &sql)?;
     let stmt = statement.0;
-    for (name, value) in binds {
+    for (name, bind, text) in binds {
         let name = CString::new(name.as_str()).map_err(|e| StoreError::Sqlite(e.to_string()))?;
         let index = ffi::sqlite3_bind_parameter_index(stmt, name.as_ptr());
         if index == 0 {
             continue; // not used by this statement
         }
-        crate::sqlite_bulk::bind_text(db, stmt, index, Some(value))?;
+        match bind {
+            Bind::Real(x) => {
+                let code = ffi::sqlite3_bind_double(stmt, index, *x);
+                if code != ffi::SQLITE_OK {
+                    return Err(error(db, code));
+                }
+            }
+            _ => crate::sqlite_bulk::bind_text(db, stmt, index, text.as_deref())?,
+        }
     }
+    let columns = column_indices(stmt, R::FIELDS, table)?;
     let mut rows = Vec::new();
     loop {
         match ffi::sqlite3_step(stmt) {
@@ -176,11 +236,43 @@ unsafe fn fetch_with<R: FromStatement>(
             ffi::SQLITE_DONE => return Ok(rows),
             code => return Err(error(db, code)),
         }
-        let row = R::from_statement(stmt).map_err(|reason| StoreError::Corrupt {
+        let row = R::from_statement(stmt, &columns).map_err(|reason| StoreError::Corrupt {
             table,
             id: column_text(stmt, 0).unwrap_or_default().to_string(),
             reason,
         })?;
         rows.push(row);
     }
+}
+
+/// The position of each of `fields` among the statement's result columns.
+unsafe fn column_indices(
+    stmt: *mut ffi::sqlite3_stmt,
+    fields: &[&str],
+    table: &'static str,
+) -> Result<Vec<c_int>> {
+    let names: Vec<String> = (0..ffi::sqlite3_column_count(stmt))
+        .map(|i| {
+            let name = ffi::sqlite3_column_name(stmt, i);
+            if name.is_null() {
+                String::new()
+            } else {
+                std::ffi::CStr::from_ptr(name)
+                    .to_string_lossy()
+                    .into_owned()
+            }
+        })
+        .collect();
+    fields
+        .iter()
+        .map(|field| {
+            names
+                .iter()
+                .position(|name| name == field)
+                .map(|i| i as c_int)
+                .ok_or_else(|| {
+                    StoreError::Sqlite(format!("reading {table}: no column named {field}"))
+                })
+        })
+        .collect()
 }
