@@ -138,3 +138,15 @@ mod tests {
         assert!(!token.is_valid_at(at(3)));
     }
 }
+
+/// A sender of Segment calls (a web app, a backend, a pipeline) with a write key of
+/// its own. The key is shown once at creation and stored only as a hash; a revoked
+/// source's calls are refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub id: String,
+    pub name: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}

@@ -8,12 +8,14 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use tend_core::access::{parse_email, parse_handle, ApiToken, AuditEntry, User};
+use tend_core::access::{parse_email, parse_handle, ApiToken, AuditEntry, Source, User};
 use tend_core::Role;
-use tend_store::{SessionRecord, Store, StoreError};
+use tend_store::{SessionRecord, Store, StoreError, Transaction};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
+/// What every source's write key starts with.
+pub const WRITE_KEY_PREFIX: &str = "tendwk_";
 /// What every API token's secret starts with, so leaked secrets are recognisable.
 pub const TOKEN_PREFIX: &str = "tend_";
 
@@ -249,21 +251,98 @@ pub async fn revoke_token(
     now: DateTime<Utc>,
 ) -> Result<(), AccessError> {
     let mut tx = store.begin().await?;
-    match tx.revoke_api_token(id, now).await? {
-        None => {
-            return Err(AccessError::NotFound {
-                what: "token",
-                id: id.to_string(),
-            })
-        }
-        Some(true) => return Ok(()),
+    let outcome = tx.revoke_api_token(id, now).await?;
+    finish_revocation(tx, outcome, "token", actor, id, now).await
+}
+
+/// After a revocation in `tx`: an unknown id is an error, an earlier revocation
+/// changes nothing, a new one is audited and committed.
+async fn finish_revocation(
+    mut tx: Transaction,
+    outcome: Option<bool>,
+    what: &'static str,
+    actor: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AccessError> {
+    match outcome {
+        None => Err(AccessError::NotFound {
+            what,
+            id: id.to_string(),
+        }),
+        Some(true) => Ok(()),
         Some(false) => {
-            tx.append_audit(now, actor, "token.revoke", id, "{}")
+            tx.append_audit(now, actor, &format!("{what}.revoke"), id, "{}")
                 .await?;
+            tx.commit().await?;
+            Ok(())
         }
     }
+}
+
+/// A created source and its write key, which is shown this once and never stored.
+#[derive(Debug, Clone)]
+pub struct CreatedSource {
+    pub source: Source,
+    pub write_key: String,
+}
+
+/// Creates an event source with a write key of 256 random bits; audited.
+pub async fn create_source(
+    store: &Store,
+    actor: &str,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<CreatedSource, AccessError> {
+    let name = name.trim().to_string();
+    if name.is_empty() {
+        return Err(invalid("name", "must not be empty"));
+    }
+    let mut id_bytes = [0u8; 8];
+    let mut key_bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut id_bytes);
+    OsRng.fill_bytes(&mut key_bytes);
+    let id = hex(&id_bytes);
+    let write_key = format!("{WRITE_KEY_PREFIX}{id}_{}", hex(&key_bytes));
+    let source = Source {
+        id,
+        name,
+        created_by: actor.to_string(),
+        created_at: now,
+        revoked_at: None,
+    };
+    let mut tx = store.begin().await?;
+    tx.insert_source(&source, &secret_hash(&write_key)).await?;
+    let changes = audit_changes(&[("name", source.name.clone().into())]);
+    tx.append_audit(now, actor, "source.create", &source.id, &changes)
+        .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(CreatedSource { source, write_key })
+}
+
+/// Revokes a source's write key; audited. Revoking a revoked source changes nothing.
+pub async fn revoke_source(
+    store: &Store,
+    actor: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AccessError> {
+    let mut tx = store.begin().await?;
+    let outcome = tx.revoke_source(id, now).await?;
+    finish_revocation(tx, outcome, "source", actor, id, now).await
+}
+
+/// The active source a write key belongs to, if any (unknown and revoked keys alike
+/// give `None`).
+pub async fn source_for_write_key(
+    store: &Store,
+    write_key: &str,
+) -> Result<Option<Source>, AccessError> {
+    if !write_key.starts_with(WRITE_KEY_PREFIX) {
+        return Ok(None);
+    }
+    let source = store.source_by_key_hash(&secret_hash(write_key)).await?;
+    Ok(source.filter(|s| s.revoked_at.is_none()))
 }
 
 /// The valid token a secret belongs to, if any (unknown, revoked and expired

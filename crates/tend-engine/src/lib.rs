@@ -9,6 +9,7 @@ pub mod demo;
 pub mod export;
 pub mod health;
 pub mod import;
+pub mod ingest;
 pub mod jobs;
 pub mod policy;
 pub mod summary;

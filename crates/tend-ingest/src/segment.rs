@@ -209,6 +209,80 @@ fn id_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>,
 
 /// Parses one JSON Lines call.
 pub fn parse_call(line: u64, text: &str) -> Result<SegmentCall, RowError> {
+    parse_with(line, text, None)
+}
+
+/// What a call sent over HTTP may leave out, as Segment's API allows: its type (the
+/// endpoint's), its timestamp (when it was received) and its messageId.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveDefaults<'a> {
+    pub kind: Option<&'a str>,
+    pub timestamp: &'a str,
+    pub message_id: &'a str,
+}
+
+/// Parses one call sent over HTTP; errors name the field as Segment spells it.
+pub fn parse_live_call(text: &str, defaults: &LiveDefaults) -> Result<SegmentCall, RowError> {
+    parse_with(0, text, Some(defaults))
+}
+
+/// The `type` of a call, if it says one, to tell an alias from the rest.
+pub fn call_type(text: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Typed<'a> {
+        #[serde(rename = "type", borrow, default)]
+        kind: Option<Cow<'a, str>>,
+    }
+    let typed: Typed = serde_json::from_str(text).ok()?;
+    typed.kind.map(|k| k.into_owned())
+}
+
+/// An `alias` call: `previousId` and `userId` are the same person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasCall {
+    pub previous_id: String,
+    pub user_id: String,
+    pub timestamp: chrono::DateTime<chrono::Utc>,
+}
+
+/// Parses an `alias` call sent over HTTP.
+pub fn parse_alias(text: &str, received_at: &str) -> Result<AliasCall, RowError> {
+    #[derive(Deserialize)]
+    struct AliasJson<'a> {
+        #[serde(rename = "previousId", deserialize_with = "id_text", default)]
+        previous_id: Option<String>,
+        #[serde(rename = "userId", deserialize_with = "id_text", default)]
+        user_id: Option<String>,
+        #[serde(borrow, default)]
+        timestamp: Option<Cow<'a, str>>,
+    }
+    let json: AliasJson = serde_json::from_str(text).map_err(|e| json_error(0, &e))?;
+    let field_error = |field: &str, reason: &str| {
+        let mut error = RowError::row(0, reason);
+        error.field = Some(field.to_string());
+        error
+    };
+    let required = |value: Option<String>, field: &str| {
+        value
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| field_error(field, "is required"))
+    };
+    let previous_id = required(json.previous_id, "previousId")?;
+    let user_id = required(json.user_id, "userId")?;
+    let timestamp = parse_timestamp(json.timestamp.as_deref().unwrap_or(received_at))
+        .map_err(|reason| field_error("timestamp", &reason))?;
+    Ok(AliasCall {
+        previous_id,
+        user_id,
+        timestamp,
+    })
+}
+
+fn parse_with(
+    line: u64,
+    text: &str,
+    defaults: Option<&LiveDefaults>,
+) -> Result<SegmentCall, RowError> {
     let json: SegmentJson = serde_json::from_str(text).map_err(|e| json_error(line, &e))?;
     let attributes = json.properties.or(json.traits);
     let properties = match attributes {
@@ -229,13 +303,16 @@ pub fn parse_call(line: u64, text: &str) -> Result<SegmentCall, RowError> {
     };
     let group_id = json.group_id.or(json.context.and_then(|c| c.group_id));
     let call = Call {
-        message_id: json.message_id.as_deref(),
-        kind: json.kind.as_deref(),
+        message_id: json
+            .message_id
+            .as_deref()
+            .or(defaults.map(|d| d.message_id)),
+        kind: json.kind.as_deref().or(defaults.and_then(|d| d.kind)),
         user_id: json.user_id.as_deref(),
         anonymous_id: json.anonymous_id.as_deref(),
         group_id: group_id.as_deref(),
         event: json.event.as_deref().or(json.name.as_deref()),
-        timestamp: json.timestamp.as_deref(),
+        timestamp: json.timestamp.as_deref().or(defaults.map(|d| d.timestamp)),
     };
     call.into_call(properties, FieldNames::Json)
         .map_err(|(field, reason)| {

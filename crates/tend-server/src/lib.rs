@@ -44,11 +44,24 @@ pub struct ServerState {
     /// Serialises requests that carry an Idempotency-Key.
     idempotency: Arc<tokio::sync::Mutex<()>>,
     openapi_json: Arc<String>,
+    /// Live Segment calls, committed together.
+    pub ingest: tend_engine::ingest::Ingest,
 }
 
 impl ServerState {
+    /// The state of a server over `app`; starts its ingestion writer on the current
+    /// runtime.
     pub fn new(app: App) -> ServerState {
+        let ingest = tend_engine::ingest::Ingest::start(app.clone(), |stats| {
+            tracing::debug!(
+                requests = stats.requests,
+                calls = stats.calls,
+                seconds = stats.seconds,
+                "live calls committed"
+            );
+        });
         ServerState {
+            ingest,
             app,
             throttle: Arc::default(),
             audited: Arc::default(),

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
-use tend_core::access::{ApiToken, AuditEntry, User};
+use tend_core::access::{ApiToken, AuditEntry, Source, User};
 use tend_core::health::{GroupScore, HealthScore, HealthSnapshot, MeasureScore};
 use tend_core::*;
 use utoipa::{IntoParams, ToSchema};
@@ -922,6 +922,47 @@ pub struct NewTokenBody {
 pub struct CreatedTokenBody {
     pub token: TokenBody,
     pub secret: String,
+}
+
+/// A source of Segment calls; its write key is never shown again after creation.
+#[derive(Serialize, ToSchema)]
+pub struct SourceBody {
+    pub id: String,
+    pub name: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<Source> for SourceBody {
+    fn from(s: Source) -> Self {
+        SourceBody {
+            id: s.id,
+            name: s.name,
+            created_by: s.created_by,
+            created_at: s.created_at,
+            revoked_at: s.revoked_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SourceList {
+    pub items: Vec<SourceBody>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSourceBody {
+    /// What sends the calls, e.g. "web app" or "billing backend".
+    pub name: String,
+}
+
+/// A created source; `write_key` is shown this once and never again.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedSourceBody {
+    pub source: SourceBody,
+    pub write_key: String,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -26,6 +26,8 @@ enum Rule {
     Admin(u16),
     /// Only a session (a token has none to show or end).
     SessionOnly(u16),
+    /// Only a source's write key, which no user or API token is: 401 for all.
+    WriteKey,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +47,9 @@ struct Who {
 
 fn expected(rule: Rule, who: Who) -> u16 {
     use Role::*;
+    if let Rule::WriteKey = rule {
+        return 401;
+    }
     if who.via == Via::Anonymous {
         return match rule {
             Rule::Public(s) => s,
@@ -60,6 +65,7 @@ fn expected(rule: Rule, who: Who) -> u16 {
         Rule::Portfolio(_) => matches!(role, Admin | Leader),
         Rule::Admin(_) => role == Admin,
         Rule::SessionOnly(_) => true,
+        Rule::WriteKey => false,
     };
     let status = match rule {
         Rule::Public(s)
@@ -68,6 +74,7 @@ fn expected(rule: Rule, who: Who) -> u16 {
         | Rule::Portfolio(s)
         | Rule::Admin(s)
         | Rule::SessionOnly(s) => s,
+        Rule::WriteKey => 401,
     };
     match rule {
         Rule::SessionOnly(_) if who.via == Via::Token => 409,
@@ -127,7 +134,17 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/tokens", Rule::Admin(200)),
     ("POST", "/api/v1/tokens", Rule::Admin(201)),
     ("DELETE", "/api/v1/tokens/{id}", Rule::Admin(204)),
+    ("GET", "/api/v1/sources", Rule::Admin(200)),
+    ("POST", "/api/v1/sources", Rule::Admin(201)),
+    ("DELETE", "/api/v1/sources/{id}", Rule::Admin(204)),
     ("GET", "/api/v1/audit", Rule::Admin(200)),
+    ("POST", "/v1/track", Rule::WriteKey),
+    ("POST", "/v1/identify", Rule::WriteKey),
+    ("POST", "/v1/group", Rule::WriteKey),
+    ("POST", "/v1/page", Rule::WriteKey),
+    ("POST", "/v1/screen", Rule::WriteKey),
+    ("POST", "/v1/alias", Rule::WriteKey),
+    ("POST", "/v1/batch", Rule::WriteKey),
 ];
 
 #[test]
@@ -239,6 +256,27 @@ async fn request(
                 .unwrap();
             (format!("/api/v1/tokens/{}", created.token.id), None)
         }
+        ("POST", "/api/v1/sources") => (
+            path.into(),
+            json(serde_json::json!({"name": format!("s-{n}")})),
+        ),
+        ("DELETE", "/api/v1/sources/{id}") => {
+            let created = tend_engine::access::create_source(
+                &server.store,
+                "test",
+                &format!("doomed {n}"),
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+            (format!("/api/v1/sources/{}", created.source.id), None)
+        }
+        (_, p) if p.starts_with("/v1/") => (
+            path.into(),
+            json(
+                serde_json::json!({"type": "track", "userId": "u", "event": "E", "context": {"groupId": "lark-1"}}),
+            ),
+        ),
         _ => (path.replace("{id}", "lark-1"), None),
     }
 }

@@ -214,8 +214,20 @@ impl Transaction {
     /// Revokes a token at `at`; `None` for an unknown id, else whether it was
     /// already revoked.
     pub async fn revoke_api_token(&mut self, id: &str, at: DateTime<Utc>) -> Result<Option<bool>> {
+        self.revoke_row("api_tokens", id, at).await
+    }
+
+    /// Sets `revoked_at` of the row `id` of `table` (tokens or sources) unless set;
+    /// `None` for an unknown id, else whether it was set already.
+    pub(crate) async fn revoke_row(
+        &mut self,
+        table: &'static str,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<bool>> {
+        let select = format!("SELECT revoked_at FROM {table} WHERE id = $1");
         let revoked: Option<Option<DateTime<Utc>>> = on_tx!(&mut self.tx, conn => {
-            sqlx::query_scalar("SELECT revoked_at FROM api_tokens WHERE id = $1")
+            sqlx::query_scalar(&select)
                 .bind(id)
                 .fetch_optional(&mut **conn)
                 .await?
@@ -224,8 +236,9 @@ impl Transaction {
             return Ok(None);
         };
         if revoked.is_none() {
+            let update = format!("UPDATE {table} SET revoked_at = $1 WHERE id = $2");
             on_tx!(&mut self.tx, conn => {
-                sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
+                sqlx::query(&update)
                     .bind(at)
                     .bind(id)
                     .execute(&mut **conn)

@@ -16,6 +16,7 @@ mod reads;
 mod rows;
 mod segment_users;
 mod sessions;
+mod sources;
 mod sqlite_bulk;
 mod sqlite_read;
 pub mod test_support;

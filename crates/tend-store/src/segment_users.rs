@@ -17,6 +17,8 @@ pub enum LinkedBy {
     Group,
     /// An `identify` call whose email is one of the account's contacts.
     Email,
+    /// An `alias` call naming a user already tied to the account.
+    Alias,
 }
 
 impl LinkedBy {
@@ -24,6 +26,7 @@ impl LinkedBy {
         match self {
             LinkedBy::Group => "group",
             LinkedBy::Email => "email",
+            LinkedBy::Alias => "alias",
         }
     }
 }

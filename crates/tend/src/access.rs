@@ -1,4 +1,4 @@
-//! `tend user …`, `tend token …` and `tend audit`: arguments and output of access
+//! `tend user …`, `tend token …`, `tend source …` and `tend audit`: arguments and output of access
 //! administration. Changes made here are audited with the actor `cli`.
 
 use std::io::BufRead;
@@ -8,7 +8,8 @@ use chrono::{Duration, Utc};
 use clap::Subcommand;
 use tend_core::Role;
 use tend_engine::access::{
-    add_user, audit_log, create_token, disable_user, revoke_token, NewToken, NewUser,
+    add_user, audit_log, create_source, create_token, disable_user, revoke_source, revoke_token,
+    NewToken, NewUser,
 };
 use tend_store::Store;
 
@@ -62,6 +63,55 @@ pub enum TokenCommand {
     List,
     /// Revoke a token by its id.
     Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+pub enum SourceCommand {
+    /// Create an event source; its write key is printed once and never stored.
+    Create {
+        /// What sends the calls (e.g. "web app").
+        name: String,
+    },
+    /// List sources (never their write keys).
+    List,
+    /// Revoke a source's write key by the source's id: its calls are refused.
+    Revoke { id: String },
+}
+
+pub async fn source(store: &Store, command: SourceCommand) -> Result<()> {
+    let now = Utc::now();
+    match command {
+        SourceCommand::Create { name } => {
+            let created = create_source(store, CLI_ACTOR, &name, now).await?;
+            eprintln!(
+                "Created source {} ({}). Its write key is shown this once; store it now:",
+                created.source.id, created.source.name
+            );
+            println!("{}", created.write_key);
+        }
+        SourceCommand::List => {
+            println!("{:<18} {:<26} {:<10} name", "id", "created", "state");
+            for s in store.sources().await? {
+                let state = if s.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:<18} {:<26} {:<10} {}",
+                    s.id,
+                    s.created_at.to_rfc3339(),
+                    state,
+                    s.name
+                );
+            }
+        }
+        SourceCommand::Revoke { id } => {
+            revoke_source(store, CLI_ACTOR, &id, now).await?;
+            println!("Revoked source {id}.");
+        }
+    }
+    Ok(())
 }
 
 pub async fn user(store: &Store, command: UserCommand) -> Result<()> {

@@ -127,6 +127,10 @@ enum Command {
     /// API tokens for systems and agents: create, list, revoke.
     #[command(subcommand)]
     Token(access::TokenCommand),
+    /// Event sources sending Segment calls to tend serve: create (prints the write
+    /// key), list, revoke.
+    #[command(subcommand)]
+    Source(access::SourceCommand),
     /// Serve the JSON API (stops on SIGINT or SIGTERM, finishing requests in flight).
     Serve(serve::ServeArgs),
     /// The audit log: every change to users and tokens, newest first.
@@ -259,6 +263,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Health(args) => health::run(store, scorecards, args).await,
         Command::User(command) => access::user(store, command).await,
         Command::Token(command) => access::token(store, command).await,
+        Command::Source(command) => access::source(store, command).await,
         Command::Audit { limit } => access::audit(store, limit).await,
         Command::Serve(args) => serve::run(app.clone(), args).await,
     };

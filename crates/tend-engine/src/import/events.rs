@@ -48,7 +48,7 @@ pub(super) struct Attribution {
 }
 
 /// Where one call goes.
-enum Attributed {
+pub(super) enum Attributed {
     Event(UsageEvent),
     /// A user not tied to an account yet.
     Pending(SegmentCall),
@@ -69,13 +69,18 @@ impl Attribution {
         self.emails.insert(email, account);
     }
 
+    /// The account a user is tied to, if any.
+    pub(super) fn account_of(&self, user: &str) -> Option<&String> {
+        self.links.get(user)
+    }
+
     pub(super) fn into_new_links(self) -> Vec<UserLink> {
         let mut links: Vec<UserLink> = self.new_links.into_values().collect();
         links.sort_by(|a, b| a.user_key.cmp(&b.user_key));
         links
     }
 
-    fn link(&mut self, call: &SegmentCall, account: &str, by: LinkedBy) {
+    pub(super) fn link(&mut self, call: &SegmentCall, account: &str, by: LinkedBy) {
         let Some(user) = call.user_key() else { return };
         if self.links.get(user).is_some_and(|a| a == account) && by == LinkedBy::Email {
             return;
@@ -95,7 +100,7 @@ impl Attribution {
     /// Ties a call to its account: its group (already checked to be stored), else
     /// its user's link, else an identify call's email. Group calls, and identify
     /// calls made within a group, tie their user to the group.
-    fn attribute(&mut self, mut call: SegmentCall) -> Attributed {
+    pub(super) fn attribute(&mut self, mut call: SegmentCall) -> Attributed {
         if let Some(group) = call.group_id.take() {
             if matches!(call.kind, EventType::Group | EventType::Identify) {
                 self.link(&call, &group, LinkedBy::Group);

@@ -1,4 +1,4 @@
-//! Users, API tokens and the audit log: admins only.
+//! Users, API tokens, event sources and the audit log: admins only.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -155,6 +155,71 @@ pub async fn revoke_token(
 ) -> Result<StatusCode, ApiError> {
     authorize(&caller.actor, Action::ManageAccess)?;
     access::revoke_token(state.app.store(), &caller.actor.name, &id, state.app.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every event source (never their write keys).
+#[utoipa::path(get, path = "/api/v1/sources", tag = "access",
+    responses((status = 200, description = "The sources", body = SourceList)))]
+pub async fn sources(
+    State(state): State<ServerState>,
+    caller: Caller,
+) -> Result<Json<SourceList>, ApiError> {
+    authorize(&caller.actor, Action::ManageAccess)?;
+    let sources = state.app.store().sources().await?;
+    Ok(Json(SourceList {
+        items: sources.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Creates an event source; its write key is in this response only.
+#[utoipa::path(post, path = "/api/v1/sources", tag = "access",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body = NewSourceBody,
+    responses((status = 201, description = "The source and its write key", body = CreatedSourceBody)))]
+pub async fn create_source(
+    State(state): State<ServerState>,
+    caller: Caller,
+    headers: HeaderMap,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    authorize(&caller.actor, Action::ManageAccess)?;
+    let (bytes, body): (_, NewSourceBody) = json_with_bytes(request, &state).await?;
+    let fingerprint = [b"source".as_slice(), &bytes];
+    idempotency::once(
+        &state,
+        &caller.actor.name,
+        &headers,
+        &fingerprint,
+        StatusCode::CREATED,
+        async {
+            let created = access::create_source(
+                state.app.store(),
+                &caller.actor.name,
+                &body.name,
+                state.app.now(),
+            )
+            .await?;
+            Ok(CreatedSourceBody {
+                source: created.source.into(),
+                write_key: created.write_key,
+            })
+        },
+    )
+    .await
+}
+
+/// Revokes an event source's write key: its calls are refused from then on.
+#[utoipa::path(delete, path = "/api/v1/sources/{id}", tag = "access",
+    params(("id" = String, Path, description = "The source's id")),
+    responses((status = 204, description = "Revoked")))]
+pub async fn revoke_source(
+    State(state): State<ServerState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    authorize(&caller.actor, Action::ManageAccess)?;
+    access::revoke_source(state.app.store(), &caller.actor.name, &id, state.app.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

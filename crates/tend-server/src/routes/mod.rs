@@ -7,6 +7,7 @@ pub mod health;
 pub mod imports;
 pub mod records;
 pub mod reports;
+pub mod segment;
 pub mod session;
 pub mod system;
 
@@ -31,7 +32,8 @@ use crate::ServerState;
         (name = "health", description = "Account health"),
         (name = "reports", description = "The portfolio summary and metrics"),
         (name = "imports", description = "File uploads"),
-        (name = "access", description = "Sign-in, users, tokens, the audit log"),
+        (name = "access", description = "Sign-in, users, tokens, event sources, the audit log"),
+        (name = "ingest", description = "Segment's HTTP Tracking API, with a source's write key (docs/ingest.md)"),
         (name = "system", description = "Liveness and readiness")
     )
 )]
@@ -71,7 +73,16 @@ pub(crate) fn documented() -> OpenApiRouter<ServerState> {
         .routes(routes!(admin::disable_user))
         .routes(routes!(admin::tokens, admin::create_token))
         .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::sources, admin::create_source))
+        .routes(routes!(admin::revoke_source))
         .routes(routes!(admin::audit))
+        .routes(routes!(segment::track))
+        .routes(routes!(segment::identify))
+        .routes(routes!(segment::group))
+        .routes(routes!(segment::page))
+        .routes(routes!(segment::screen))
+        .routes(routes!(segment::alias))
+        .routes(routes!(segment::batch))
         .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
         // Uploads read their body up to their own, larger limit.
         .routes(routes!(imports::upload))

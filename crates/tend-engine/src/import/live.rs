@@ -1,0 +1,159 @@
+//! Segment calls sent live (over HTTP), committed a batch at a time: tied to accounts
+//! through the same attribution as imported calls, with only the links, contacts and
+//! accounts the batch names read from the store.
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::NaiveDate;
+use tend_core::SegmentCall;
+use tend_store::{LinkedBy, Store, StoreError};
+
+use super::events::{Attributed, Attribution};
+use super::Session;
+
+/// One call as sent: a call of the data model, or an alias (a user known by another
+/// id before, such as the anonymous id before sign-up).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveCall {
+    Call(SegmentCall),
+    Alias(Alias),
+}
+
+/// `previousId` and `userId` are the same person: whichever of them is tied to an
+/// account ties the other to it too.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alias {
+    pub previous_id: String,
+    pub user_id: String,
+    pub timestamp: chrono::DateTime<chrono::Utc>,
+}
+
+/// What committing a batch of calls did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LiveReport {
+    /// Calls that became usage events now.
+    pub stored: u64,
+    /// Calls whose messageId was stored already (a retry or a repeat).
+    pub duplicates: u64,
+    /// Calls kept until their user is tied to an account.
+    pub pending: u64,
+    /// Kept calls that this batch tied to an account, now usage events.
+    pub attached: u64,
+    /// Calls with only an anonymousId and no account to tell: counted, not stored.
+    pub anonymous_skipped: u64,
+    /// Accounts whose data changed.
+    pub accounts: BTreeSet<String>,
+}
+
+/// Writes `calls` in one transaction and commits it. A call naming an account tend
+/// does not have is tied through its user instead (or kept), so nothing is lost to
+/// an account the CRM has not sent yet.
+pub async fn commit_calls(
+    store: &Store,
+    today: NaiveDate,
+    calls: Vec<LiveCall>,
+) -> Result<LiveReport, StoreError> {
+    let mut session = Session::begin(store, today).await?;
+    let (mut attribution, known) = batch_attribution(&mut session, &calls).await?;
+    let mut events = Vec::new();
+    let mut pending = Vec::new();
+    let mut report = LiveReport::default();
+    let mut calls_stored = 0u64;
+    for call in calls {
+        match call {
+            LiveCall::Alias(alias) => link_alias(&mut attribution, &alias),
+            LiveCall::Call(mut call) => {
+                if call.group_id.as_ref().is_some_and(|g| !known.contains(g)) {
+                    call.group_id = None;
+                }
+                match attribution.attribute(call) {
+                    Attributed::Event(event) => {
+                        calls_stored += 1;
+                        events.push(event);
+                    }
+                    Attributed::Pending(call) => pending.push(call),
+                    Attributed::Anonymous => report.anonymous_skipped += 1,
+                }
+            }
+        }
+    }
+    // Neighbouring inserts land on the same pages.
+    events.sort_by(|a, b| {
+        (&a.account_id, a.timestamp.date_naive(), &a.message_id).cmp(&(
+            &b.account_id,
+            b.timestamp.date_naive(),
+            &b.message_id,
+        ))
+    });
+    report.stored = session.write_events(&events).await?;
+    let pending_new = session.tx.insert_pending_calls(&pending).await?;
+    report.pending = pending_new;
+    report.duplicates = calls_stored - report.stored + (pending.len() as u64 - pending_new);
+    session.attribution = Some(attribution);
+    let finished = session.finish().await?;
+    report.attached = finished.attached;
+    report.accounts = finished.accounts;
+    Ok(report)
+}
+
+/// The links, contacts' emails and accounts the calls name, read in the session's
+/// transaction, and which of the groups named are stored accounts.
+async fn batch_attribution(
+    session: &mut Session,
+    calls: &[LiveCall],
+) -> Result<(Attribution, HashSet<String>), StoreError> {
+    let mut users: HashSet<&str> = HashSet::new();
+    let mut groups: HashSet<&str> = HashSet::new();
+    let mut emails: HashSet<String> = HashSet::new();
+    for call in calls {
+        match call {
+            LiveCall::Call(call) => {
+                users.extend(call.user_key());
+                groups.extend(call.group_id.as_deref());
+                emails.extend(call.email.as_ref().map(|e| e.to_lowercase()));
+            }
+            LiveCall::Alias(alias) => {
+                users.insert(&alias.previous_id);
+                users.insert(&alias.user_id);
+            }
+        }
+    }
+    let users: Vec<&str> = users.into_iter().collect();
+    let groups: Vec<&str> = groups.into_iter().collect();
+    let emails: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let links = session.tx.links_of(&users).await?;
+    let by_email = session.tx.accounts_by_email(&emails).await?;
+    let known = session
+        .tx
+        .known_accounts(&groups)
+        .await?
+        .into_iter()
+        .collect();
+    Ok((Attribution::new(links, by_email), known))
+}
+
+/// Ties the unlinked one of an alias's two ids to the other's account.
+fn link_alias(attribution: &mut Attribution, alias: &Alias) {
+    let as_call = |user: &str| SegmentCall {
+        group_id: None,
+        email: None,
+        message_id: String::new(),
+        kind: tend_core::EventType::Identify,
+        user_id: Some(user.to_string()),
+        anonymous_id: None,
+        event: String::new(),
+        properties: "{}".into(),
+        timestamp: alias.timestamp,
+    };
+    let previous = attribution.account_of(&alias.previous_id).cloned();
+    let current = attribution.account_of(&alias.user_id).cloned();
+    match (previous, current) {
+        (Some(account), None) => {
+            attribution.link(&as_call(&alias.user_id), &account, LinkedBy::Alias)
+        }
+        (None, Some(account)) => {
+            attribution.link(&as_call(&alias.previous_id), &account, LinkedBy::Alias)
+        }
+        _ => {}
+    }
+}

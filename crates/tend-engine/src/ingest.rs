@@ -1,0 +1,189 @@
+//! Live ingestion: the calls of concurrent requests are committed together by one
+//! writer (group commit) and each request is answered only once its calls are
+//! committed. At most [`MAX_WAITING_CALLS`] calls wait; beyond that a request is
+//! refused at once (back-pressure) rather than queued in memory. After each commit
+//! the accounts it changed have their health refreshed, coalesced, off the writer.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
+
+use crate::import::{commit_calls, LiveCall, LiveReport};
+use crate::{App, AppError};
+
+/// Calls that may wait for a commit, over all requests.
+pub const MAX_WAITING_CALLS: usize = 50_000;
+/// Calls committed in one transaction at most.
+const MAX_BATCH_CALLS: usize = 20_000;
+/// Accounts rescored under one hold of the write lock, so commits are not held up
+/// behind a long refresh.
+const REFRESH_CHUNK: usize = 200;
+
+/// Why calls were not committed.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// Too many calls are waiting already; try again shortly.
+    #[error("too many calls are waiting to be stored; retry shortly")]
+    Busy,
+    /// More calls in one request than may ever wait.
+    #[error("a request may carry at most {MAX_WAITING_CALLS} calls")]
+    TooMany,
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+struct Submission {
+    calls: Vec<LiveCall>,
+    /// Given back when the calls are committed (or refused).
+    _room: OwnedSemaphorePermit,
+    reply: oneshot::Sender<Result<(), String>>,
+}
+
+/// What one commit did, for metrics and logs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitStats {
+    pub requests: usize,
+    pub calls: usize,
+    pub seconds: f64,
+    /// `None` when the commit failed (and every request of it was refused).
+    pub report: Option<LiveReport>,
+}
+
+/// The live ingestion of one application. Cheap to clone.
+#[derive(Clone)]
+pub struct Ingest {
+    sender: mpsc::UnboundedSender<Submission>,
+    room: Arc<Semaphore>,
+}
+
+impl Ingest {
+    /// Starts the writer and the health refresher on the current runtime;
+    /// `on_commit` is told about every commit.
+    pub fn start(app: App, on_commit: impl Fn(CommitStats) + Send + Sync + 'static) -> Ingest {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let changed = Arc::new(Changed::default());
+        tokio::spawn(write_batches(
+            app.clone(),
+            receiver,
+            changed.clone(),
+            on_commit,
+        ));
+        tokio::spawn(refresh_changed(app, changed));
+        Ingest {
+            sender,
+            room: Arc::new(Semaphore::new(MAX_WAITING_CALLS)),
+        }
+    }
+
+    /// Calls waiting to be committed now.
+    pub fn waiting(&self) -> usize {
+        MAX_WAITING_CALLS - self.room.available_permits()
+    }
+
+    /// Commits `calls` with those of other requests; returns once they are committed.
+    pub async fn submit(&self, calls: Vec<LiveCall>) -> Result<(), IngestError> {
+        let n = u32::try_from(calls.len().max(1)).map_err(|_| IngestError::TooMany)?;
+        if n as usize > MAX_WAITING_CALLS {
+            return Err(IngestError::TooMany);
+        }
+        let room = self
+            .room
+            .clone()
+            .try_acquire_many_owned(n)
+            .map_err(|_| IngestError::Busy)?;
+        let (reply, answer) = oneshot::channel();
+        let submission = Submission {
+            calls,
+            _room: room,
+            reply,
+        };
+        let stopped = || AppError::Internal("the ingestion writer has stopped".into());
+        self.sender.send(submission).map_err(|_| stopped())?;
+        match answer.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(AppError::Internal(message).into()),
+            Err(_) => Err(stopped().into()),
+        }
+    }
+}
+
+/// Accounts whose data changed and whose health is not refreshed yet.
+#[derive(Default)]
+struct Changed {
+    accounts: Mutex<BTreeSet<String>>,
+    notify: Notify,
+}
+
+/// The one writer: takes every submission waiting (up to a batch), commits them in
+/// one transaction, answers each.
+async fn write_batches(
+    app: App,
+    mut receiver: mpsc::UnboundedReceiver<Submission>,
+    changed: Arc<Changed>,
+    on_commit: impl Fn(CommitStats) + Send + Sync + 'static,
+) {
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        let mut calls = batch[0].calls.len();
+        while calls < MAX_BATCH_CALLS {
+            match receiver.try_recv() {
+                Ok(next) => {
+                    calls += next.calls.len();
+                    batch.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        let started = Instant::now();
+        let all: Vec<LiveCall> = batch.iter_mut().flat_map(|s| s.calls.drain(..)).collect();
+        let result = {
+            let _writing = app.write_lock().await;
+            commit_calls(app.store(), app.today(), all).await
+        };
+        let stats = CommitStats {
+            requests: batch.len(),
+            calls,
+            seconds: started.elapsed().as_secs_f64(),
+            report: result.as_ref().ok().cloned(),
+        };
+        match result {
+            Ok(report) => {
+                if !report.accounts.is_empty() {
+                    let mut accounts = changed.accounts.lock().expect("not poisoned");
+                    accounts.extend(report.accounts);
+                    changed.notify.notify_one();
+                }
+                for submission in batch {
+                    let _ = submission.reply.send(Ok(()));
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, calls, "storing live calls failed");
+                for submission in batch {
+                    let _ = submission.reply.send(Err(error.to_string()));
+                }
+            }
+        }
+        on_commit(stats);
+    }
+}
+
+/// Rescores the accounts live calls changed, a chunk at a time, as soon as they
+/// change; changes arriving meanwhile are coalesced into the next round.
+async fn refresh_changed(app: App, changed: Arc<Changed>) {
+    loop {
+        changed.notify.notified().await;
+        let accounts: Vec<String> = {
+            let mut set = changed.accounts.lock().expect("not poisoned");
+            std::mem::take(&mut *set).into_iter().collect()
+        };
+        for chunk in accounts.chunks(REFRESH_CHUNK) {
+            let _writing = app.write_lock().await;
+            if let Err(error) = app.refresh_health_locked(chunk).await {
+                tracing::error!(%error, "refreshing health after live calls failed");
+            }
+        }
+    }
+}

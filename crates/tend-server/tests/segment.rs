@@ -1,0 +1,186 @@
+//! Segment's HTTP Tracking API on tend serve: write keys, calls tied to accounts,
+//! retries counted once, and bad requests refused with nothing stored.
+
+mod common;
+
+use base64::Engine;
+use chrono::Utc;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tend_engine::access::{create_source, revoke_source};
+use tend_store::test_support;
+
+fn basic(key: &str) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{key}:"));
+    format!("Basic {encoded}")
+}
+
+async fn post(
+    server: &common::Server,
+    path: &str,
+    auth: Option<&str>,
+    body: String,
+) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new()
+        .post(server.url(path))
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(auth) = auth {
+        request = request.header("authorization", auth);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+/// The account the stored event with `message_id` belongs to.
+async fn account_of(store: &tend_store::Store, message_id: &str) -> String {
+    let events = store.usage_events().await.unwrap();
+    let event = events.iter().find(|e| e.message_id == message_id);
+    event.expect("the event is stored").account_id.clone()
+}
+
+fn track(id: &str, user: &str, group: Option<&str>) -> Value {
+    let mut call = json!({
+        "type": "track", "messageId": id, "userId": user, "event": "Report Run",
+        "properties": {"rows": 3}, "timestamp": "2026-06-30T10:00:00Z"
+    });
+    if let Some(group) = group {
+        call["context"] = json!({"groupId": group});
+    }
+    call
+}
+
+#[tokio::test]
+async fn calls_are_tied_to_accounts_kept_until_linked_and_counted_once() {
+    test_support::on_every_backend("segment_calls", |store, dir| async move {
+        let server = common::start(store.clone(), &dir).await;
+        let source = create_source(&store, "test", "web app", Utc::now())
+            .await
+            .unwrap();
+        let key = source.write_key;
+        let before = store.counts().await.unwrap();
+
+        // A batch: a track call within a known group, one by a user tend cannot tie
+        // to an account yet, and one naming an account tend does not have.
+        let batch = json!({"batch": [
+            track("m-1", "u-ivy", Some("lark-2")),
+            track("m-2", "u-new", None),
+            track("m-3", "u-new", Some("not-an-account")),
+        ]});
+        let (status, answer) =
+            post(&server, "/v1/batch", Some(&basic(&key)), batch.to_string()).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer, json!({"success": true}));
+        let after = store.counts().await.unwrap();
+        assert_eq!(after.usage_events, before.usage_events + 1);
+        assert_eq!(after.usage_pending, before.usage_pending + 2);
+
+        // The same batch again (an SDK retry) stores nothing new.
+        let (status, _) = post(&server, "/v1/batch", Some(&basic(&key)), batch.to_string()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(store.counts().await.unwrap(), after);
+
+        // A group call (write key in the body) ties the user to lark-3: its kept
+        // calls become lark-3's events, and so does the group call itself.
+        let group = json!({
+            "writeKey": key, "messageId": "m-4", "userId": "u-new", "groupId": "lark-3",
+            "traits": {"name": "Ostrander Labs"}, "timestamp": "2026-06-30T11:00:00Z"
+        });
+        let (status, answer) = post(&server, "/v1/group", None, group.to_string()).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let linked = store.counts().await.unwrap();
+        assert_eq!(linked.usage_events, after.usage_events + 3);
+        assert_eq!(linked.usage_pending, before.usage_pending);
+        assert_eq!(account_of(&store, "m-1").await, "lark-2");
+        assert_eq!(account_of(&store, "m-2").await, "lark-3");
+        assert_eq!(account_of(&store, "m-3").await, "lark-3");
+
+        // A Bearer write key, a call without messageId or timestamp: stored once
+        // however often it is sent.
+        let page = json!({"userId": "u-new", "name": "Dashboard"}).to_string();
+        for _ in 0..2 {
+            let (status, answer) = post(
+                &server,
+                "/v1/page",
+                Some(&format!("Bearer {key}")),
+                page.clone(),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
+        }
+        assert_eq!(
+            store.counts().await.unwrap().usage_events,
+            linked.usage_events + 1
+        );
+
+        // An identify call matched by a contact's email ties its user; an alias
+        // carries the tie to the user's new id.
+        let identify = json!({"type": "identify", "messageId": "m-5", "userId": "u-mara",
+            "traits": {"email": "MARA@foods.example"}, "timestamp": "2026-06-30T11:00:00Z"});
+        let alias = json!({"type": "alias", "previousId": "u-mara", "userId": "u-mara-2"});
+        let later = track("m-6", "u-mara-2", None);
+        let batch = json!({"batch": [identify, alias, later]});
+        let (status, answer) =
+            post(&server, "/v1/batch", Some(&basic(&key)), batch.to_string()).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(account_of(&store, "m-5").await, "lark-1");
+        assert_eq!(account_of(&store, "m-6").await, "lark-1");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_with_a_message_and_store_nothing() {
+    test_support::on_every_backend("segment_refusals", |store, dir| async move {
+        let server = common::start(store.clone(), &dir).await;
+        let key = create_source(&store, "test", "web app", Utc::now())
+            .await
+            .unwrap();
+        let revoked = create_source(&store, "test", "old app", Utc::now())
+            .await
+            .unwrap();
+        revoke_source(&store, "test", &revoked.source.id, Utc::now())
+            .await
+            .unwrap();
+        let auth = basic(&key.write_key);
+        let before = store.counts().await.unwrap();
+        let good = track("ok-1", "u-1", Some("lark-1"));
+        let big = json!({"type": "track", "messageId": "big", "userId": "u", "event": "E",
+            "properties": {"blob": "x".repeat(33 * 1024)}});
+        let many: Vec<Value> = (0..400)
+            .map(|i| {
+                json!({"type": "track", "messageId": format!("b-{i}"), "userId": "u",
+                    "event": "E", "properties": {"blob": "y".repeat(1500)}})
+            })
+            .collect();
+        // What, route, Authorization, body, status, and what the message says.
+        type Case<'a> = (&'a str, &'a str, Option<String>, String, StatusCode, &'a str);
+        let cases: Vec<Case> = vec![
+            ("no write key", "/v1/track", None, good.to_string(), StatusCode::UNAUTHORIZED, "no write key"),
+            ("revoked key", "/v1/track", Some(basic(&revoked.write_key)), good.to_string(), StatusCode::UNAUTHORIZED, "not valid"),
+            ("an API token", "/v1/track", Some(server.token("ada")), good.to_string(), StatusCode::UNAUTHORIZED, "not valid"),
+            ("invalid JSON", "/v1/track", Some(auth.clone()), "{\"event\": ".into(), StatusCode::BAD_REQUEST, "invalid JSON"),
+            ("a call over 32 KB", "/v1/track", Some(auth.clone()), big.to_string(), StatusCode::PAYLOAD_TOO_LARGE, "32 KB"),
+            ("a batch over 500 KB", "/v1/batch", Some(auth.clone()), json!({"batch": many}).to_string(), StatusCode::PAYLOAD_TOO_LARGE, "500 KB"),
+            ("a timestamp not ISO 8601", "/v1/batch", Some(auth.clone()),
+                json!({"batch": [good, {"type": "track", "messageId": "t", "userId": "u", "event": "E", "timestamp": "yesterday"}]}).to_string(),
+                StatusCode::BAD_REQUEST, "batch[1].timestamp"),
+            ("a track without event", "/v1/track", Some(auth.clone()),
+                json!({"messageId": "n", "userId": "u", "timestamp": "2026-06-30T10:00:00Z"}).to_string(),
+                StatusCode::BAD_REQUEST, "event: is required"),
+            ("a batch call without type", "/v1/batch", Some(auth.clone()),
+                json!({"batch": [{"messageId": "n", "userId": "u", "event": "E"}]}).to_string(),
+                StatusCode::BAD_REQUEST, "batch[0].type"),
+        ];
+        for (what, path, auth, body, status, says) in cases {
+            let (got, answer) = post(&server, path, auth.as_deref(), body).await;
+            assert_eq!(got, status, "{what}: {answer}");
+            assert_eq!(answer["success"], json!(false), "{what}");
+            let message = answer["message"].as_str().unwrap();
+            assert!(message.contains(says), "{what}: {message:?} should say {says:?}");
+            assert_eq!(store.counts().await.unwrap(), before, "{what} stored something");
+        }
+    })
+    .await;
+}
