@@ -210,12 +210,8 @@ pub async fn create_token(
     if new.expires_at.is_some_and(|at| at <= now) {
         return Err(invalid("expires_at", "must be in the future"));
     }
-    let mut id_bytes = [0u8; 8];
-    let mut secret_bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut id_bytes);
-    OsRng.fill_bytes(&mut secret_bytes);
-    let id = hex(&id_bytes);
-    let secret = format!("{TOKEN_PREFIX}{id}_{}", hex(&secret_bytes));
+    let id = random_hex(8);
+    let secret = format!("{TOKEN_PREFIX}{id}_{}", random_hex(32));
     let token = ApiToken {
         id,
         name,
@@ -298,12 +294,8 @@ pub async fn create_source(
     if name.is_empty() {
         return Err(invalid("name", "must not be empty"));
     }
-    let mut id_bytes = [0u8; 8];
-    let mut key_bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut id_bytes);
-    OsRng.fill_bytes(&mut key_bytes);
-    let id = hex(&id_bytes);
-    let write_key = format!("{WRITE_KEY_PREFIX}{id}_{}", hex(&key_bytes));
+    let id = random_hex(8);
+    let write_key = format!("{WRITE_KEY_PREFIX}{id}_{}", random_hex(32));
     let source = Source {
         id,
         name,
@@ -387,9 +379,7 @@ pub async fn user_for_password(
 fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| {
-        let mut bytes = [0u8; 32];
-        OsRng.fill_bytes(&mut bytes);
-        hash_password(&hex(&bytes)).expect("a 64-character password is long enough")
+        hash_password(&random_hex(32)).expect("a 64-character password is long enough")
     })
 }
 

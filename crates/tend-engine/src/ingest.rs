@@ -5,12 +5,15 @@
 //! the accounts it changed have their health refreshed, coalesced, off the writer.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 
-use crate::import::{commit_calls, LiveCall, LiveReport};
+use tend_ingest::segment::LiveCall;
+
+use crate::import::{commit_calls, LiveReport};
 use crate::{App, AppError};
 
 /// Calls that may wait for a commit, over all requests.
@@ -47,7 +50,8 @@ pub struct CommitStats {
     pub requests: usize,
     pub calls: usize,
     pub seconds: f64,
-    /// `None` when the commit failed (and every request of it was refused).
+    /// What the commit stored (its changed accounts handed on to the refresher);
+    /// `None` when it failed and every request of it was refused.
     pub report: Option<LiveReport>,
 }
 
@@ -75,11 +79,6 @@ impl Ingest {
             sender,
             room: Arc::new(Semaphore::new(MAX_WAITING_CALLS)),
         }
-    }
-
-    /// Calls waiting to be committed now.
-    pub fn waiting(&self) -> usize {
-        MAX_WAITING_CALLS - self.room.available_permits()
     }
 
     /// Commits `calls` with those of other requests; returns once they are committed.
@@ -114,6 +113,8 @@ impl Ingest {
 struct Changed {
     accounts: Mutex<BTreeSet<String>>,
     notify: Notify,
+    /// Set when the writer has stopped (its `Ingest` is gone): the refresher ends.
+    closed: AtomicBool,
 }
 
 /// The one writer: takes every submission waiting (up to a batch), commits them in
@@ -142,22 +143,23 @@ async fn write_batches(
             let _writing = app.write_lock().await;
             commit_calls(app.store(), app.today(), all).await
         };
-        let stats = CommitStats {
+        let mut stats = CommitStats {
             requests: batch.len(),
             calls,
             seconds: started.elapsed().as_secs_f64(),
-            report: result.as_ref().ok().cloned(),
+            report: None,
         };
         match result {
-            Ok(report) => {
+            Ok(mut report) => {
                 if !report.accounts.is_empty() {
                     let mut accounts = changed.accounts.lock().expect("not poisoned");
-                    accounts.extend(report.accounts);
+                    accounts.append(&mut report.accounts);
                     changed.notify.notify_one();
                 }
                 for submission in batch {
                     let _ = submission.reply.send(Ok(()));
                 }
+                stats.report = Some(report);
             }
             Err(error) => {
                 tracing::error!(%error, calls, "storing live calls failed");
@@ -168,12 +170,14 @@ async fn write_batches(
         }
         on_commit(stats);
     }
+    changed.closed.store(true, Ordering::Release);
+    changed.notify.notify_one();
 }
 
 /// Rescores the accounts live calls changed, a chunk at a time, as soon as they
 /// change; changes arriving meanwhile are coalesced into the next round.
 async fn refresh_changed(app: App, changed: Arc<Changed>) {
-    loop {
+    while !changed.closed.load(Ordering::Acquire) {
         changed.notify.notified().await;
         let accounts: Vec<String> = {
             let mut set = changed.accounts.lock().expect("not poisoned");

@@ -10,6 +10,7 @@ use std::io::BufRead;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 use tend_core::EventType;
 pub use tend_core::SegmentCall;
 
@@ -157,6 +158,9 @@ struct SegmentJson<'a> {
         default
     )]
     group_id: Option<String>,
+    /// An alias call's earlier id.
+    #[serde(rename = "previousId", deserialize_with = "id_text", default)]
+    previous_id: Option<String>,
     #[serde(borrow, default)]
     event: Option<Cow<'a, str>>,
     /// The page or screen name.
@@ -209,32 +213,17 @@ fn id_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>,
 
 /// Parses one JSON Lines call.
 pub fn parse_call(line: u64, text: &str) -> Result<SegmentCall, RowError> {
-    parse_with(line, text, None)
+    parse_with(line, text)
 }
 
 /// What a call sent over HTTP may leave out, as Segment's API allows: its type (the
-/// endpoint's), its timestamp (when it was received) and its messageId.
+/// endpoint's; `None` inside a batch, where each call must say it) and its
+/// timestamp (when it was received). A call without a messageId is named by a hash
+/// of its own text, so that a resent call is recognised.
 #[derive(Debug, Clone, Copy)]
 pub struct LiveDefaults<'a> {
     pub kind: Option<&'a str>,
     pub timestamp: &'a str,
-    pub message_id: &'a str,
-}
-
-/// Parses one call sent over HTTP; errors name the field as Segment spells it.
-pub fn parse_live_call(text: &str, defaults: &LiveDefaults) -> Result<SegmentCall, RowError> {
-    parse_with(0, text, Some(defaults))
-}
-
-/// The `type` of a call, if it says one, to tell an alias from the rest.
-pub fn call_type(text: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Typed<'a> {
-        #[serde(rename = "type", borrow, default)]
-        kind: Option<Cow<'a, str>>,
-    }
-    let typed: Typed = serde_json::from_str(text).ok()?;
-    typed.kind.map(|k| k.into_owned())
 }
 
 /// An `alias` call: `previousId` and `userId` are the same person.
@@ -245,45 +234,82 @@ pub struct AliasCall {
     pub timestamp: chrono::DateTime<chrono::Utc>,
 }
 
-/// Parses an `alias` call sent over HTTP.
-pub fn parse_alias(text: &str, received_at: &str) -> Result<AliasCall, RowError> {
-    #[derive(Deserialize)]
-    struct AliasJson<'a> {
-        #[serde(rename = "previousId", deserialize_with = "id_text", default)]
-        previous_id: Option<String>,
-        #[serde(rename = "userId", deserialize_with = "id_text", default)]
-        user_id: Option<String>,
-        #[serde(borrow, default)]
-        timestamp: Option<Cow<'a, str>>,
-    }
-    let json: AliasJson = serde_json::from_str(text).map_err(|e| json_error(0, &e))?;
+/// One call sent over HTTP.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveCall {
+    Call(SegmentCall),
+    Alias(AliasCall),
+}
+
+/// Parses one call sent over HTTP, reading its JSON once; errors name the field as
+/// Segment spells it.
+pub fn parse_live_call(text: &str, defaults: &LiveDefaults) -> Result<LiveCall, RowError> {
+    let mut json: SegmentJson = serde_json::from_str(text).map_err(|e| json_error(0, &e))?;
     let field_error = |field: &str, reason: &str| {
         let mut error = RowError::row(0, reason);
         error.field = Some(field.to_string());
         error
     };
-    let required = |value: Option<String>, field: &str| {
-        value
-            .filter(|v| !v.trim().is_empty())
-            .ok_or_else(|| field_error(field, "is required"))
-    };
-    let previous_id = required(json.previous_id, "previousId")?;
-    let user_id = required(json.user_id, "userId")?;
-    let timestamp = parse_timestamp(json.timestamp.as_deref().unwrap_or(received_at))
-        .map_err(|reason| field_error("timestamp", &reason))?;
-    Ok(AliasCall {
-        previous_id,
-        user_id,
-        timestamp,
-    })
+    let stated = json.kind.take();
+    let kind = stated.as_deref().or(defaults.kind);
+    match kind {
+        None => Err(field_error("type", "is required in a batch")),
+        Some("alias") => {
+            let required = |value: Option<String>, field: &str| {
+                value
+                    .filter(|v| !v.trim().is_empty())
+                    .ok_or_else(|| field_error(field, "is required"))
+            };
+            let previous_id = required(json.previous_id, "previousId")?;
+            let user_id = required(json.user_id, "userId")?;
+            let timestamp =
+                parse_timestamp(json.timestamp.as_deref().unwrap_or(defaults.timestamp))
+                    .map_err(|reason| field_error("timestamp", &reason))?;
+            Ok(LiveCall::Alias(AliasCall {
+                previous_id,
+                user_id,
+                timestamp,
+            }))
+        }
+        Some(kind) => {
+            let message_id = json
+                .message_id
+                .take()
+                .unwrap_or_else(|| Cow::Owned(text_id(text)));
+            into_call(
+                0,
+                json,
+                Some(kind),
+                Some(&message_id),
+                Some(defaults.timestamp),
+            )
+            .map(LiveCall::Call)
+        }
+    }
 }
 
-fn parse_with(
+/// A messageId made from a call's text: the same text gives the same id.
+fn text_id(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("tend-{hex}")
+}
+
+fn parse_with(line: u64, text: &str) -> Result<SegmentCall, RowError> {
+    let mut json: SegmentJson = serde_json::from_str(text).map_err(|e| json_error(line, &e))?;
+    let kind = json.kind.take();
+    into_call(line, json, kind.as_deref(), None, None)
+}
+
+/// Validates a parsed call; `kind`, `message_id` and `timestamp` stand in for what
+/// the call leaves out.
+fn into_call(
     line: u64,
-    text: &str,
-    defaults: Option<&LiveDefaults>,
+    json: SegmentJson,
+    kind: Option<&str>,
+    message_id: Option<&str>,
+    timestamp: Option<&str>,
 ) -> Result<SegmentCall, RowError> {
-    let json: SegmentJson = serde_json::from_str(text).map_err(|e| json_error(line, &e))?;
     let attributes = json.properties.or(json.traits);
     let properties = match attributes {
         None => "{}".to_string(),
@@ -303,16 +329,13 @@ fn parse_with(
     };
     let group_id = json.group_id.or(json.context.and_then(|c| c.group_id));
     let call = Call {
-        message_id: json
-            .message_id
-            .as_deref()
-            .or(defaults.map(|d| d.message_id)),
-        kind: json.kind.as_deref().or(defaults.and_then(|d| d.kind)),
+        message_id: json.message_id.as_deref().or(message_id),
+        kind,
         user_id: json.user_id.as_deref(),
         anonymous_id: json.anonymous_id.as_deref(),
         group_id: group_id.as_deref(),
         event: json.event.as_deref().or(json.name.as_deref()),
-        timestamp: json.timestamp.as_deref().or(defaults.map(|d| d.timestamp)),
+        timestamp: json.timestamp.as_deref().or(timestamp),
     };
     call.into_call(properties, FieldNames::Json)
         .map_err(|(field, reason)| {

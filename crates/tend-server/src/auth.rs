@@ -20,7 +20,7 @@ use crate::ServerState;
 pub const SESSION_COOKIE: &str = "tend_session";
 /// The header carrying a session's CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// A token's use is audited at most this often.
+/// A token's or a source's use is audited at most this often.
 const TOKEN_USE_AUDIT_EVERY: Duration = Duration::from_secs(3600);
 /// Refused credentials are audited at most this often per client address.
 const FAILURE_AUDIT_EVERY: Duration = Duration::from_secs(60);
@@ -92,7 +92,31 @@ impl ServerState {
         }
     }
 
-    async fn refused(&self, parts: &Parts, what: &str) -> ApiError {
+    /// Audits that `actor` (a token or a source) was used, at most once an hour.
+    pub(crate) async fn audit_use(
+        &self,
+        parts: &Parts,
+        actor: &str,
+        action: &str,
+        target: &str,
+    ) -> Result<(), ApiError> {
+        if self.due(actor, TOKEN_USE_AUDIT_EVERY) {
+            let fields = [("address", client_address(parts).into())];
+            audit_event(
+                self.app.store(),
+                actor,
+                action,
+                target,
+                &fields,
+                self.app.now(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Refuses credentials, audited at most once a minute per client address.
+    pub(crate) async fn refused(&self, parts: &Parts, what: &str) -> ApiError {
         let address = client_address(parts);
         if self.due(&format!("refused:{address}"), FAILURE_AUDIT_EVERY) {
             let fields = [
@@ -132,18 +156,9 @@ impl FromRequestParts<ServerState> for Caller {
                 return Err(state.refused(parts, "token").await);
             };
             let name = format!("token:{}", token.id);
-            if state.due(&name, TOKEN_USE_AUDIT_EVERY) {
-                let fields = [("address", client_address(parts).into())];
-                audit_event(
-                    state.app.store(),
-                    &name,
-                    "token.use",
-                    &token.id,
-                    &fields,
-                    now,
-                )
+            state
+                .audit_use(parts, &name, "token.use", &token.id)
                 .await?;
-            }
             return Ok(Caller {
                 actor: Actor {
                     name,

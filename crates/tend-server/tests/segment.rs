@@ -126,6 +126,11 @@ async fn calls_are_tied_to_accounts_kept_until_linked_and_counted_once() {
         assert_eq!(status, StatusCode::OK, "{answer}");
         assert_eq!(account_of(&store, "m-5").await, "lark-1");
         assert_eq!(account_of(&store, "m-6").await, "lark-1");
+
+        // The source's use is audited, once within the hour however many calls.
+        let audit = store.audit_log(100).await.unwrap();
+        let uses = audit.iter().filter(|e| e.action == "source.use").count();
+        assert_eq!(uses, 1, "{audit:?}");
     })
     .await;
 }
@@ -181,6 +186,9 @@ async fn bad_requests_are_refused_with_a_message_and_store_nothing() {
             assert!(message.contains(says), "{what}: {message:?} should say {says:?}");
             assert_eq!(store.counts().await.unwrap(), before, "{what} stored something");
         }
+        // Refused write keys are audited like refused tokens (once a minute per address).
+        let audit = store.audit_log(100).await.unwrap();
+        assert!(audit.iter().any(|e| e.action == "auth.failure"), "{audit:?}");
     })
     .await;
 }

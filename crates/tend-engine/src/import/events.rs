@@ -129,6 +129,18 @@ impl Attribution {
     }
 }
 
+/// Sorts events by account, day and messageId (stably, so a retry stays behind its
+/// original), which makes neighbouring inserts land on the same pages.
+pub(super) fn sort_for_insert(events: &mut [UsageEvent]) {
+    events.sort_by(|a, b| {
+        (&a.account_id, a.timestamp.date_naive(), &a.message_id).cmp(&(
+            &b.account_id,
+            b.timestamp.date_naive(),
+            &b.message_id,
+        ))
+    });
+}
+
 /// One parsed call line: the call, or why it was refused and the line's text.
 type ParsedCall = Result<SegmentCall, (RowError, String)>;
 
@@ -158,8 +170,7 @@ struct ParserResult {
 
 /// Reads, validates and attributes calls on a thread of its own, in batches, so that
 /// parsing the next batch overlaps writing the last one. Each batch's events are
-/// sorted by account, day and messageId (stably, so a retry stays behind its
-/// original), which makes neighbouring inserts land on the same pages.
+/// sorted for insertion (`sort_for_insert`).
 fn parse_in_background(
     format: Format,
     reader: impl BufRead + Send + 'static,
@@ -223,13 +234,7 @@ fn parse_in_background(
             }
             if batch.len() >= EVENT_BATCH || fatal {
                 let mut full = std::mem::take(&mut batch);
-                full.events.sort_by(|a, b| {
-                    (&a.account_id, a.timestamp.date_naive(), &a.message_id).cmp(&(
-                        &b.account_id,
-                        b.timestamp.date_naive(),
-                        &b.message_id,
-                    ))
-                });
+                sort_for_insert(&mut full.events);
                 // A closed channel means the importer has stopped listening.
                 if sender.blocking_send(full).is_err() || fatal {
                     break;

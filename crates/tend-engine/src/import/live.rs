@@ -6,27 +6,11 @@ use std::collections::{BTreeSet, HashSet};
 
 use chrono::NaiveDate;
 use tend_core::SegmentCall;
+use tend_ingest::segment::{AliasCall, LiveCall};
 use tend_store::{LinkedBy, Store, StoreError};
 
-use super::events::{Attributed, Attribution};
+use super::events::{sort_for_insert, Attributed, Attribution};
 use super::Session;
-
-/// One call as sent: a call of the data model, or an alias (a user known by another
-/// id before, such as the anonymous id before sign-up).
-#[derive(Debug, Clone, PartialEq)]
-pub enum LiveCall {
-    Call(SegmentCall),
-    Alias(Alias),
-}
-
-/// `previousId` and `userId` are the same person: whichever of them is tied to an
-/// account ties the other to it too.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Alias {
-    pub previous_id: String,
-    pub user_id: String,
-    pub timestamp: chrono::DateTime<chrono::Utc>,
-}
 
 /// What committing a batch of calls did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -58,7 +42,6 @@ pub async fn commit_calls(
     let mut events = Vec::new();
     let mut pending = Vec::new();
     let mut report = LiveReport::default();
-    let mut calls_stored = 0u64;
     for call in calls {
         match call {
             LiveCall::Alias(alias) => link_alias(&mut attribution, &alias),
@@ -67,28 +50,19 @@ pub async fn commit_calls(
                     call.group_id = None;
                 }
                 match attribution.attribute(call) {
-                    Attributed::Event(event) => {
-                        calls_stored += 1;
-                        events.push(event);
-                    }
+                    Attributed::Event(event) => events.push(event),
                     Attributed::Pending(call) => pending.push(call),
                     Attributed::Anonymous => report.anonymous_skipped += 1,
                 }
             }
         }
     }
-    // Neighbouring inserts land on the same pages.
-    events.sort_by(|a, b| {
-        (&a.account_id, a.timestamp.date_naive(), &a.message_id).cmp(&(
-            &b.account_id,
-            b.timestamp.date_naive(),
-            &b.message_id,
-        ))
-    });
+    sort_for_insert(&mut events);
     report.stored = session.write_events(&events).await?;
     let pending_new = session.tx.insert_pending_calls(&pending).await?;
     report.pending = pending_new;
-    report.duplicates = calls_stored - report.stored + (pending.len() as u64 - pending_new);
+    report.duplicates =
+        (events.len() as u64 - report.stored) + (pending.len() as u64 - pending_new);
     session.attribution = Some(attribution);
     let finished = session.finish().await?;
     report.attached = finished.attached;
@@ -133,7 +107,9 @@ async fn batch_attribution(
 }
 
 /// Ties the unlinked one of an alias's two ids to the other's account.
-fn link_alias(attribution: &mut Attribution, alias: &Alias) {
+/// `previousId` and `userId` are the same person: whichever of them is tied to an
+/// account ties the other to it too.
+fn link_alias(attribution: &mut Attribution, alias: &AliasCall) {
     let as_call = |user: &str| SegmentCall {
         group_id: None,
         email: None,

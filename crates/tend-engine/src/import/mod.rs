@@ -20,7 +20,7 @@ use tend_ingest::{Entity, Format, RowError};
 use tend_store::{Store, StoreError};
 
 pub use folder::{entity_of_file, import_folder, FolderReport};
-pub use live::{commit_calls, Alias, LiveCall, LiveReport};
+pub use live::{commit_calls, LiveReport};
 pub(crate) use session::Session;
 
 /// How many errors a failed import lists before it stops looking.

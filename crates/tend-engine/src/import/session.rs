@@ -13,7 +13,7 @@ use tend_ingest::entities::FxRateRow;
 use tend_ingest::{entities, Entity, Record, RecordReader, RowError};
 use tend_store::{DataSource, IdTable, Store, StoreError, Transaction, UserLink};
 
-use super::events::{touch, Attribution, UsageDays};
+use super::events::{sort_for_insert, touch, Attribution, UsageDays};
 use super::{
     missing_account, open_counted, ImportError, ImportOptions, ImportProgress, ImportReport,
     ImportStage, Rejects,
@@ -426,10 +426,7 @@ impl Session {
                 .into_iter()
                 .map(|call| call.into_event(link.account_id.clone()))
                 .collect();
-            events.sort_by(|a, b| {
-                (a.timestamp.date_naive(), &a.message_id)
-                    .cmp(&(b.timestamp.date_naive(), &b.message_id))
-            });
+            sort_for_insert(&mut events);
             attached += self.write_events(&events).await?;
         }
         Ok(attached)

@@ -7,6 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use tend_core::Role;
 use tend_engine::access::{self, NewToken, NewUser};
+use tend_engine::views::page::PageRequest;
 use tend_engine::{authorize, Action};
 use utoipa::IntoParams;
 
@@ -243,10 +244,11 @@ pub async fn audit(
     Params(p): Params<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
     authorize(&caller.actor, Action::ReadAudit)?;
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("limit", "must be from 1 to 500"));
+    let limit = PageRequest {
+        cursor: None,
+        limit: p.limit,
     }
+    .limit()?;
     let mut entries = access::audit_page(state.app.store(), p.before, limit as usize + 1).await?;
     let more = entries.len() > limit as usize;
     entries.truncate(limit as usize);

@@ -8,17 +8,16 @@ use std::borrow::Cow;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use sha2::{Digest, Sha256};
 use tend_engine::access::source_for_write_key;
-use tend_engine::import::{Alias, LiveCall};
 use tend_engine::ingest::IngestError;
-use tend_ingest::segment::{call_type, parse_alias, parse_live_call, LiveDefaults};
+use tend_ingest::segment::{parse_live_call, LiveCall, LiveDefaults};
 use tend_ingest::RowError;
 use utoipa::ToSchema;
 
@@ -117,31 +116,57 @@ fn header_key(headers: &HeaderMap) -> Result<Option<String>, Refused> {
 }
 
 /// Checks the write key (from the body or the header) against the active sources.
+/// Refusals and each source's use are audited, rate limited, like API tokens'.
 async fn check_key(
     state: &ServerState,
-    headers: &HeaderMap,
+    parts: &Parts,
     body_key: Option<&str>,
 ) -> Result<(), Refused> {
     let key = match body_key.filter(|k| !k.is_empty()) {
         Some(key) => key.to_string(),
-        None => header_key(headers)?.ok_or_else(|| {
-            refused(
-                StatusCode::UNAUTHORIZED,
-                "no write key: send it as writeKey in the body, as the HTTP Basic user name \
-                 (empty password), or as a Bearer token",
-            )
-        })?,
+        None => match header_key(&parts.headers)? {
+            Some(key) => key,
+            None => {
+                return Err(refusal(
+                    state,
+                    parts,
+                    "no write key: send it as writeKey in the body, as the HTTP Basic user \
+                     name (empty password), or as a Bearer token",
+                )
+                .await)
+            }
+        },
     };
-    match source_for_write_key(state.app.store(), &key).await {
-        Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(refused(
-            StatusCode::UNAUTHORIZED,
-            "the write key is not valid: unknown or revoked",
-        )),
-        Err(error) => {
+    let source = source_for_write_key(state.app.store(), &key)
+        .await
+        .map_err(|error| {
             tracing::error!(%error, "checking a write key failed");
-            Err(internal())
-        }
+            internal()
+        })?;
+    let Some(source) = source else {
+        return Err(refusal(
+            state,
+            parts,
+            "the write key is not valid: unknown or revoked",
+        )
+        .await);
+    };
+    state
+        .audit_use(
+            parts,
+            &format!("source:{}", source.id),
+            "source.use",
+            &source.id,
+        )
+        .await
+        .map_err(|_| internal())
+}
+
+/// A 401 with `message`, audited as a refused credential.
+async fn refusal(state: &ServerState, parts: &Parts, message: &str) -> Refused {
+    match state.refused(parts, "write key").await {
+        crate::error::ApiError::Unauthorized => refused(StatusCode::UNAUTHORIZED, message),
+        _ => internal(),
     }
 }
 
@@ -215,35 +240,11 @@ fn parse(
             format!("{at}a call is over {} KB", MAX_CALL_BYTES / 1024),
         ));
     }
-    let stated = call_type(text);
-    let kind = stated.as_deref().or(kind);
-    if kind == Some("alias") {
-        let alias = parse_alias(text, received_at).map_err(|e| call_error(place, e))?;
-        return Ok(LiveCall::Alias(Alias {
-            previous_id: alias.previous_id,
-            user_id: alias.user_id,
-            timestamp: alias.timestamp,
-        }));
-    }
-    if place.is_some() && kind.is_none() {
-        return Err(call_error(place, {
-            let mut error = RowError::row(0, "is required in a batch");
-            error.field = Some("type".into());
-            error
-        }));
-    }
-    // Without a messageId, the call's own text names it: a resent call is the same.
-    let digest = Sha256::digest(text.as_bytes());
-    let message_id: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    let message_id = format!("tend-{message_id}");
     let defaults = LiveDefaults {
         kind,
         timestamp: received_at,
-        message_id: &message_id,
     };
-    parse_live_call(text, &defaults)
-        .map(LiveCall::Call)
-        .map_err(|e| call_error(place, e))
+    parse_live_call(text, &defaults).map_err(|e| call_error(place, e))
 }
 
 async fn store(state: &ServerState, calls: Vec<LiveCall>) -> Answer {
@@ -267,14 +268,14 @@ async fn store(state: &ServerState, calls: Vec<LiveCall>) -> Answer {
 /// One call of the endpoint's `kind`.
 async fn single(
     state: ServerState,
-    headers: HeaderMap,
+    parts: Parts,
     raw: Result<Bytes, BytesRejection>,
     kind: &'static str,
 ) -> Answer {
     let bytes = body(raw, MAX_CALL_BYTES)?;
     let text = text(&bytes)?;
     let keyed: Keyed = serde_json::from_str(text).map_err(invalid_json)?;
-    check_key(&state, &headers, keyed.write_key.as_deref()).await?;
+    check_key(&state, &parts, keyed.write_key.as_deref()).await?;
     let received_at = state.app.now().to_rfc3339();
     let call = parse(text, Some(kind), &received_at, None)?;
     store(&state, vec![call]).await
@@ -294,10 +295,10 @@ macro_rules! single_call_route {
                 (status = 500, description = "Not stored; retry later", body = SegmentAnswer)))]
         pub async fn $name(
             State(state): State<ServerState>,
-            headers: HeaderMap,
+            parts: Parts,
             raw: Result<Bytes, BytesRejection>,
         ) -> Answer {
-            single(state, headers, raw, $kind).await
+            single(state, parts, raw, $kind).await
         }
     };
 }
@@ -351,13 +352,13 @@ single_call_route!(
         (status = 500, description = "Not stored; retry later", body = SegmentAnswer)))]
 pub async fn batch(
     State(state): State<ServerState>,
-    headers: HeaderMap,
+    parts: Parts,
     raw: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let bytes = body(raw, MAX_BATCH_BYTES)?;
     let text = text(&bytes)?;
     let envelope: BatchBody = serde_json::from_str(text).map_err(invalid_json)?;
-    check_key(&state, &headers, envelope.write_key.as_deref()).await?;
+    check_key(&state, &parts, envelope.write_key.as_deref()).await?;
     let Some(items) = envelope.batch else {
         return Err(refused(StatusCode::BAD_REQUEST, "batch: is required"));
     };
