@@ -1,6 +1,7 @@
 //! `Idempotency-Key` on POSTs: the first response to a key is kept, and a retry with
 //! the same key and the same request gets it again instead of acting twice. The
-//! same key with a different request is refused.
+//! same key with a different request is refused. A secret in a response (a token's,
+//! a write key) is shown once and never kept: a replay has it as null.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -47,6 +48,53 @@ where
     T: Serialize,
     F: std::future::Future<Output = Result<T, ApiError>>,
 {
+    once_keeping(state, actor, headers, request, success, None, act).await
+}
+
+/// [`once`] for a response whose top-level field `secret` must not be stored: the
+/// replay of a retry has it as null.
+pub async fn once_with_secret<T, F>(
+    state: &ServerState,
+    actor: &str,
+    headers: &HeaderMap,
+    request: &[&[u8]],
+    success: StatusCode,
+    secret: &'static str,
+    act: F,
+) -> Result<Response, ApiError>
+where
+    T: Serialize,
+    F: std::future::Future<Output = Result<T, ApiError>>,
+{
+    once_keeping(state, actor, headers, request, success, Some(secret), act).await
+}
+
+/// The body kept for replay: `body` with the `secret` field, if any, nulled.
+fn kept_body(body: &str, secret: Option<&str>) -> Result<String, ApiError> {
+    let Some(field) = secret else {
+        return Ok(body.to_string());
+    };
+    let mut value: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(slot) = value.get_mut(field) {
+        *slot = serde_json::Value::Null;
+    }
+    Ok(value.to_string())
+}
+
+async fn once_keeping<T, F>(
+    state: &ServerState,
+    actor: &str,
+    headers: &HeaderMap,
+    request: &[&[u8]],
+    success: StatusCode,
+    secret: Option<&'static str>,
+    act: F,
+) -> Result<Response, ApiError>
+where
+    T: Serialize,
+    F: std::future::Future<Output = Result<T, ApiError>>,
+{
     let Some(key) = headers.get(HEADER) else {
         let value = act.await?;
         let body = serde_json::to_string(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -85,7 +133,7 @@ where
     let stored = StoredResponse {
         request_hash,
         status: success.as_u16(),
-        body: body.clone(),
+        body: kept_body(&body, secret)?,
     };
     let mut tx = store.begin().await?;
     tx.store_response(actor, &key, &stored, state.app.now())

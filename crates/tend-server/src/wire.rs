@@ -917,11 +917,12 @@ pub struct NewTokenBody {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// A created token; `secret` is shown this once and never again.
+/// A created token; `secret` is shown this once and never again (null when a retry
+/// with the same Idempotency-Key replays the response).
 #[derive(Serialize, ToSchema)]
 pub struct CreatedTokenBody {
     pub token: TokenBody,
-    pub secret: String,
+    pub secret: Option<String>,
 }
 
 /// A source of Segment calls; its write key is never shown again after creation.
@@ -958,11 +959,12 @@ pub struct NewSourceBody {
     pub name: String,
 }
 
-/// A created source; `write_key` is shown this once and never again.
+/// A created source; `write_key` is shown this once and never again (null when a
+/// retry with the same Idempotency-Key replays the response).
 #[derive(Serialize, ToSchema)]
 pub struct CreatedSourceBody {
     pub source: SourceBody,
-    pub write_key: String,
+    pub write_key: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -368,6 +368,29 @@ async fn writes_by_hand_are_validated_audited_and_made_once() {
         let timeline = body(client.get(server.url("/api/v1/accounts/lark-2/timeline")).header("authorization", &jane).send().await.unwrap()).await;
         assert_eq!(timeline["items"][0]["title"], "call by jane: Renewal call");
 
+        // A token created with an Idempotency-Key: the secret is shown once and never
+        // kept; the replay has it as null.
+        let admin = server.token("ada");
+        let create = || {
+            client
+                .post(server.url("/api/v1/tokens"))
+                .header("authorization", &admin)
+                .header("idempotency-key", "token-1")
+                .json(&json!({"name": "sync", "role": "viewer"}))
+                .send()
+        };
+        let first = body(create().await.unwrap()).await;
+        let secret = first["secret"].as_str().unwrap().to_string();
+        let replay = create().await.unwrap();
+        assert_eq!(replay.headers()["idempotent-replayed"], "true");
+        let replay = body(replay).await;
+        assert_eq!(replay["token"]["id"], first["token"]["id"]);
+        assert_eq!(replay["secret"], Value::Null);
+        let ada_token_id = server.tokens["ada"].trim_start_matches("tend_").split('_').next().unwrap();
+        let actor = format!("token:{ada_token_id}");
+        let kept = server.store.stored_response(&actor, "token-1").await.unwrap().unwrap();
+        assert!(!kept.body.contains(&secret), "the secret is not stored");
+
         // A contact of another account is refused by name.
         let wrong_contact = client
             .post(server.url("/api/v1/accounts/lark-2/activities"))

@@ -126,19 +126,20 @@ pub async fn create_token(
         expires_at: body.expires_at,
     };
     let fingerprint = [b"token".as_slice(), &bytes];
-    idempotency::once(
+    idempotency::once_with_secret(
         &state,
         &caller.actor.name,
         &headers,
         &fingerprint,
         StatusCode::CREATED,
+        "secret",
         async {
             let created =
                 access::create_token(state.app.store(), &caller.actor.name, new, state.app.now())
                     .await?;
             Ok(CreatedTokenBody {
                 token: created.token.into(),
-                secret: created.secret,
+                secret: Some(created.secret),
             })
         },
     )
@@ -187,12 +188,13 @@ pub async fn create_source(
     authorize(&caller.actor, Action::ManageAccess)?;
     let (bytes, body): (_, NewSourceBody) = json_with_bytes(request, &state).await?;
     let fingerprint = [b"source".as_slice(), &bytes];
-    idempotency::once(
+    idempotency::once_with_secret(
         &state,
         &caller.actor.name,
         &headers,
         &fingerprint,
         StatusCode::CREATED,
+        "write_key",
         async {
             let created = access::create_source(
                 state.app.store(),
@@ -203,7 +205,7 @@ pub async fn create_source(
             .await?;
             Ok(CreatedSourceBody {
                 source: created.source.into(),
-                write_key: created.write_key,
+                write_key: Some(created.write_key),
             })
         },
     )
