@@ -39,6 +39,7 @@ pub enum IngestError {
 
 struct Submission {
     calls: Vec<LiveCall>,
+    queued_at: Instant,
     /// Given back when the calls are committed (or refused).
     _room: OwnedSemaphorePermit,
     reply: oneshot::Sender<Result<(), String>>,
@@ -50,6 +51,8 @@ pub struct CommitStats {
     pub requests: usize,
     pub calls: usize,
     pub seconds: f64,
+    /// How long the oldest request of the commit waited for it to start.
+    pub waited_seconds: f64,
     /// What the commit stored (its changed accounts handed on to the refresher);
     /// `None` when it failed and every request of it was refused.
     pub report: Option<LiveReport>,
@@ -64,7 +67,7 @@ pub struct Ingest {
 
 impl Ingest {
     /// Starts the writer and the health refresher on the current runtime;
-    /// `on_commit` is told about every commit.
+    /// `on_commit` is told about every commit, before its requests are answered.
     pub fn start(app: App, on_commit: impl Fn(CommitStats) + Send + Sync + 'static) -> Ingest {
         let (sender, receiver) = mpsc::unbounded_channel();
         let changed = Arc::new(Changed::default());
@@ -81,6 +84,11 @@ impl Ingest {
         }
     }
 
+    /// Calls waiting to be committed now.
+    pub fn waiting(&self) -> usize {
+        MAX_WAITING_CALLS - self.room.available_permits()
+    }
+
     /// Commits `calls` with those of other requests; returns once they are committed.
     pub async fn submit(&self, calls: Vec<LiveCall>) -> Result<(), IngestError> {
         let n = u32::try_from(calls.len().max(1)).map_err(|_| IngestError::TooMany)?;
@@ -95,6 +103,7 @@ impl Ingest {
         let (reply, answer) = oneshot::channel();
         let submission = Submission {
             calls,
+            queued_at: Instant::now(),
             _room: room,
             reply,
         };
@@ -138,6 +147,10 @@ async fn write_batches(
             }
         }
         let started = Instant::now();
+        let waited_seconds = batch
+            .iter()
+            .map(|s| started.duration_since(s.queued_at).as_secs_f64())
+            .fold(0.0, f64::max);
         let all: Vec<LiveCall> = batch.iter_mut().flat_map(|s| s.calls.drain(..)).collect();
         let result = {
             let _writing = app.write_lock().await;
@@ -147,28 +160,29 @@ async fn write_batches(
             requests: batch.len(),
             calls,
             seconds: started.elapsed().as_secs_f64(),
+            waited_seconds,
             report: None,
         };
-        match result {
+        let answer = match result {
             Ok(mut report) => {
                 if !report.accounts.is_empty() {
                     let mut accounts = changed.accounts.lock().expect("not poisoned");
                     accounts.append(&mut report.accounts);
                     changed.notify.notify_one();
                 }
-                for submission in batch {
-                    let _ = submission.reply.send(Ok(()));
-                }
                 stats.report = Some(report);
+                Ok(())
             }
             Err(error) => {
                 tracing::error!(%error, calls, "storing live calls failed");
-                for submission in batch {
-                    let _ = submission.reply.send(Err(error.to_string()));
-                }
+                Err(error.to_string())
             }
-        }
+        };
+        // Told before the requests are answered, so that what they see is counted.
         on_commit(stats);
+        for submission in batch {
+            let _ = submission.reply.send(answer.clone());
+        }
     }
     changed.closed.store(true, Ordering::Release);
     changed.notify.notify_one();

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 mod extract;
 mod idempotency;
+pub mod metrics;
 pub mod openapi;
 mod routes;
 mod throttle;
@@ -46,22 +47,21 @@ pub struct ServerState {
     openapi_json: Arc<String>,
     /// Live Segment calls, committed together.
     pub ingest: tend_engine::ingest::Ingest,
+    pub metrics: metrics::Metrics,
 }
 
 impl ServerState {
     /// The state of a server over `app`; starts its ingestion writer on the current
     /// runtime.
     pub fn new(app: App) -> ServerState {
-        let ingest = tend_engine::ingest::Ingest::start(app.clone(), |stats| {
-            tracing::debug!(
-                requests = stats.requests,
-                calls = stats.calls,
-                seconds = stats.seconds,
-                "live calls committed"
-            );
+        let metrics = metrics::Metrics::default();
+        let recorder = metrics.clone();
+        let ingest = tend_engine::ingest::Ingest::start(app.clone(), move |stats| {
+            recorder.record_commit(&stats);
         });
         ServerState {
             ingest,
+            metrics,
             app,
             throttle: Arc::default(),
             audited: Arc::default(),
@@ -100,6 +100,10 @@ pub fn router(mut state: ServerState) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     api.route("/api/openapi.json", get(routes::system::openapi))
         .route("/api/docs", get(routes::system::docs))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .fallback(not_found)
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

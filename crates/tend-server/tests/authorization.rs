@@ -93,6 +93,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/session", Rule::SessionOnly(200)),
     ("DELETE", "/api/v1/session", Rule::SessionOnly(204)),
     ("GET", "/api/v1/me", Rule::SignedIn(200)),
+    ("GET", "/metrics", Rule::SignedIn(200)),
     ("GET", "/api/v1/accounts", Rule::SignedIn(200)),
     ("GET", "/api/v1/accounts/{id}", Rule::SignedIn(200)),
     ("PATCH", "/api/v1/accounts/{id}", Rule::WriteLark1(200)),

@@ -192,3 +192,92 @@ async fn bad_requests_are_refused_with_a_message_and_store_nothing() {
     })
     .await;
 }
+
+/// The samples of `/metrics`, parsed as Prometheus parses them.
+async fn scrape(server: &common::Server) -> prometheus_parse::Scrape {
+    let response = reqwest::Client::new()
+        .get(server.url("/metrics"))
+        .header("authorization", server.token("vic"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    let lines = text.lines().map(|line| Ok(line.to_string()));
+    prometheus_parse::Scrape::parse(lines).unwrap()
+}
+
+/// The value of the sample `name` whose labels include `labels`.
+fn sample(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let found = scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)));
+    match found.map(|s| &s.value) {
+        Some(prometheus_parse::Value::Counter(v))
+        | Some(prometheus_parse::Value::Gauge(v))
+        | Some(prometheus_parse::Value::Untyped(v)) => *v,
+        Some(prometheus_parse::Value::Histogram(buckets)) => {
+            buckets.iter().map(|b| b.count).fold(0.0, f64::max)
+        }
+        other => panic!("no sample {name} {labels:?}: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_requests_and_calls_by_outcome() {
+    test_support::on_every_backend("segment_metrics", |store, dir| async move {
+        let server = common::start(store.clone(), &dir).await;
+        let anonymous = reqwest::get(server.url("/metrics")).await.unwrap();
+        assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+        let key = create_source(&store, "test", "web app", Utc::now())
+            .await
+            .unwrap()
+            .write_key;
+        let batch = json!({"batch": [
+            track("x-1", "u-ivy", Some("lark-2")),
+            track("x-2", "u-ivy", Some("lark-2")),
+            track("x-3", "u-later", None),
+        ]});
+        for _ in 0..2 {
+            let (status, _) =
+                post(&server, "/v1/batch", Some(&basic(&key)), batch.to_string()).await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let bad = json!({"batch": [{"type": "track", "userId": "u"}]});
+        let (status, _) = post(&server, "/v1/batch", Some(&basic(&key)), bad.to_string()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+
+        let metrics = scrape(&server).await;
+        let batch_route = [("route", "/v1/batch"), ("method", "POST")];
+        let ok: Vec<_> = batch_route
+            .iter()
+            .copied()
+            .chain([("status", "200")])
+            .collect();
+        let refused: Vec<_> = batch_route
+            .iter()
+            .copied()
+            .chain([("status", "400")])
+            .collect();
+        assert_eq!(sample(&metrics, "tend_http_requests_total", &ok), 2.0);
+        assert_eq!(sample(&metrics, "tend_http_requests_total", &refused), 1.0);
+        assert_eq!(
+            sample(
+                &metrics,
+                "tend_http_request_duration_seconds_count",
+                &batch_route
+            ),
+            3.0
+        );
+        let calls = |outcome| sample(&metrics, "tend_ingest_calls_total", &[("outcome", outcome)]);
+        assert_eq!(calls("stored"), 2.0);
+        assert_eq!(calls("pending"), 1.0);
+        assert_eq!(calls("duplicate"), 3.0);
+        assert_eq!(calls("rejected"), 1.0);
+        assert_eq!(sample(&metrics, "tend_ingest_commit_calls_count", &[]), 2.0);
+        assert_eq!(sample(&metrics, "tend_ingest_waiting_calls", &[]), 0.0);
+    })
+    .await;
+}

@@ -47,6 +47,7 @@ pub(crate) fn documented() -> OpenApiRouter<ServerState> {
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
         .routes(routes!(system::me))
+        .routes(routes!(system::metrics))
         .routes(routes!(session::login, session::logout, session::current))
         .routes(routes!(accounts::list))
         .routes(routes!(accounts::view, accounts::update))

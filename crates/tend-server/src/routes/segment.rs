@@ -248,7 +248,12 @@ fn parse(
 }
 
 async fn store(state: &ServerState, calls: Vec<LiveCall>) -> Answer {
-    match state.ingest.submit(calls).await {
+    let n = calls.len() as u64;
+    let result = state.ingest.submit(calls).await;
+    if result.is_err() {
+        state.metrics.count_calls("rejected", n);
+    }
+    match result {
         Ok(()) => success(),
         Err(IngestError::Busy) => Err(refused(
             StatusCode::TOO_MANY_REQUESTS,
@@ -277,7 +282,9 @@ async fn single(
     let keyed: Keyed = serde_json::from_str(text).map_err(invalid_json)?;
     check_key(&state, &parts, keyed.write_key.as_deref()).await?;
     let received_at = state.app.now().to_rfc3339();
-    let call = parse(text, Some(kind), &received_at, None)?;
+    let call = parse(text, Some(kind), &received_at, None).inspect_err(|_| {
+        state.metrics.count_calls("rejected", 1);
+    })?;
     store(&state, vec![call]).await
 }
 
@@ -367,7 +374,8 @@ pub async fn batch(
         .iter()
         .enumerate()
         .map(|(i, raw)| parse(raw.get(), None, &received_at, Some(i)))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .inspect_err(|_| state.metrics.count_calls("rejected", items.len() as u64))?;
     if calls.is_empty() {
         return success();
     }

@@ -5,6 +5,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::Json;
 
+use tend_engine::{authorize, Action};
+
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::wire::{MeBody, Status};
@@ -44,6 +46,25 @@ pub async fn me(caller: Caller) -> Result<Json<MeBody>, ApiError> {
         role: actor.role.as_str(),
         book: actor.book,
     }))
+}
+
+/// Operational metrics in the Prometheus text format: requests by route and status
+/// with latency, and live ingestion (calls by outcome, commits, waiting calls).
+#[utoipa::path(get, path = "/metrics", tag = "system",
+    responses((status = 200, description = "The metrics (OpenMetrics text)", content_type = "application/openmetrics-text", body = String)))]
+pub async fn metrics(
+    State(state): State<ServerState>,
+    caller: Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&caller.actor, Action::Read)?;
+    state.metrics.set_waiting(state.ingest.waiting());
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    ))
 }
 
 /// The OpenAPI document of this server.
