@@ -415,6 +415,55 @@ impl<R: BufRead> Iterator for SegmentReader<R> {
     }
 }
 
+/// What an `identify` or `group` call's traits say: the fields of the data model
+/// they set, and every other trait, kept as it came.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Traits {
+    /// `name`, or `firstName` and `lastName` together.
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub title: Option<String>,
+    pub industry: Option<String>,
+    /// The other traits, as a JSON object.
+    pub other: String,
+}
+
+/// Splits a traits object (a call's `properties` as tend stores them) into the
+/// fields of the data model and the rest. A field that is not text stays in the rest.
+pub fn split_traits(traits: &str) -> Traits {
+    let Ok(serde_json::Value::Object(mut all)) = serde_json::from_str(traits) else {
+        return Traits {
+            other: "{}".into(),
+            ..Traits::default()
+        };
+    };
+    let mut take = |key: &str| match all.get(key) {
+        Some(serde_json::Value::String(text)) if !text.trim().is_empty() => {
+            let text = text.trim().to_string();
+            all.remove(key);
+            Some(text)
+        }
+        _ => None,
+    };
+    let name = take("name");
+    let first = take("firstName");
+    let last = take("lastName");
+    let email = take("email");
+    let title = take("title");
+    let industry = take("industry");
+    let name = name.or(match (first, last) {
+        (Some(first), Some(last)) => Some(format!("{first} {last}")),
+        (first, last) => first.or(last),
+    });
+    Traits {
+        name,
+        email,
+        title,
+        industry,
+        other: serde_json::Value::Object(all).to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,5 +537,23 @@ mod tests {
         assert!(reader.current_line().starts_with("{\"messageId\""));
         assert_eq!(reader.next().unwrap().unwrap_err().line, 3);
         assert!(reader.next().is_none());
+    }
+
+    #[test]
+    fn traits_split_into_fields_and_the_rest() {
+        let traits = split_traits(
+            r#"{"firstName": "Mara", "lastName": "Ines", "email": " mara@foods.example ",
+                "title": "Head of Ops", "plan": "pro", "seats": 40, "industry": 7}"#,
+        );
+        assert_eq!(traits.name.as_deref(), Some("Mara Ines"));
+        assert_eq!(traits.email.as_deref(), Some("mara@foods.example"));
+        assert_eq!(traits.title.as_deref(), Some("Head of Ops"));
+        assert_eq!(traits.industry, None, "a number is not an industry");
+        let other: serde_json::Value = serde_json::from_str(&traits.other).unwrap();
+        assert_eq!(
+            other,
+            serde_json::json!({"plan": "pro", "seats": 40, "industry": 7})
+        );
+        assert_eq!(split_traits("not json").other, "{}");
     }
 }

@@ -8,7 +8,7 @@ use chrono::Utc;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tend_engine::access::{create_source, revoke_source};
-use tend_store::test_support;
+use tend_store::{test_support, TraitTable};
 
 fn basic(key: &str) -> String {
     let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{key}:"));
@@ -278,6 +278,62 @@ async fn metrics_count_requests_and_calls_by_outcome() {
         assert_eq!(calls("rejected"), 1.0);
         assert_eq!(sample(&metrics, "tend_ingest_commit_calls_count", &[]), 2.0);
         assert_eq!(sample(&metrics, "tend_ingest_waiting_calls", &[]), 0.0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn traits_update_accounts_and_contacts_and_the_rest_is_kept() {
+    test_support::on_every_backend("segment_traits", |store, dir| async move {
+        let server = common::start(store.clone(), &dir).await;
+        let key = create_source(&store, "test", "web app", Utc::now())
+            .await
+            .unwrap()
+            .write_key;
+        let at = "2026-06-30T09:00:00Z";
+        let batch = json!({"batch": [
+            {"type": "group", "messageId": "t-1", "userId": "u-pia2", "groupId": "lark-4",
+             "timestamp": at, "traits": {"name": "Pell Metrics GmbH", "industry": "Analytics",
+             "plan": "enterprise", "employees": 120}},
+            {"type": "identify", "messageId": "t-2", "userId": "u-mara",
+             "timestamp": at, "traits": {"email": "Mara@foods.example", "title": "VP Operations",
+             "favourite": "tea"}},
+            {"type": "identify", "messageId": "t-3", "userId": "u-pia2", "timestamp": at,
+             "traits": {"email": "pia2@pell.example", "firstName": "Pia", "lastName": "Two"}},
+        ]});
+        let (status, answer) =
+            post(&server, "/v1/batch", Some(&basic(&key)), batch.to_string()).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+
+        let account = store.account("lark-4").await.unwrap().unwrap();
+        assert_eq!(account.name, "Pell Metrics GmbH");
+        assert_eq!(account.industry.as_deref(), Some("Analytics"));
+        let kept = |table, id: &'static str| {
+            let store = store.clone();
+            async move {
+                let text = store.traits_of(table, id).await.unwrap().unwrap();
+                serde_json::from_str::<Value>(&text).unwrap()
+            }
+        };
+        assert_eq!(
+            kept(TraitTable::Accounts, "lark-4").await,
+            json!({"plan": "enterprise", "employees": 120})
+        );
+        // The contact with the email (case ignored) gets the new title.
+        let mara = store.contact("c-1").await.unwrap().unwrap();
+        assert_eq!(mara.title.as_deref(), Some("VP Operations"));
+        assert_eq!(mara.name, "Mara Ines");
+        assert_eq!(
+            kept(TraitTable::Contacts, "c-1").await,
+            json!({"favourite": "tea"})
+        );
+        // A user the account has no contact for becomes one.
+        let pia = store.contact("segment:u-pia2").await.unwrap().unwrap();
+        assert_eq!(pia.account_id, "lark-4");
+        assert_eq!(pia.name, "Pia Two");
+        assert_eq!(pia.email.as_deref(), Some("pia2@pell.example"));
+        assert_eq!(pia.role.as_str(), "user");
+        assert_eq!(pia.joined_on, Some(common::today()));
     })
     .await;
 }

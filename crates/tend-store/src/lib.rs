@@ -20,6 +20,7 @@ mod sources;
 mod sqlite_bulk;
 mod sqlite_read;
 pub mod test_support;
+mod traits;
 mod writes;
 
 use std::str::FromStr;
@@ -35,6 +36,7 @@ pub use health::{AccountData, Distribution, HealthHeadline, HistoryWindow};
 pub use reads::{IdTable, TableCounts};
 pub use segment_users::{LinkedBy, UserLink};
 pub use sessions::{SessionRecord, StoredResponse};
+pub use traits::{AccountTraits, ContactTraits, TraitTable};
 
 /// The database used when none is given: a file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:tend.db";

@@ -1,13 +1,14 @@
 //! Segment calls sent live (over HTTP), committed a batch at a time: tied to accounts
 //! through the same attribution as imported calls, with only the links, contacts and
-//! accounts the batch names read from the store.
+//! accounts the batch names read from the store. Group calls' traits update their
+//! account, identify calls' their user's contact (found by email, else added).
 
 use std::collections::{BTreeSet, HashSet};
 
 use chrono::NaiveDate;
-use tend_core::SegmentCall;
-use tend_ingest::segment::{AliasCall, LiveCall};
-use tend_store::{LinkedBy, Store, StoreError};
+use tend_core::{EventType, SegmentCall, UsageEvent};
+use tend_ingest::segment::{split_traits, AliasCall, LiveCall};
+use tend_store::{AccountTraits, ContactTraits, LinkedBy, Store, StoreError};
 
 use super::events::{sort_for_insert, Attributed, Attribution};
 use super::Session;
@@ -57,6 +58,7 @@ pub async fn commit_calls(
             }
         }
     }
+    let traited = apply_traits(&mut session, &events).await?;
     sort_for_insert(&mut events);
     report.stored = session.write_events(&events).await?;
     let pending_new = session.tx.insert_pending_calls(&pending).await?;
@@ -67,7 +69,50 @@ pub async fn commit_calls(
     let finished = session.finish().await?;
     report.attached = finished.attached;
     report.accounts = finished.accounts;
+    report.accounts.extend(traited);
     Ok(report)
+}
+
+/// Applies, in the order sent, what group calls say of their accounts and identify
+/// calls with an email of their users' contacts; returns the accounts changed.
+async fn apply_traits(
+    session: &mut Session,
+    events: &[UsageEvent],
+) -> Result<BTreeSet<String>, StoreError> {
+    let mut changed = BTreeSet::new();
+    for event in events {
+        let traits = match event.kind {
+            EventType::Group | EventType::Identify => split_traits(&event.properties),
+            _ => continue,
+        };
+        if event.kind == EventType::Group {
+            let account = AccountTraits {
+                name: traits.name.as_deref(),
+                industry: traits.industry.as_deref(),
+                other: &traits.other,
+            };
+            if session
+                .tx
+                .apply_account_traits(&event.account_id, &account)
+                .await?
+            {
+                changed.insert(event.account_id.clone());
+            }
+        } else if let (Some(email), Some(user)) = (&traits.email, &event.user_id) {
+            let contact = ContactTraits {
+                account_id: &event.account_id,
+                user_id: user,
+                email,
+                name: traits.name.as_deref(),
+                title: traits.title.as_deref(),
+                other: &traits.other,
+                day: event.timestamp.date_naive(),
+            };
+            session.tx.apply_contact_traits(&contact).await?;
+            changed.insert(event.account_id.clone());
+        }
+    }
+    Ok(changed)
 }
 
 /// The links, contacts' emails and accounts the calls name, read in the session's

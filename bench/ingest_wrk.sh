@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Live ingestion under load: wrk posts /v1/batch requests of 100 track calls from 8
+# connections (8 concurrent clients) for SECONDS against `tend serve`, each answered
+# only once its calls are committed; prints the calls/s acknowledged, request
+# latency, the server's peak memory, and checks that the store holds every call.
+#
+#   bench/ingest_wrk.sh [SECONDS] [sqlite|postgres]     (defaults 60 and sqlite)
+#
+# The store is a fresh demo company of 10,000 accounts and 3 months (SQLite under
+# bench/data/, or the PostgreSQL database TEND_BENCH_PG_URL, replaced).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds="${1:-60}"
+backend="${2:-sqlite}"
+connections=8
+cargo build -q --release -p tend
+tend="$PWD/target/release/tend"
+case "$backend" in
+    sqlite)
+        mkdir -p bench/data
+        rm -f bench/data/ingest.db bench/data/ingest.db-wal bench/data/ingest.db-shm
+        export TEND_DATABASE_URL="sqlite:bench/data/ingest.db" ;;
+    postgres)
+        export TEND_DATABASE_URL="${TEND_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/tend_bench_ingest}"
+        base="${TEND_DATABASE_URL%/*}/postgres"
+        name="${TEND_DATABASE_URL##*/}"
+        psql "$base" -qc "DROP DATABASE IF EXISTS $name" -qc "CREATE DATABASE $name" ;;
+    *) echo "backend: sqlite or postgres" >&2; exit 2 ;;
+esac
+"$tend" demo --accounts 10000 --months 3 --health-days 1 >/dev/null 2>/tmp/tend-ingest-demo.log
+export TEND_BENCH_WRITE_KEY="$("$tend" source create "wrk benchmark" 2>/dev/null)"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+TEND_LOG=warn "$tend" serve --listen "127.0.0.1:$port" 2>/tmp/tend-ingest-serve.log &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+    python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/readyz', timeout=1)" 2>/dev/null && break
+    sleep 0.1
+done
+echo "== $backend: POST /v1/batch (100 track calls), $connections connections, ${seconds} s"
+TEND_BENCH_ACCOUNTS=10000 wrk -t2 -c"$connections" -d"${seconds}s" --timeout 10s \
+    -s bench/ingest_wrk.lua "http://127.0.0.1:$port" | tail -n 2
+awk '/VmHWM/ {printf "server peak RSS %.0f MiB\n", $2 / 1024}' "/proc/$server/status"
+# Every acknowledged call is stored (calls in flight when wrk stopped may be too).
+count="SELECT COUNT(*) FROM usage_events WHERE message_id LIKE 'w%'"
+case "$backend" in
+    sqlite) stored="$(python3 -c "import sqlite3; print(sqlite3.connect('bench/data/ingest.db').execute(\"$count\").fetchone()[0])")" ;;
+    postgres) stored="$(psql "$TEND_DATABASE_URL" -Atc "$count")" ;;
+esac
+echo "calls stored: $stored"
