@@ -200,7 +200,9 @@ async fn refresh_changed(app: App, changed: Arc<Changed>) {
         for chunk in accounts.chunks(REFRESH_CHUNK) {
             let _writing = app.write_lock().await;
             if let Err(error) = app.refresh_health_locked(chunk).await {
+                // Said once a round: the rest would fail alike (a store shut down).
                 tracing::error!(%error, "refreshing health after live calls failed");
+                break;
             }
         }
     }
