@@ -1,13 +1,15 @@
 //! Live ingestion: the calls of concurrent requests are committed together by one
 //! writer (group commit) and each request is answered only once its calls are
 //! committed. At most [`MAX_WAITING_CALLS`] calls wait; beyond that a request is
-//! refused at once (back-pressure) rather than queued in memory. After each commit
-//! the accounts it changed have their health refreshed, coalesced, off the writer.
+//! refused at once (back-pressure) rather than queued in memory. Each commit records
+//! the accounts it changed in the store's queue of account changes; a refresher
+//! drains that queue (after every commit, and every second for what a restart left)
+//! and rescores those accounts, coalesced, off the writer.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 
@@ -23,6 +25,12 @@ const MAX_BATCH_CALLS: usize = 20_000;
 /// Accounts rescored under one hold of the write lock, so commits are not held up
 /// behind a long refresh.
 const REFRESH_CHUNK: usize = 200;
+/// Queued changes read at a time.
+const CHANGES_READ: u32 = 5_000;
+/// How often the refresher looks at the queue without being woken.
+const REFRESH_TICK: Duration = Duration::from_secs(1);
+/// A queued change older than this when read is logged as lag.
+const LAG_WARNING: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 
 /// Why calls were not committed.
 #[derive(Debug, thiserror::Error)]
@@ -117,10 +125,9 @@ impl Ingest {
     }
 }
 
-/// Accounts whose data changed and whose health is not refreshed yet.
+/// How the writer wakes the refresher.
 #[derive(Default)]
 struct Changed {
-    accounts: Mutex<BTreeSet<String>>,
     notify: Notify,
     /// Set when the writer has stopped (its `Ingest` is gone): the refresher ends.
     closed: AtomicBool,
@@ -154,7 +161,7 @@ async fn write_batches(
         let all: Vec<LiveCall> = batch.iter_mut().flat_map(|s| s.calls.drain(..)).collect();
         let result = {
             let _writing = app.write_lock().await;
-            commit_calls(app.store(), app.today(), all).await
+            commit_calls(app.store(), app.now(), all).await
         };
         let mut stats = CommitStats {
             requests: batch.len(),
@@ -164,10 +171,8 @@ async fn write_batches(
             report: None,
         };
         let answer = match result {
-            Ok(mut report) => {
+            Ok(report) => {
                 if !report.accounts.is_empty() {
-                    let mut accounts = changed.accounts.lock().expect("not poisoned");
-                    accounts.append(&mut report.accounts);
                     changed.notify.notify_one();
                 }
                 stats.report = Some(report);
@@ -188,22 +193,67 @@ async fn write_batches(
     changed.notify.notify_one();
 }
 
-/// Rescores the accounts live calls changed, a chunk at a time, as soon as they
-/// change; changes arriving meanwhile are coalesced into the next round.
+/// Drains the queue of account changes: rescores the accounts of the oldest waiting
+/// changes, a chunk at a time, then marks those changes handled. A change whose
+/// refresh fails stays queued and is tried again. A crash between the refresh and
+/// the mark refreshes those accounts once more, which changes nothing.
 async fn refresh_changed(app: App, changed: Arc<Changed>) {
-    while !changed.closed.load(Ordering::Acquire) {
-        changed.notify.notified().await;
-        let accounts: Vec<String> = {
-            let mut set = changed.accounts.lock().expect("not poisoned");
-            std::mem::take(&mut *set).into_iter().collect()
-        };
-        for chunk in accounts.chunks(REFRESH_CHUNK) {
-            let _writing = app.write_lock().await;
-            if let Err(error) = app.refresh_health_locked(chunk).await {
-                // Said once a round: the rest would fail alike (a store shut down).
-                tracing::error!(%error, "refreshing health after live calls failed");
+    loop {
+        while let Some(more) = refresh_waiting(&app).await {
+            if !more {
                 break;
             }
         }
+        if changed.closed.load(Ordering::Acquire) {
+            return;
+        }
+        tokio::select! {
+            _ = changed.notify.notified() => {}
+            _ = tokio::time::sleep(REFRESH_TICK) => {}
+        }
     }
+}
+
+/// One round: `Some(true)` if changes were handled (more may wait), `Some(false)`
+/// if none waited, `None` if the round failed (logged; tried again later).
+async fn refresh_waiting(app: &App) -> Option<bool> {
+    let failed = |error: &dyn std::fmt::Display| {
+        tracing::error!(%error, "refreshing health after changes failed");
+    };
+    let waiting = match app.store().waiting_changes(CHANGES_READ).await {
+        Ok(waiting) => waiting,
+        Err(error) => {
+            failed(&error);
+            return None;
+        }
+    };
+    let (Some(first), Some(last)) = (waiting.first(), waiting.last()) else {
+        return Some(false);
+    };
+    let lag = app.now() - first.changed_at;
+    if lag > LAG_WARNING {
+        tracing::warn!(
+            lag_seconds = lag.num_milliseconds() as f64 / 1000.0,
+            waiting = waiting.len(),
+            "account changes wait to be handled"
+        );
+    }
+    let accounts: Vec<String> = waiting
+        .iter()
+        .map(|c| c.account_id.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in accounts.chunks(REFRESH_CHUNK) {
+        let _writing = app.write_lock().await;
+        if let Err(error) = app.refresh_health_locked(chunk).await {
+            failed(&error);
+            return None;
+        }
+    }
+    if let Err(error) = app.store().mark_changes_processed(last.id, app.now()).await {
+        failed(&error);
+        return None;
+    }
+    Some(true)
 }

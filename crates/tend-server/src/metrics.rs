@@ -1,6 +1,7 @@
 //! Operational metrics at `/metrics`, in the Prometheus (OpenMetrics) text format:
 //! requests by route and status with their latency, and live ingestion — calls by
-//! outcome, commit sizes and durations, how long calls wait, and how many wait now.
+//! outcome, commit sizes and durations, how long calls wait, and how many wait now —
+//! and the queue of account changes: its depth and the age of its oldest entry.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -52,6 +53,8 @@ pub struct Metrics {
     commit_seconds: Histogram,
     wait_seconds: Histogram,
     waiting: Gauge,
+    changes_waiting: Gauge,
+    oldest_change_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -105,7 +108,21 @@ impl Default for Metrics {
             "Calls waiting to be committed",
             waiting.clone(),
         );
+        let changes_waiting = Gauge::default();
+        registry.register(
+            "change_queue_waiting",
+            "Account changes queued and not handled yet (health refresh)",
+            changes_waiting.clone(),
+        );
+        let oldest_change_seconds = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "change_queue_oldest_seconds",
+            "Age of the oldest account change not handled yet (0 when none waits)",
+            oldest_change_seconds.clone(),
+        );
         Metrics {
+            changes_waiting,
+            oldest_change_seconds,
             registry: Arc::new(registry),
             requests,
             latency,
@@ -163,6 +180,12 @@ impl Metrics {
     /// Sets how many calls wait to be committed.
     pub fn set_waiting(&self, calls: usize) {
         self.waiting.set(calls as i64);
+    }
+
+    /// Sets the queue of account changes: how many wait, and the oldest one's age.
+    pub fn set_change_backlog(&self, waiting: i64, oldest_seconds: f64) {
+        self.changes_waiting.set(waiting);
+        self.oldest_change_seconds.set(oldest_seconds);
     }
 }
 

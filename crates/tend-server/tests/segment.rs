@@ -278,6 +278,11 @@ async fn metrics_count_requests_and_calls_by_outcome() {
         assert_eq!(calls("rejected"), 1.0);
         assert_eq!(sample(&metrics, "tend_ingest_commit_calls_count", &[]), 2.0);
         assert_eq!(sample(&metrics, "tend_ingest_waiting_calls", &[]), 0.0);
+        let queued = sample(&metrics, "tend_change_queue_waiting", &[]);
+        assert!(
+            (0.0..=2.0).contains(&queued),
+            "at most the two commits' changes: {queued}"
+        );
     })
     .await;
 }
@@ -334,6 +339,54 @@ async fn traits_update_accounts_and_contacts_and_the_rest_is_kept() {
         assert_eq!(pia.email.as_deref(), Some("pia2@pell.example"));
         assert_eq!(pia.role.as_str(), "user");
         assert_eq!(pia.joined_on, Some(common::today()));
+    })
+    .await;
+}
+
+/// Waits (up to 10 s) until no account change is left to handle.
+async fn queue_drained(store: &tend_store::Store) {
+    for _ in 0..200 {
+        if store.change_backlog().await.unwrap().0 == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "account changes still wait: {:?}",
+        store.change_backlog().await
+    );
+}
+
+#[tokio::test]
+async fn changes_are_queued_with_the_calls_and_handled_even_if_left_by_a_crash() {
+    test_support::on_every_backend("segment_changes", |store, dir| async move {
+        let server = common::start(store.clone(), &dir).await;
+        let key = create_source(&store, "test", "web app", Utc::now())
+            .await
+            .unwrap()
+            .write_key;
+        let batch = json!({"batch": [track("q-1", "u-ivy", Some("lark-2"))]});
+        let (status, _) = post(&server, "/v1/batch", Some(&basic(&key)), batch.to_string()).await;
+        assert_eq!(status, StatusCode::OK);
+        queue_drained(&store).await;
+        let changes = store.changes_of("lark-2").await.unwrap();
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].0.reason, "segment");
+        assert!(changes[0].1.is_some(), "handled");
+
+        // A change a stopped server recorded but never handled is handled by the
+        // running one, without being woken.
+        let mut tx = store.begin().await.unwrap();
+        tx.record_changes(&["lark-3"], "segment", common::now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        queue_drained(&store).await;
+        let changes = store.changes_of("lark-3").await.unwrap();
+        assert!(
+            changes.iter().all(|(_, handled)| handled.is_some()),
+            "{changes:?}"
+        );
     })
     .await;
 }

@@ -9,6 +9,7 @@
 
 mod access;
 mod browse;
+mod changes;
 mod events;
 mod extent;
 mod health;
@@ -31,6 +32,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use browse::{AccountFilter, AccountListing, AccountOrder, After};
+pub use changes::AccountChange;
 pub use extent::{DataExtent, DataSource};
 pub use health::{AccountData, Distribution, HealthHeadline, HistoryWindow};
 pub use reads::{IdTable, TableCounts};

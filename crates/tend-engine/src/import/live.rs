@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use tend_core::{EventType, SegmentCall, UsageEvent};
 use tend_ingest::segment::{split_traits, AliasCall, LiveCall};
 use tend_store::{AccountTraits, ContactTraits, LinkedBy, Store, StoreError};
@@ -30,14 +30,19 @@ pub struct LiveReport {
     pub accounts: BTreeSet<String>,
 }
 
-/// Writes `calls` in one transaction and commits it. A call naming an account tend
+/// Why live calls changed an account, in the queue of account changes.
+pub const CHANGE_REASON: &str = "segment";
+
+/// Writes `calls` in one transaction and commits it, with the accounts they changed
+/// recorded in the queue of account changes. A call naming an account tend
 /// does not have is tied through its user instead (or kept), so nothing is lost to
 /// an account the CRM has not sent yet.
 pub async fn commit_calls(
     store: &Store,
-    today: NaiveDate,
+    now: DateTime<Utc>,
     calls: Vec<LiveCall>,
 ) -> Result<LiveReport, StoreError> {
+    let (today, at) = (now.date_naive(), now);
     let mut session = Session::begin(store, today).await?;
     let (mut attribution, known) = batch_attribution(&mut session, &calls).await?;
     let mut events = Vec::new();
@@ -66,10 +71,9 @@ pub async fn commit_calls(
     report.duplicates =
         (events.len() as u64 - report.stored) + (pending.len() as u64 - pending_new);
     session.attribution = Some(attribution);
-    let finished = session.finish().await?;
+    let finished = session.finish_recording(CHANGE_REASON, at, traited).await?;
     report.attached = finished.attached;
     report.accounts = finished.accounts;
-    report.accounts.extend(traited);
     Ok(report)
 }
 

@@ -378,7 +378,25 @@ impl Session {
     /// attaches their kept calls, rolls up the raw events of every account-day the
     /// import touched up to the last day of the data (never past today), carries other
     /// accounts' rollups over days the data has newly reached, and commits.
-    pub(crate) async fn finish(mut self) -> Result<ImportReport, StoreError> {
+    pub(crate) async fn finish(self) -> Result<ImportReport, StoreError> {
+        self.finish_with(None).await
+    }
+
+    /// [`Session::finish`], recording in the queue of account changes (in the same
+    /// transaction) every account it changed, and `also`, for `reason`.
+    pub(crate) async fn finish_recording(
+        self,
+        reason: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        also: BTreeSet<String>,
+    ) -> Result<ImportReport, StoreError> {
+        self.finish_with(Some((reason, at, also))).await
+    }
+
+    async fn finish_with(
+        mut self,
+        changes: Option<(&str, chrono::DateTime<chrono::Utc>, BTreeSet<String>)>,
+    ) -> Result<ImportReport, StoreError> {
         let mut report = ImportReport::default();
         if let Some(attribution) = self.attribution.take() {
             let links = attribution.into_new_links();
@@ -409,6 +427,11 @@ impl Session {
                 report.rollup_rows +=
                     self.tx.extend_usage_rollups(before, through, &skip).await? as u64;
             }
+        }
+        if let Some((reason, at, also)) = changes {
+            report.accounts.extend(also);
+            let accounts: Vec<&str> = report.accounts.iter().map(String::as_str).collect();
+            self.tx.record_changes(&accounts, reason, at).await?;
         }
         self.tx.commit().await?;
         Ok(report)

@@ -58,6 +58,11 @@ pub async fn metrics(
 ) -> Result<impl IntoResponse, ApiError> {
     authorize(&caller.actor, Action::Read)?;
     state.metrics.set_waiting(state.ingest.waiting());
+    let (waiting, oldest) = state.app.store().change_backlog().await?;
+    let age = oldest.map_or(0.0, |at| {
+        (state.app.now() - at).num_milliseconds().max(0) as f64 / 1000.0
+    });
+    state.metrics.set_change_backlog(waiting, age);
     Ok((
         [(
             header::CONTENT_TYPE,
