@@ -199,11 +199,7 @@ async fn write_batches(
 /// the mark refreshes those accounts once more, which changes nothing.
 async fn refresh_changed(app: App, changed: Arc<Changed>) {
     loop {
-        while let Some(more) = refresh_waiting(&app).await {
-            if !more {
-                break;
-            }
-        }
+        while refresh_waiting(&app).await == Some(true) {}
         if changed.closed.load(Ordering::Acquire) {
             return;
         }
@@ -227,7 +223,7 @@ async fn refresh_waiting(app: &App) -> Option<bool> {
             return None;
         }
     };
-    let (Some(first), Some(last)) = (waiting.first(), waiting.last()) else {
+    let Some(first) = waiting.first() else {
         return Some(false);
     };
     let lag = app.now() - first.changed_at;
@@ -251,7 +247,8 @@ async fn refresh_waiting(app: &App) -> Option<bool> {
             return None;
         }
     }
-    if let Err(error) = app.store().mark_changes_processed(last.id, app.now()).await {
+    let ids: Vec<i64> = waiting.iter().map(|c| c.id).collect();
+    if let Err(error) = app.store().mark_changes_processed(&ids, app.now()).await {
         failed(&error);
         return None;
     }

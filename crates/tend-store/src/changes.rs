@@ -66,18 +66,19 @@ impl Store {
             .collect())
     }
 
-    /// Marks the waiting changes up to `last` (an id) handled at `at`.
-    pub async fn mark_changes_processed(&self, last: i64, at: DateTime<Utc>) -> Result<()> {
-        on_backend!(&self.pool, pool => {
-            sqlx::query(
-                "UPDATE account_changes SET processed_at = $1 \
-                 WHERE processed_at IS NULL AND id <= $2",
-            )
-            .bind(at)
-            .bind(last)
-            .execute(pool)
-            .await?;
-        });
+    /// Marks the changes `ids` handled at `at`. By id, not by range: on PostgreSQL a
+    /// lower id may commit after a higher one was read.
+    pub async fn mark_changes_processed(&self, ids: &[i64], at: DateTime<Utc>) -> Result<()> {
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            let sql = format!(
+                "UPDATE account_changes SET processed_at = $1 WHERE id IN ({})",
+                list.join(", ")
+            );
+            on_backend!(&self.pool, pool => {
+                sqlx::query(&sql).bind(at).execute(pool).await?;
+            });
+        }
         Ok(())
     }
 
