@@ -214,7 +214,10 @@ async fn refresh_changed(app: App, changed: Arc<Changed>) {
 /// if none waited, `None` if the round failed (logged; tried again later).
 async fn refresh_waiting(app: &App) -> Option<bool> {
     let failed = |error: &dyn std::fmt::Display| {
-        tracing::error!(%error, "refreshing health after changes failed");
+        // A store closed by shutdown is not a failure: the changes stay queued.
+        if !app.store().is_closed() {
+            tracing::error!(%error, "refreshing health after changes failed");
+        }
     };
     let waiting = match app.store().waiting_changes(CHANGES_READ).await {
         Ok(waiting) => waiting,

@@ -158,6 +158,11 @@ impl Store {
     pub async fn close(&self) {
         on_backend!(&self.pool, pool => pool.close().await)
     }
+
+    /// Whether [`Store::close`] was called: work in flight may stop quietly.
+    pub fn is_closed(&self) -> bool {
+        on_backend!(&self.pool, pool => pool.is_closed())
+    }
 }
 
 /// `sqlite:PATH`, `sqlite://PATH` or a bare path ending in `.db`/`.sqlite`.
