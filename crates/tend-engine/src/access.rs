@@ -401,9 +401,14 @@ pub struct NewSession {
 }
 
 fn random_hex(bytes: usize) -> String {
-    let mut buffer = vec![0u8; bytes];
+    hex(&random_bytes(bytes))
+}
+
+/// `n` bytes from the operating system's secure generator.
+pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
+    let mut buffer = vec![0u8; n];
     OsRng.fill_bytes(&mut buffer);
-    hex(&buffer)
+    buffer
 }
 
 /// Starts a session for `user` (whose password was just checked); audited as a login.

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 
 use tend_ingest::segment::LiveCall;
+use tend_store::{AccountChange, StoreError};
 
 use crate::import::{commit_calls, LiveReport};
 use crate::{App, AppError};
@@ -194,9 +195,10 @@ async fn write_batches(
 }
 
 /// Drains the queue of account changes: rescores the accounts of the oldest waiting
-/// changes, a chunk at a time, then marks those changes handled. A change whose
-/// refresh fails stays queued and is tried again. A crash between the refresh and
-/// the mark refreshes those accounts once more, which changes nothing.
+/// changes, a chunk at a time, then puts their webhook events in the outbox and
+/// marks those changes handled. A change whose refresh fails stays queued and is
+/// tried again. A crash between the refresh and the mark refreshes those accounts
+/// once more, which changes nothing.
 async fn refresh_changed(app: App, changed: Arc<Changed>) {
     loop {
         while refresh_waiting(&app).await == Some(true) {}
@@ -250,10 +252,17 @@ async fn refresh_waiting(app: &App) -> Option<bool> {
             return None;
         }
     }
-    let ids: Vec<i64> = waiting.iter().map(|c| c.id).collect();
-    if let Err(error) = app.store().mark_changes_processed(&ids, app.now()).await {
+    if let Err(error) = finish_changes(app, &waiting).await {
         failed(&error);
         return None;
     }
     Some(true)
+}
+
+/// Puts the webhook events of `changes` in the outbox and marks them handled, in one
+/// transaction: a change yields its events once, whatever crashes when.
+async fn finish_changes(app: &App, changes: &[AccountChange]) -> Result<(), StoreError> {
+    let mut tx = app.store().begin().await?;
+    crate::webhooks::handle_changes(app.store(), &mut tx, changes, app.now()).await?;
+    tx.commit().await
 }

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod policy;
 pub mod summary;
 pub mod views;
+pub mod webhooks;
 
 pub use app::{App, AppError, Clock, FixedClock, SystemClock};
 pub use as_of::{default_day, AsOf};

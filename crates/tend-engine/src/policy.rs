@@ -57,6 +57,8 @@ pub enum Action<'a> {
     ManageAccess,
     /// Read the audit log.
     ReadAudit,
+    /// See or change webhook subscriptions and their deliveries.
+    ManageWebhooks,
 }
 
 impl Action<'_> {
@@ -67,6 +69,7 @@ impl Action<'_> {
             Action::WritePortfolio => "import data or rescore the portfolio".to_string(),
             Action::ManageAccess => "see or change users and tokens".to_string(),
             Action::ReadAudit => "read the audit log".to_string(),
+            Action::ManageWebhooks => "see or change webhooks".to_string(),
         }
     }
 }
@@ -94,7 +97,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AppError> {
         Action::WritePortfolio => {
             matches!(actor.role, Role::Admin | Role::Leader) && actor.book.is_none()
         }
-        Action::ManageAccess | Action::ReadAudit => {
+        Action::ManageAccess | Action::ReadAudit | Action::ManageWebhooks => {
             actor.role == Role::Admin && actor.book.is_none()
         }
     };

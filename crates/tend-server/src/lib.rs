@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod openapi;
 mod routes;
 mod throttle;
+pub mod webhooks;
 pub mod wire;
 
 use std::collections::HashMap;
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use axum::routing::get;
 use axum::Router;
+use tend_engine::webhooks::DeliveryPolicy;
 use tend_engine::App;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -48,19 +50,28 @@ pub struct ServerState {
     /// Live Segment calls, committed together.
     pub ingest: tend_engine::ingest::Ingest,
     pub metrics: metrics::Metrics,
+    /// Sends the webhook outbox.
+    pub deliverer: webhooks::Deliverer,
 }
 
 impl ServerState {
-    /// The state of a server over `app`; starts its ingestion writer on the current
-    /// runtime.
+    /// The state of a server over `app`; starts its ingestion writer and webhook
+    /// deliverer on the current runtime.
     pub fn new(app: App) -> ServerState {
+        ServerState::with_delivery_policy(app, DeliveryPolicy::default())
+    }
+
+    /// [`ServerState::new`], retrying webhook deliveries as `policy` says.
+    pub fn with_delivery_policy(app: App, policy: DeliveryPolicy) -> ServerState {
         let metrics = metrics::Metrics::default();
+        let deliverer = webhooks::Deliverer::start(app.clone(), policy, metrics.clone());
         let recorder = metrics.clone();
         let ingest = tend_engine::ingest::Ingest::start(app.clone(), move |stats| {
             recorder.record_commit(&stats);
         });
         ServerState {
             ingest,
+            deliverer,
             metrics,
             app,
             throttle: Arc::default(),
@@ -120,16 +131,20 @@ pub fn router(mut state: ServerState) -> Router {
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
-/// Serves until `shutdown` completes, then lets requests in flight finish.
+/// Serves until `shutdown` completes, then lets requests in flight and webhook
+/// attempts in flight finish.
 pub async fn serve(
     listener: TcpListener,
     state: ServerState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    let deliverer = state.deliverer.clone();
+    let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    deliverer.stop().await;
+    served
 }

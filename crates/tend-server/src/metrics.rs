@@ -1,7 +1,8 @@
 //! Operational metrics at `/metrics`, in the Prometheus (OpenMetrics) text format:
 //! requests by route and status with their latency, and live ingestion — calls by
 //! outcome, commit sizes and durations, how long calls wait, and how many wait now —
-//! and the queue of account changes: its depth and the age of its oldest entry.
+//! the queue of account changes: its depth and the age of its oldest entry — and
+//! webhook deliveries: attempts by outcome, and the outbox's depth and age.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -55,6 +56,9 @@ pub struct Metrics {
     waiting: Gauge,
     changes_waiting: Gauge,
     oldest_change_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    deliveries: Family<OutcomeLabels, Counter>,
+    outbox_waiting: Gauge,
+    oldest_delivery_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -120,7 +124,29 @@ impl Default for Metrics {
             "Age of the oldest account change not handled yet (0 when none waits)",
             oldest_change_seconds.clone(),
         );
+        let deliveries = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts by outcome: delivered, retry (failed, tried again \
+             later), failed (given up)",
+            deliveries.clone(),
+        );
+        let outbox_waiting = Gauge::default();
+        registry.register(
+            "webhook_outbox_waiting",
+            "Webhook deliveries of active subscriptions not delivered yet",
+            outbox_waiting.clone(),
+        );
+        let oldest_delivery_seconds = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "webhook_outbox_oldest_seconds",
+            "Age of the oldest webhook delivery waiting (0 when none waits)",
+            oldest_delivery_seconds.clone(),
+        );
         Metrics {
+            deliveries,
+            outbox_waiting,
+            oldest_delivery_seconds,
             changes_waiting,
             oldest_change_seconds,
             registry: Arc::new(registry),
@@ -180,6 +206,19 @@ impl Metrics {
     /// Sets how many calls wait to be committed.
     pub fn set_waiting(&self, calls: usize) {
         self.waiting.set(calls as i64);
+    }
+
+    /// Counts one webhook delivery attempt.
+    pub fn count_delivery(&self, outcome: &'static str) {
+        self.deliveries
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+
+    /// Sets the webhook outbox: how many deliveries wait, and the oldest one's age.
+    pub fn set_outbox_backlog(&self, waiting: i64, oldest_seconds: f64) {
+        self.outbox_waiting.set(waiting);
+        self.oldest_delivery_seconds.set(oldest_seconds);
     }
 
     /// Sets the queue of account changes: how many wait, and the oldest one's age.

@@ -365,6 +365,18 @@ async fn writes_by_hand_are_validated_audited_and_made_once() {
         assert_eq!(reused.status(), 409);
         let activities = server.store.activity_page(Some("lark-2"), "", 100).await.unwrap();
         assert_eq!(activities.len(), 1, "the retry logged nothing");
+        // Each write queued its account's change, for the work data triggers.
+        let reasons = |account: &'static str| {
+            let store = server.store.clone();
+            async move {
+                let changes = store.changes_of(account).await.unwrap();
+                changes.into_iter().map(|(c, _)| c.reason).collect::<Vec<_>>()
+            }
+        };
+        assert!(reasons("lark-1").await.contains(&"account.update".to_string()));
+        let lark_2 = reasons("lark-2").await;
+        assert_eq!(lark_2.iter().filter(|r| *r == "activity.create").count(), 1, "{lark_2:?}");
+        assert!(lark_2.contains(&"contact.update".to_string()), "{lark_2:?}");
         let timeline = body(client.get(server.url("/api/v1/accounts/lark-2/timeline")).header("authorization", &jane).send().await.unwrap()).await;
         assert_eq!(timeline["items"][0]["title"], "call by jane: Renewal call");
 
@@ -477,6 +489,7 @@ async fn uploads_import_like_the_cli_and_a_bad_file_writes_nothing() {
         assert_eq!((errors[1]["line"].as_u64(), errors[1]["field"].as_str()), (Some(4), Some("role")));
         assert_eq!(server.store.counts().await.unwrap(), before, "nothing was written");
 
+        let contact_imports_before = server.store.changes_of("lark-1").await.unwrap().iter().filter(|(c, _)| c.reason == "import.contacts").count();
         let good = client
             .post(server.url("/api/v1/imports/contacts?format=csv"))
             .header("authorization", &leader)
@@ -487,6 +500,9 @@ async fn uploads_import_like_the_cli_and_a_bad_file_writes_nothing() {
         assert_eq!(good.status(), 200);
         let report = body(good).await;
         assert_eq!((report["written"].as_u64(), report["accounts"].as_u64()), (Some(1), Some(1)));
+        let queued = server.store.changes_of("lark-1").await.unwrap();
+        let contact_imports = queued.iter().filter(|(c, _)| c.reason == "import.contacts").count();
+        assert_eq!(contact_imports, contact_imports_before + 1, "the upload queued lark-1's change");
         let jsonl = client
             .post(server.url("/api/v1/imports/activities"))
             .header("authorization", &leader)

@@ -43,6 +43,22 @@ impl Transaction {
         }
         Ok(())
     }
+
+    /// Marks the changes `ids` handled at `at`. By id, not by range: on PostgreSQL a
+    /// lower id may commit after a higher one was read.
+    pub async fn mark_changes_processed(&mut self, ids: &[i64], at: DateTime<Utc>) -> Result<()> {
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            let sql = format!(
+                "UPDATE account_changes SET processed_at = $1 WHERE id IN ({})",
+                list.join(", ")
+            );
+            on_tx!(&mut self.tx, conn => {
+                sqlx::query(&sql).bind(at).execute(&mut **conn).await?;
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Store {
@@ -64,22 +80,6 @@ impl Store {
                 changed_at,
             })
             .collect())
-    }
-
-    /// Marks the changes `ids` handled at `at`. By id, not by range: on PostgreSQL a
-    /// lower id may commit after a higher one was read.
-    pub async fn mark_changes_processed(&self, ids: &[i64], at: DateTime<Utc>) -> Result<()> {
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
-            let sql = format!(
-                "UPDATE account_changes SET processed_at = $1 WHERE id IN ({})",
-                list.join(", ")
-            );
-            on_backend!(&self.pool, pool => {
-                sqlx::query(&sql).bind(at).execute(pool).await?;
-            });
-        }
-        Ok(())
     }
 
     /// Every change recorded for `account_id`, in order, with when each was handled.

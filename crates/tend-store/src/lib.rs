@@ -22,6 +22,7 @@ mod sqlite_bulk;
 mod sqlite_read;
 pub mod test_support;
 mod traits;
+mod webhooks;
 mod writes;
 
 use std::str::FromStr;
@@ -39,6 +40,9 @@ pub use reads::{IdTable, TableCounts};
 pub use segment_users::{LinkedBy, UserLink};
 pub use sessions::{SessionRecord, StoredResponse};
 pub use traits::{AccountTraits, ContactTraits, TraitTable};
+pub use webhooks::{
+    DeliveryAttempt, DeliveryStatus, HealthWatch, NewDelivery, WebhookDelivery, WebhookSubscription,
+};
 
 /// The database used when none is given: a file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:tend.db";
@@ -149,7 +153,11 @@ impl Store {
     /// Starts a write transaction; nothing it writes is visible until [`Transaction::commit`].
     pub async fn begin(&self) -> Result<Transaction> {
         let tx = match &self.pool {
-            Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin().await?),
+            // IMMEDIATE takes SQLite's write lock up front. A deferred transaction that
+            // reads before it writes cannot upgrade once another connection has
+            // committed: SQLite answers "database is locked" at once, without waiting
+            // out the busy timeout, and a request fails that only had to queue.
+            Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
         };
         Ok(Transaction { tx })

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use tend_core::access::User;
 use tend_core::*;
 use tend_store::{test_support, IdTable, Store};
 
@@ -222,6 +223,48 @@ async fn a_transaction_that_is_not_committed_leaves_nothing() {
                 // dropped without commit
             }
             assert_eq!(store.counts().await.unwrap().accounts, 0);
+        },
+    )
+    .await;
+}
+
+/// Transactions that read before they write, started together, all commit: on SQLite
+/// a deferred transaction could not take the write lock once another had committed,
+/// and failed with "database is locked" instead of waiting its turn.
+#[tokio::test]
+async fn concurrent_read_then_write_transactions_all_commit() {
+    test_support::on_every_backend(
+        "concurrent_read_then_write_transactions_all_commit",
+        |store, _| async move {
+            let user = User {
+                handle: "ada".into(),
+                email: "ada@example.com".into(),
+                name: "Ada".into(),
+                role: Role::Csm,
+                active: true,
+                created_at: at(2026, 1, 1, 9, 0),
+            };
+            let mut tx = store.begin().await.unwrap();
+            assert!(tx.insert_user(&user, None).await.unwrap());
+            tx.commit().await.unwrap();
+            let toggles = (0..24).map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut tx = store.begin().await?;
+                    tx.set_user_active("ada", i % 2 == 0).await?;
+                    tx.append_audit(at(2026, 1, 1, 10, 0), "test", "user.toggle", "ada", "{}")
+                        .await?;
+                    tx.commit().await
+                })
+            });
+            for toggle in futures_util::future::join_all(toggles).await {
+                toggle.unwrap().expect("every transaction commits");
+            }
+            let toggled = store.audit_log(100).await.unwrap();
+            assert_eq!(
+                toggled.iter().filter(|e| e.action == "user.toggle").count(),
+                24
+            );
         },
     )
     .await;

@@ -34,7 +34,7 @@ pub async fn store_events(
 ) -> Result<Stored, HealthError> {
     let mut session = Session::begin(store, chrono::Utc::now().date_naive()).await?;
     let new_rows = session.write_events(events).await?;
-    session.finish().await?;
+    session.finish("events", chrono::Utc::now()).await?;
     let accounts = distinct(events.iter().map(|e| &e.account_id));
     let snapshots = refresh_accounts(store, set, &accounts, day).await?;
     Ok(Stored {
@@ -52,8 +52,10 @@ pub async fn store_tickets(
 ) -> Result<Stored, HealthError> {
     let mut tx = store.begin().await?;
     tx.upsert_tickets(tickets).await?;
-    tx.commit().await?;
     let accounts = distinct(tickets.iter().map(|t| &t.account_id));
+    tx.record_changes(&as_strs(&accounts), "tickets", chrono::Utc::now())
+        .await?;
+    tx.commit().await?;
     Ok(Stored {
         new_rows: tickets.len() as u64,
         snapshots: refresh_accounts(store, set, &accounts, day).await?,
@@ -69,8 +71,10 @@ pub async fn store_survey_responses(
 ) -> Result<Stored, HealthError> {
     let mut tx = store.begin().await?;
     tx.upsert_survey_responses(responses).await?;
-    tx.commit().await?;
     let accounts = distinct(responses.iter().map(|s| &s.account_id));
+    tx.record_changes(&as_strs(&accounts), "survey_responses", chrono::Utc::now())
+        .await?;
+    tx.commit().await?;
     Ok(Stored {
         new_rows: responses.len() as u64,
         snapshots: refresh_accounts(store, set, &accounts, day).await?,
@@ -104,4 +108,8 @@ pub async fn refresh_after_import(
     }
     let ids: Vec<String> = accounts.iter().cloned().collect();
     Ok(refresh_accounts(store, set, &ids, day).await?.len())
+}
+
+fn as_strs(ids: &[String]) -> Vec<&str> {
+    ids.iter().map(String::as_str).collect()
 }

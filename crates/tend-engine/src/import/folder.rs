@@ -139,6 +139,8 @@ pub async fn import_folder(
             failures,
         });
     }
-    report.finish = session.finish().await?;
+    report.finish = session
+        .finish(super::IMPORT_EVENTS_REASON, chrono::Utc::now())
+        .await?;
     Ok(report)
 }

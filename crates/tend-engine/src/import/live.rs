@@ -32,6 +32,8 @@ pub struct LiveReport {
 
 /// Why live calls changed an account, in the queue of account changes.
 pub const CHANGE_REASON: &str = "segment";
+/// Why group or identify calls' traits changed an account (or its contacts).
+pub const TRAITS_CHANGE_REASON: &str = "segment.traits";
 
 /// Writes `calls` in one transaction and commits it, with the accounts they changed
 /// recorded in the queue of account changes. A call naming an account tend
@@ -64,6 +66,11 @@ pub async fn commit_calls(
         }
     }
     let traited = apply_traits(&mut session, &events).await?;
+    let traited: Vec<&str> = traited.iter().map(String::as_str).collect();
+    session
+        .tx
+        .record_changes(&traited, TRAITS_CHANGE_REASON, at)
+        .await?;
     sort_for_insert(&mut events);
     report.stored = session.write_events(&events).await?;
     let pending_new = session.tx.insert_pending_calls(&pending).await?;
@@ -71,9 +78,12 @@ pub async fn commit_calls(
     report.duplicates =
         (events.len() as u64 - report.stored) + (pending.len() as u64 - pending_new);
     session.attribution = Some(attribution);
-    let finished = session.finish_recording(CHANGE_REASON, at, traited).await?;
+    let finished = session.finish(CHANGE_REASON, at).await?;
     report.attached = finished.attached;
     report.accounts = finished.accounts;
+    report
+        .accounts
+        .extend(traited.iter().map(|a| a.to_string()));
     Ok(report)
 }
 

@@ -15,16 +15,22 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 use tend_ingest::{Entity, Format, RowError};
 use tend_store::{Store, StoreError};
 
 pub use folder::{entity_of_file, import_folder, FolderReport};
-pub use live::{commit_calls, LiveReport};
+pub use live::{commit_calls, LiveReport, CHANGE_REASON, TRAITS_CHANGE_REASON};
 pub(crate) use session::Session;
 
 /// How many errors a failed import lists before it stops looking.
 const MAX_REPORTED_ERRORS: usize = 20;
+
+/// Why an import changed an account, in the queue of account changes: this and the
+/// entity's name, `import.accounts`, `import.contacts`, …
+pub const IMPORT_CHANGE_REASON: &str = "import";
+/// Why an import's events (or calls it attached) changed an account.
+pub const IMPORT_EVENTS_REASON: &str = "import.events";
 
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
@@ -212,7 +218,7 @@ pub async fn import_file(
         stage: ImportStage::UpdatingRollups,
         bytes_read: 0,
     });
-    report.add(&session.finish().await?);
+    report.add(&session.finish(IMPORT_EVENTS_REASON, Utc::now()).await?);
     progress(ImportProgress {
         stage: ImportStage::Done,
         bytes_read: 0,

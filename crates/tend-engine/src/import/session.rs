@@ -16,7 +16,7 @@ use tend_store::{DataSource, IdTable, Store, StoreError, Transaction, UserLink};
 use super::events::{sort_for_insert, touch, Attribution, UsageDays};
 use super::{
     missing_account, open_counted, ImportError, ImportOptions, ImportProgress, ImportReport,
-    ImportStage, Rejects,
+    ImportStage, Rejects, IMPORT_CHANGE_REASON,
 };
 use crate::as_of::extend_extent;
 
@@ -126,6 +126,14 @@ impl Session {
             self.write_rows(entity, &records, &mut rejects, options)
                 .await?
         };
+        if entity != Entity::Events {
+            // Events are recorded with their rollups, by `finish`.
+            let accounts: Vec<&str> = report.accounts.iter().map(String::as_str).collect();
+            let reason = format!("{IMPORT_CHANGE_REASON}.{}", entity.name());
+            self.tx
+                .record_changes(&accounts, &reason, chrono::Utc::now())
+                .await?;
+        }
         report.rejected = rejects.count;
         report.rejects_file = rejects.finish().map_err(|source| ImportError::Io {
             path: path.to_path_buf(),
@@ -377,25 +385,12 @@ impl Session {
     /// Before the commit: ties the users linked in this import to their accounts and
     /// attaches their kept calls, rolls up the raw events of every account-day the
     /// import touched up to the last day of the data (never past today), carries other
-    /// accounts' rollups over days the data has newly reached, and commits.
-    pub(crate) async fn finish(self) -> Result<ImportReport, StoreError> {
-        self.finish_with(None).await
-    }
-
-    /// [`Session::finish`], recording in the queue of account changes (in the same
-    /// transaction) every account it changed, and `also`, for `reason`.
-    pub(crate) async fn finish_recording(
-        self,
-        reason: &str,
-        at: chrono::DateTime<chrono::Utc>,
-        also: BTreeSet<String>,
-    ) -> Result<ImportReport, StoreError> {
-        self.finish_with(Some((reason, at, also))).await
-    }
-
-    async fn finish_with(
+    /// accounts' rollups over days the data has newly reached, records the accounts
+    /// given events in the queue of account changes for `events_reason`, and commits.
+    pub(crate) async fn finish(
         mut self,
-        changes: Option<(&str, chrono::DateTime<chrono::Utc>, BTreeSet<String>)>,
+        events_reason: &str,
+        at: chrono::DateTime<chrono::Utc>,
     ) -> Result<ImportReport, StoreError> {
         let mut report = ImportReport::default();
         if let Some(attribution) = self.attribution.take() {
@@ -428,11 +423,8 @@ impl Session {
                     self.tx.extend_usage_rollups(before, through, &skip).await? as u64;
             }
         }
-        if let Some((reason, at, also)) = changes {
-            report.accounts.extend(also);
-            let accounts: Vec<&str> = report.accounts.iter().map(String::as_str).collect();
-            self.tx.record_changes(&accounts, reason, at).await?;
-        }
+        let accounts: Vec<&str> = report.accounts.iter().map(String::as_str).collect();
+        self.tx.record_changes(&accounts, events_reason, at).await?;
         self.tx.commit().await?;
         Ok(report)
     }

@@ -227,6 +227,8 @@ impl App {
             &crate::access::audit_changes(&changed),
         )
         .await?;
+        tx.record_changes(&[&after.id], "account.update", self.now())
+            .await?;
         tx.commit().await?;
         self.refresh_health_locked(&[after.id.clone()]).await?;
         // An account that moved to another segment or scorecard leaves its old one.

@@ -177,6 +177,8 @@ impl App {
         ]);
         tx.append_audit(now, &actor.name, "activity.create", &activity.id, &changes)
             .await?;
+        tx.record_changes(&[&activity.account_id], "activity.create", now)
+            .await?;
         tx.commit().await?;
         self.refresh_health_locked(&[account.id]).await?;
         Ok(activity)
@@ -231,6 +233,8 @@ impl App {
             &crate::access::audit_changes(&changed),
         )
         .await?;
+        tx.record_changes(&[&account.id], "contact.update", self.now())
+            .await?;
         tx.commit().await?;
         self.refresh_health_locked(&[account.id]).await?;
         Ok(after)

@@ -63,6 +63,11 @@ pub async fn metrics(
         (state.app.now() - at).num_milliseconds().max(0) as f64 / 1000.0
     });
     state.metrics.set_change_backlog(waiting, age);
+    let (waiting, oldest) = state.app.store().delivery_backlog().await?;
+    let age = oldest.map_or(0.0, |at| {
+        (chrono::Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+    });
+    state.metrics.set_outbox_backlog(waiting, age);
     Ok((
         [(
             header::CONTENT_TYPE,
