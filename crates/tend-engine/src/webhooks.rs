@@ -3,7 +3,7 @@
 //! marks those changes handled (so each change yields its events exactly once); and
 //! the signing (Standard Webhooks) and retry rules the server's deliverer follows.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -214,10 +214,10 @@ struct Event {
     data: Value,
 }
 
-/// In `tx`: finds the events the changes of `handled` make — band changes and drops
-/// against what the account's events were last computed from, and record updates —
-/// puts one delivery per event and subscription asking for it in the outbox, and
-/// marks the changes handled. Returns the deliveries written.
+/// In `tx`: marks the changes of `handled` handled (those still waiting), finds the
+/// events they make — band changes and drops against what the account's events were
+/// last computed from, and record updates — and puts one delivery per event and
+/// subscription asking for it in the outbox. Returns the deliveries written.
 pub(crate) async fn handle_changes(
     store: &Store,
     tx: &mut Transaction,
@@ -225,6 +225,13 @@ pub(crate) async fn handle_changes(
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let ids: Vec<i64> = handled.iter().map(|c| c.id).collect();
+    // Claimed first: a change another refresher handled meanwhile yields nothing here.
+    let claimed: HashSet<i64> = tx
+        .mark_changes_processed(&ids, now)
+        .await?
+        .into_iter()
+        .collect();
+    let handled: Vec<&AccountChange> = handled.iter().filter(|c| claimed.contains(&c.id)).collect();
     // Deliveries are queued and due by the wall clock, which the deliverer and
     // receivers go by; events are dated by the application's clock.
     let queued_at = Utc::now();
@@ -282,7 +289,6 @@ pub(crate) async fn handle_changes(
         outbox_rows(&subscriptions, events, now, queued_at)
     };
     tx.insert_webhook_deliveries(&deliveries, queued_at).await?;
-    tx.mark_changes_processed(&ids, now).await?;
     Ok(deliveries.len())
 }
 
@@ -564,7 +570,7 @@ impl App {
         self.webhook(actor, id).await?;
         Ok(self
             .store()
-            .webhook_deliveries(id, before, limit.clamp(1, 500))
+            .webhook_deliveries(id, before, limit.max(1))
             .await?)
     }
 

@@ -1152,3 +1152,123 @@ pub struct PageParams {
 pub struct Status {
     pub status: &'static str,
 }
+
+/// Where events of some types are sent. The signing secret is shown only when the
+/// subscription is created.
+#[derive(Serialize, ToSchema)]
+pub struct WebhookBody {
+    pub id: String,
+    pub url: String,
+    /// Of health.band_changed, health.dropped, account.updated.
+    pub event_types: Vec<String>,
+    /// `standard` (the event as JSON) or `slack` (a readable message).
+    pub format: String,
+    pub active: bool,
+    /// Why tend turned it off, after a long failure streak.
+    pub disabled_reason: Option<String>,
+    /// Failed attempts in a row.
+    pub failure_streak: i64,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<tend_store::WebhookSubscription> for WebhookBody {
+    fn from(s: tend_store::WebhookSubscription) -> Self {
+        WebhookBody {
+            id: s.id,
+            url: s.url,
+            event_types: s.event_types,
+            format: s.format,
+            active: s.active,
+            disabled_reason: s.disabled_reason,
+            failure_streak: s.failure_streak,
+            created_by: s.created_by,
+            created_at: s.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WebhookList {
+    pub items: Vec<WebhookBody>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhookBody {
+    /// An http or https URL.
+    pub url: String,
+    /// Of health.band_changed, health.dropped, account.updated.
+    pub event_types: Vec<String>,
+    /// `standard` (default) or `slack`, for a Slack incoming webhook.
+    pub format: Option<String>,
+}
+
+/// A created subscription; `secret` (`whsec_…`, for verifying signatures) is shown
+/// this once and never again (null when a retry with the same Idempotency-Key
+/// replays the response).
+#[derive(Serialize, ToSchema)]
+pub struct CreatedWebhookBody {
+    pub webhook: WebhookBody,
+    pub secret: Option<String>,
+}
+
+/// What to change of a subscription; leave a field out to keep it.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookPatch {
+    pub url: Option<String>,
+    pub event_types: Option<Vec<String>>,
+    /// Turning it on again clears its failure streak.
+    pub active: Option<bool>,
+}
+
+/// One event sent (or to be sent) to a subscription, with how its attempts went.
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryBody {
+    pub id: i64,
+    /// The `webhook-id` header, the same on every attempt.
+    pub message_id: String,
+    pub event_type: String,
+    pub account_id: String,
+    /// The event as sent.
+    pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    /// pending, delivered or failed (given up).
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// The receiver's HTTP status on the last attempt, if it answered.
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+impl From<tend_store::WebhookDelivery> for DeliveryBody {
+    fn from(d: tend_store::WebhookDelivery) -> Self {
+        DeliveryBody {
+            id: d.id,
+            message_id: d.message_id,
+            event_type: d.event_type,
+            account_id: d.account_id,
+            payload: serde_json::from_str(&d.payload).unwrap_or(serde_json::Value::Null),
+            created_at: d.created_at,
+            status: d.status.as_str().to_string(),
+            attempts: d.attempts,
+            next_attempt_at: d.next_attempt_at,
+            last_attempt_at: d.last_attempt_at,
+            last_status: d.last_status,
+            last_error: d.last_error,
+            delivered_at: d.delivered_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryPage {
+    /// Newest first.
+    pub items: Vec<DeliveryBody>,
+    /// Pass as `before` for older deliveries.
+    pub next_before: Option<i64>,
+}

@@ -139,6 +139,12 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/sources", Rule::Admin(201)),
     ("DELETE", "/api/v1/sources/{id}", Rule::Admin(204)),
     ("GET", "/api/v1/audit", Rule::Admin(200)),
+    ("GET", "/api/v1/webhooks", Rule::Admin(200)),
+    ("POST", "/api/v1/webhooks", Rule::Admin(201)),
+    ("GET", "/api/v1/webhooks/{id}", Rule::Admin(200)),
+    ("PATCH", "/api/v1/webhooks/{id}", Rule::Admin(200)),
+    ("DELETE", "/api/v1/webhooks/{id}", Rule::Admin(204)),
+    ("GET", "/api/v1/webhooks/{id}/deliveries", Rule::Admin(200)),
     ("POST", "/v1/track", Rule::WriteKey),
     ("POST", "/v1/identify", Rule::WriteKey),
     ("POST", "/v1/group", Rule::WriteKey),
@@ -272,6 +278,23 @@ async fn request(
             .unwrap();
             (format!("/api/v1/sources/{}", created.source.id), None)
         }
+        ("POST", "/api/v1/webhooks") => (
+            path.into(),
+            json(
+                serde_json::json!({"url": format!("http://127.0.0.1:9/hook-{n}"), "event_types": ["health.band_changed"]}),
+            ),
+        ),
+        ("PATCH", "/api/v1/webhooks/{id}") => {
+            let id = webhook(server, n).await;
+            (
+                format!("/api/v1/webhooks/{id}"),
+                json(serde_json::json!({"active": false})),
+            )
+        }
+        (_, p) if p.starts_with("/api/v1/webhooks/{id}") => {
+            let id = webhook(server, n).await;
+            (p.replace("{id}", &id), None)
+        }
         (_, p) if p.starts_with("/v1/") => (
             path.into(),
             json(
@@ -280,6 +303,18 @@ async fn request(
         ),
         _ => (path.replace("{id}", "lark-1"), None),
     }
+}
+
+/// A new webhook subscription's id.
+async fn webhook(server: &common::Server, n: usize) -> String {
+    let new = tend_engine::webhooks::NewWebhook {
+        url: format!("http://127.0.0.1:9/doomed-{n}"),
+        event_types: vec!["account.updated".into()],
+        format: None,
+    };
+    let admin = tend_engine::Actor::cli();
+    let created = server.app.create_webhook(&admin, &new).await;
+    created.unwrap().id
 }
 
 /// Signs `handle` in with a browser of its own; returns it with the CSRF token.

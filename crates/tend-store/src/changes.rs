@@ -44,20 +44,29 @@ impl Transaction {
         Ok(())
     }
 
-    /// Marks the changes `ids` handled at `at`. By id, not by range: on PostgreSQL a
-    /// lower id may commit after a higher one was read.
-    pub async fn mark_changes_processed(&mut self, ids: &[i64], at: DateTime<Utc>) -> Result<()> {
+    /// Marks those of the changes `ids` not handled yet as handled at `at`, and
+    /// returns their ids: what this transaction may act on. By id, not by range: on
+    /// PostgreSQL a lower id may commit after a higher one was read. A change another
+    /// process marked meanwhile is not returned, so two never act on one change.
+    pub async fn mark_changes_processed(
+        &mut self,
+        ids: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<i64>> {
+        let mut marked = Vec::new();
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
             let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
             let sql = format!(
-                "UPDATE account_changes SET processed_at = $1 WHERE id IN ({})",
+                "UPDATE account_changes SET processed_at = $1 \
+                 WHERE id IN ({}) AND processed_at IS NULL RETURNING id",
                 list.join(", ")
             );
-            on_tx!(&mut self.tx, conn => {
-                sqlx::query(&sql).bind(at).execute(&mut **conn).await?;
+            let rows: Vec<i64> = on_tx!(&mut self.tx, conn => {
+                sqlx::query_scalar(&sql).bind(at).fetch_all(&mut **conn).await?
             });
+            marked.extend(rows);
         }
-        Ok(())
+        Ok(marked)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod reports;
 pub mod segment;
 pub mod session;
 pub mod system;
+pub mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::OpenApi;
@@ -33,6 +34,7 @@ use crate::ServerState;
         (name = "reports", description = "The portfolio summary and metrics"),
         (name = "imports", description = "File uploads"),
         (name = "access", description = "Sign-in, users, tokens, event sources, the audit log"),
+        (name = "webhooks", description = "Outbound webhooks: subscriptions and their delivery log (docs/webhooks.md)"),
         (name = "ingest", description = "Segment's HTTP Tracking API, with a source's write key (docs/ingest.md)"),
         (name = "system", description = "Liveness and readiness")
     )
@@ -77,6 +79,9 @@ pub(crate) fn documented() -> OpenApiRouter<ServerState> {
         .routes(routes!(admin::sources, admin::create_source))
         .routes(routes!(admin::revoke_source))
         .routes(routes!(admin::audit))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::show, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
         .routes(routes!(segment::track))
         .routes(routes!(segment::identify))
         .routes(routes!(segment::group))

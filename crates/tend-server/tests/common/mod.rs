@@ -12,6 +12,7 @@ use tend_core::health::ScorecardSet;
 use tend_core::Role;
 use tend_engine::access::{add_user, create_token, NewToken, NewUser};
 use tend_engine::health::{load_scorecards, parse_scorecards, rescore};
+use tend_engine::webhooks::DeliveryPolicy;
 use tend_engine::{App, FixedClock, ImportOptions};
 use tend_server::ServerState;
 use tend_store::Store;
@@ -49,6 +50,46 @@ pub struct Server {
     /// A token of each role, by role name; `csm-jane` is restricted to jane's book.
     pub tokens: HashMap<String, String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Server {
+    /// Stops the server as SIGTERM would (requests and webhook attempts in flight
+    /// finish) and starts another over the same store, on a new port, delivering
+    /// webhooks as `policy` says.
+    pub async fn restart(&mut self, policy: DeliveryPolicy) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+        let (base, stop, task) = listen(&self.app, policy).await;
+        self.base = base;
+        self.stop = Some(stop);
+        self.task = Some(task);
+    }
+}
+
+type Listening = (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+);
+
+/// Serves `app` on a port of its own.
+async fn listen(app: &App, policy: DeliveryPolicy) -> Listening {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(tend_server::serve(
+        listener,
+        ServerState::with_delivery_policy(app.clone(), policy),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    (base, stop, task)
 }
 
 impl Drop for Server {
@@ -240,22 +281,14 @@ pub async fn start_with(store: Store, dir: &Path, scorecards: ScorecardSet) -> S
         tokens.insert(handle.to_string(), created.secret);
     }
     let app = App::new(store.clone(), scorecards, FixedClock(now()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(tend_server::serve(
-        listener,
-        ServerState::new(app.clone()),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let (base, stop, task) = listen(&app, DeliveryPolicy::default()).await;
     Server {
         base,
         app,
         store,
         tokens,
         stop: Some(stop),
+        task: Some(task),
     }
 }
 
