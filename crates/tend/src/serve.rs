@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use tend_engine::webhooks::DeliveryPolicy;
 use tend_engine::App;
 use tend_server::ServerState;
 
@@ -19,6 +20,17 @@ pub struct ServeArgs {
     /// Log lines as text or as JSON objects.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Seconds to wait before retrying a failed webhook delivery; the wait doubles
+    /// after each further failure, up to an hour.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS", value_parser = positive_seconds)]
+    webhook_first_retry: f64,
+}
+
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Ok(s),
+        _ => Err("must be a number of seconds above 0 and at most 3600".into()),
+    }
 }
 
 pub async fn run(app: App, args: ServeArgs) -> Result<()> {
@@ -44,7 +56,12 @@ pub async fn run(app: App, args: ServeArgs) -> Result<()> {
     let address = listener.local_addr()?;
     eprintln!("tend is listening on http://{address}");
     tracing::info!(%address, "listening");
-    tend_server::serve(listener, ServerState::new(app.clone()), shutdown).await?;
+    let policy = DeliveryPolicy {
+        first_retry: std::time::Duration::from_secs_f64(args.webhook_first_retry),
+        ..DeliveryPolicy::default()
+    };
+    let state = ServerState::with_delivery_policy(app.clone(), policy);
+    tend_server::serve(listener, state, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }
