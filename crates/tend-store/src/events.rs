@@ -1,29 +1,48 @@
 //! Bulk loading of raw usage events and the rollups derived from them.
 
+use std::collections::HashSet;
+
 use chrono::{Duration, NaiveDate};
 use futures_util::TryStreamExt;
 use tend_core::rollup::{DailyRollupBuilder, RollupEvent};
 use tend_core::{EventType, UsageEvent};
 
-use crate::{Result, StoreError, Transaction, TxConn};
+use crate::{Result, StoreError, StoredEvents, Transaction, TxConn};
 
 impl Transaction {
     /// Inserts events, skipping retries: a call whose `message_id` is already stored
     /// (or repeats within `events`) for the same account on the same UTC day.
     /// Returns how many were new.
     pub async fn insert_usage_events(&mut self, events: &[UsageEvent]) -> Result<u64> {
+        let stored = self.insert_usage_events_tracked(events).await?;
+        Ok(stored.new.iter().filter(|new| **new).count() as u64)
+    }
+
+    /// [`Transaction::insert_usage_events`], saying which events were new and which
+    /// user-days they made active (kept in `usage_user_days` either way).
+    pub async fn insert_usage_events_tracked(
+        &mut self,
+        events: &[UsageEvent],
+    ) -> Result<StoredEvents> {
         match &mut self.tx {
             TxConn::Sqlite(conn) => crate::sqlite_bulk::insert_events(conn, events).await,
             TxConn::Postgres(conn) => {
                 // One statement per batch: the columns travel as arrays and UNNEST turns
                 // them back into rows, which is far cheaper than thousands of placeholders.
                 let column = |f: fn(&UsageEvent) -> &str| events.iter().map(f).collect::<Vec<_>>();
-                let result = sqlx::query(
-                    "INSERT INTO usage_events \
+                let new_rows: Vec<(Option<String>, String, NaiveDate, Option<String>)> = sqlx::query_as(
+                    "WITH new AS (INSERT INTO usage_events \
                      (message_id, account_id, type, user_id, anonymous_id, event, properties, ts, day) \
                      SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], \
                      $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::date[]) \
-                     ON CONFLICT DO NOTHING",
+                     ON CONFLICT DO NOTHING \
+                     RETURNING message_id, account_id, day, type, COALESCE(user_id, anonymous_id) AS user_key), \
+                     users AS (INSERT INTO usage_user_days (account_id, day, user_key) \
+                     SELECT DISTINCT account_id, day, user_key FROM new \
+                     WHERE type IN ('track', 'page', 'screen') AND user_key IS NOT NULL \
+                     ON CONFLICT DO NOTHING RETURNING account_id, day, user_key) \
+                     SELECT message_id, account_id, day, NULL::text FROM new \
+                     UNION ALL SELECT NULL, account_id, day, user_key FROM users",
                 )
                 .bind(column(|e| &e.message_id))
                 .bind(column(|e| &e.account_id))
@@ -44,9 +63,32 @@ impl Transaction {
                 .bind(column(|e| &e.properties))
                 .bind(events.iter().map(|e| e.timestamp).collect::<Vec<_>>())
                 .bind(events.iter().map(|e| e.timestamp.date_naive()).collect::<Vec<_>>())
-                .execute(&mut **conn)
+                .fetch_all(&mut **conn)
                 .await?;
-                Ok(result.rows_affected())
+                let mut inserted: HashSet<(String, String, NaiveDate)> = HashSet::new();
+                let mut stored = StoredEvents::default();
+                for (message_id, account_id, day, user_key) in new_rows {
+                    match (message_id, user_key) {
+                        (Some(message_id), _) => {
+                            inserted.insert((message_id, account_id, day));
+                        }
+                        (None, Some(user)) => stored.new_user_days.push((account_id, day, user)),
+                        (None, None) => {}
+                    }
+                }
+                // A message id repeated within the batch was inserted once: its first.
+                stored.new = events
+                    .iter()
+                    .map(|e| {
+                        let key = (
+                            e.message_id.clone(),
+                            e.account_id.clone(),
+                            e.timestamp.date_naive(),
+                        );
+                        inserted.remove(&key)
+                    })
+                    .collect();
+                Ok(stored)
             }
         }
     }

@@ -86,11 +86,15 @@ const INSERT: &CStr = c"INSERT INTO usage_events \
     (message_id, account_id, type, user_id, anonymous_id, event, properties, ts, day) \
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING";
 
-/// Inserts the events, skipping stored message ids; returns how many were new.
+const INSERT_USER_DAY: &CStr = c"INSERT INTO usage_user_days (account_id, day, user_key) \
+    VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
+
+/// Inserts the events, skipping stored message ids, and the user-days they make
+/// active; says which events and which user-days were new.
 pub(crate) async fn insert_events(
     conn: &mut SqliteConnection,
     events: &[UsageEvent],
-) -> Result<u64> {
+) -> Result<crate::StoredEvents> {
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
     // SAFETY: the handle is locked for the duration of the call, so no other thread
@@ -154,10 +158,11 @@ pub(crate) unsafe fn bind_text(
     }
 }
 
-unsafe fn insert_with(db: *mut ffi::sqlite3, events: &[UsageEvent]) -> Result<u64> {
+unsafe fn insert_with(db: *mut ffi::sqlite3, events: &[UsageEvent]) -> Result<crate::StoredEvents> {
     let statement = Statement::prepare(db, INSERT)?;
-    let stmt = statement.0;
-    let mut inserted = 0u64;
+    let user_day = Statement::prepare(db, INSERT_USER_DAY)?;
+    let (stmt, user_stmt) = (statement.0, user_day.0);
+    let mut stored = crate::StoredEvents::default();
     let mut timestamp = String::with_capacity(32);
     for event in events {
         write_sqlite_timestamp(&mut timestamp, event.timestamp);
@@ -177,9 +182,27 @@ unsafe fn insert_with(db: *mut ffi::sqlite3, events: &[UsageEvent]) -> Result<u6
         if code != ffi::SQLITE_DONE {
             return Err(error(db, code));
         }
-        inserted += ffi::sqlite3_changes(db) as u64;
+        let new = ffi::sqlite3_changes(db) == 1;
+        stored.new.push(new);
+        let Some(user) = new.then(|| crate::active_user(event)).flatten() else {
+            continue;
+        };
+        bind_text(db, user_stmt, 1, Some(&event.account_id))?;
+        bind_text(db, user_stmt, 2, Some(day))?;
+        bind_text(db, user_stmt, 3, Some(user))?;
+        let code = ffi::sqlite3_step(user_stmt);
+        ffi::sqlite3_reset(user_stmt);
+        if code != ffi::SQLITE_DONE {
+            return Err(error(db, code));
+        }
+        if ffi::sqlite3_changes(db) == 1 {
+            let day = event.timestamp.date_naive();
+            stored
+                .new_user_days
+                .push((event.account_id.clone(), day, user.to_string()));
+        }
     }
-    Ok(inserted)
+    Ok(stored)
 }
 
 const UPSERT_SNAPSHOT: &CStr = c"INSERT INTO health_snapshots \

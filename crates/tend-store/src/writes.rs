@@ -149,6 +149,16 @@ impl Transaction {
         table: &'static str,
         rows: &[UsageDaily],
     ) -> Result<()> {
+        self.note_event_names(rows).await?;
+        self.write_daily_rows(table, rows).await
+    }
+
+    /// Writes daily usage rows as they are, leaving the catalog of names alone.
+    pub(crate) async fn write_daily_rows(
+        &mut self,
+        table: &'static str,
+        rows: &[UsageDaily],
+    ) -> Result<()> {
         const COLUMNS: &[&str] = &[
             "account_id",
             "day",
@@ -157,7 +167,6 @@ impl Transaction {
             "active_users_30d",
             "feature_events",
         ];
-        self.note_event_names(rows).await?;
         let features: Vec<String> = rows.iter().map(features_json).collect();
         let rows: Vec<(&UsageDaily, &String)> = rows.iter().zip(&features).collect();
         upsert_rows!(
@@ -179,7 +188,7 @@ impl Transaction {
     }
 
     /// Keeps the catalog of event names: each name's last day and events counted.
-    async fn note_event_names(&mut self, rows: &[UsageDaily]) -> Result<()> {
+    pub(crate) async fn note_event_names(&mut self, rows: &[UsageDaily]) -> Result<()> {
         let mut names: std::collections::BTreeMap<&str, (chrono::NaiveDate, i64)> =
             Default::default();
         for row in rows {
@@ -386,6 +395,7 @@ impl Transaction {
         const TABLES: &[&str] = &[
             "health_distributions",
             "health_snapshots",
+            "health_watch",
             "demo_truth",
             "fx_rates",
             "payments",
@@ -396,6 +406,7 @@ impl Transaction {
             "usage_daily",
             "usage_event_daily",
             "usage_events",
+            "usage_user_days",
             "usage_event_names",
             "usage_pending",
             "usage_users",

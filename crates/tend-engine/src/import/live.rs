@@ -45,7 +45,7 @@ pub async fn commit_calls(
     calls: Vec<LiveCall>,
 ) -> Result<LiveReport, StoreError> {
     let (today, at) = (now.date_naive(), now);
-    let mut session = Session::begin(store, today).await?;
+    let mut session = Session::begin_live(store, today).await?;
     let (mut attribution, known) = batch_attribution(&mut session, &calls).await?;
     let mut events = Vec::new();
     let mut pending = Vec::new();

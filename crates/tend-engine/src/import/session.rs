@@ -11,7 +11,9 @@ use chrono::NaiveDate;
 use tend_core::{Currency, FxRate, UsageEvent};
 use tend_ingest::entities::FxRateRow;
 use tend_ingest::{entities, Entity, Record, RecordReader, RowError};
-use tend_store::{DataSource, IdTable, Store, StoreError, Transaction, UserLink};
+use tend_store::{
+    DataSource, IdTable, RollupDelta, Store, StoreError, StoredEvents, Transaction, UserLink,
+};
 
 use super::events::{sort_for_insert, touch, Attribution, UsageDays};
 use super::{
@@ -37,6 +39,35 @@ pub(crate) struct Session {
     /// The last usage day before this import, capped at today.
     usage_through_before: Option<NaiveDate>,
     pub(super) today: NaiveDate,
+    /// For live calls: what their new events add to the rollups, applied instead of
+    /// a full refresh when the data's last day has not moved.
+    live: Option<LiveRollups>,
+}
+
+/// Rollup changes of the new events of a session, by account and day, and the
+/// accounts whose active users must be recounted, from the earliest day whose
+/// user-days changed.
+#[derive(Default)]
+struct LiveRollups {
+    deltas: HashMap<(String, NaiveDate), RollupDelta>,
+    recount: HashMap<String, NaiveDate>,
+}
+
+impl LiveRollups {
+    fn add(&mut self, events: &[UsageEvent], stored: &StoredEvents) {
+        for (event, _) in events.iter().zip(&stored.new).filter(|(_, new)| **new) {
+            let key = (event.account_id.clone(), event.timestamp.date_naive());
+            let delta = self.deltas.entry(key).or_default();
+            delta.events += 1;
+            if event.kind == tend_core::EventType::Track && !event.event.is_empty() {
+                *delta.features.entry(event.event.clone()).or_insert(0) += 1;
+            }
+        }
+        for (account, day, _) in &stored.new_user_days {
+            let from = self.recount.entry(account.clone()).or_insert(*day);
+            *from = (*from).min(*day);
+        }
+    }
 }
 
 impl Session {
@@ -57,7 +88,15 @@ impl Session {
             usage_days: UsageDays::new(),
             usage_through_before,
             today,
+            live: None,
         })
+    }
+
+    /// A session for live calls: rollups kept by adding what new events change.
+    pub(crate) async fn begin_live(store: &Store, today: NaiveDate) -> Result<Session, StoreError> {
+        let mut session = Session::begin(store, today).await?;
+        session.live = Some(LiveRollups::default());
+        Ok(session)
     }
 
     /// Loads the stored ids rows may refer to, once.
@@ -75,7 +114,11 @@ impl Session {
     /// Writes usage events already tied to their accounts (by an interface that
     /// checked them); returns how many were new.
     pub(crate) async fn write_events(&mut self, events: &[UsageEvent]) -> Result<u64, StoreError> {
-        let new = self.tx.insert_usage_events(events).await?;
+        let stored = self.tx.insert_usage_events_tracked(events).await?;
+        let new = stored.new.iter().filter(|new| **new).count() as u64;
+        if let Some(live) = &mut self.live {
+            live.add(events, &stored);
+        }
         for event in events {
             touch(
                 &mut self.usage_days,
@@ -406,27 +449,50 @@ impl Session {
             .last_day(DataSource::Usage)
             .map(|day| day.min(self.today));
         if let Some(through) = through {
-            let before = self.usage_through_before;
-            for (account, &(first, _)) in &self.usage_days {
-                // Days between the old end of the data and this account's first new
-                // event are new days too: its earlier users carry over them.
-                let from = before.map_or(first, |b| first.min(b + chrono::Duration::days(1)));
-                report.rollup_rows += self
-                    .tx
-                    .refresh_usage_rollups(account, from, through)
-                    .await? as u64;
-                report.accounts.insert(account.clone());
-            }
-            if let Some(before) = before {
-                let skip: HashSet<String> = self.usage_days.keys().cloned().collect();
-                report.rollup_rows +=
-                    self.tx.extend_usage_rollups(before, through, &skip).await? as u64;
+            match self.live.take() {
+                // Within the same last day of the data (the common case for live
+                // calls): add what the new events change.
+                Some(live) if self.usage_through_before == Some(through) => {
+                    report.rollup_rows += self
+                        .tx
+                        .add_to_usage_rollups(&live.deltas, &live.recount, through)
+                        .await? as u64;
+                    report.accounts.extend(self.usage_days.keys().cloned());
+                }
+                _ => report.rollup_rows += self.refresh_rollups(through, &mut report).await?,
             }
         }
         let accounts: Vec<&str> = report.accounts.iter().map(String::as_str).collect();
         self.tx.record_changes(&accounts, events_reason, at).await?;
         self.tx.commit().await?;
         Ok(report)
+    }
+
+    /// Recomputes the rollups of the accounts given events from their raw events,
+    /// through `through`, and carries other accounts' over days the data has newly
+    /// reached; returns the rows written.
+    async fn refresh_rollups(
+        &mut self,
+        through: NaiveDate,
+        report: &mut ImportReport,
+    ) -> Result<u64, StoreError> {
+        let mut written = 0;
+        let before = self.usage_through_before;
+        for (account, &(first, _)) in &self.usage_days {
+            // Days between the old end of the data and this account's first new
+            // event are new days too: its earlier users carry over them.
+            let from = before.map_or(first, |b| first.min(b + chrono::Duration::days(1)));
+            written += self
+                .tx
+                .refresh_usage_rollups(account, from, through)
+                .await? as u64;
+            report.accounts.insert(account.clone());
+        }
+        if let Some(before) = before {
+            let skip: HashSet<String> = self.usage_days.keys().cloned().collect();
+            written += self.tx.extend_usage_rollups(before, through, &skip).await? as u64;
+        }
+        Ok(written)
     }
 
     /// Moves the kept calls of newly linked users into usage events.

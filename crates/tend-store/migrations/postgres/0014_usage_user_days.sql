@@ -1,0 +1,12 @@
+-- The users active on each account-day in raw events (track, page and screen calls,
+-- by user id or else anonymous id), kept as events are written: live ingestion
+-- updates daily and 30-day active users from it instead of reading raw events again.
+CREATE TABLE usage_user_days (
+    account_id TEXT NOT NULL,
+    day        DATE NOT NULL,
+    user_key   TEXT NOT NULL,
+    PRIMARY KEY (account_id, day, user_key)
+);
+INSERT INTO usage_user_days (account_id, day, user_key)
+SELECT DISTINCT account_id, day, COALESCE(user_id, anonymous_id) FROM usage_events
+WHERE type IN ('track', 'page', 'screen') AND COALESCE(user_id, anonymous_id) IS NOT NULL;
