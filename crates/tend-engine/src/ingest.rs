@@ -23,9 +23,9 @@ use crate::{App, AppError};
 pub const MAX_WAITING_CALLS: usize = 50_000;
 /// Calls committed in one transaction at most.
 const MAX_BATCH_CALLS: usize = 20_000;
-/// Accounts rescored under one hold of the write lock, so commits are not held up
-/// behind a long refresh.
-const REFRESH_CHUNK: usize = 200;
+/// Accounts rescored together; each chunk holds the write lock only while it scores
+/// and stores, so commits are not held up behind a long refresh.
+const REFRESH_CHUNK: usize = 2000;
 /// Queued changes read at a time.
 const CHANGES_READ: u32 = 5_000;
 /// How often the refresher looks at the queue without being woken.
@@ -246,8 +246,7 @@ async fn refresh_waiting(app: &App) -> Option<bool> {
         .into_iter()
         .collect();
     for chunk in accounts.chunks(REFRESH_CHUNK) {
-        let _writing = app.write_lock().await;
-        if let Err(error) = app.refresh_health_locked(chunk).await {
+        if let Err(error) = refresh_chunk(app, chunk).await {
             failed(&error);
             return None;
         }
@@ -257,6 +256,22 @@ async fn refresh_waiting(app: &App) -> Option<bool> {
         return None;
     }
     Some(true)
+}
+
+/// Rescores `accounts` (sorted) on the latest scored day: their measures computed
+/// without the write lock, so commits go on meanwhile, then scored and stored under
+/// it. A commit landing in between queued its own change, so its data is scored in a
+/// later round.
+async fn refresh_chunk(app: &App, accounts: &[String]) -> Result<(), AppError> {
+    let Some(day) = app.store().latest_health_day().await? else {
+        return Ok(());
+    };
+    let rows =
+        crate::health::refreshed_raw_values(app.store(), app.scorecards(), accounts, day).await?;
+    let _writing = app.write_lock().await;
+    crate::health::store_refreshed(app.store(), app.scorecards(), accounts, &rows, day).await?;
+    app.health_pages().invalidate();
+    Ok(())
 }
 
 /// Puts the webhook events of `changes` in the outbox and marks them handled, in one

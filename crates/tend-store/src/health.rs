@@ -290,6 +290,17 @@ impl Store {
         Ok(all)
     }
 
+    /// How many accounts have ids in `first..=last`.
+    pub async fn count_accounts_between(&self, first: &str, last: &str) -> Result<i64> {
+        Ok(on_backend!(&self.pool, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE id >= $1 AND id <= $2")
+                .bind(first)
+                .bind(last)
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
     /// The latest day with snapshots, if any.
     pub async fn latest_health_day(&self) -> Result<Option<NaiveDate>> {
         let day = on_backend!(&self.pool, pool => {

@@ -5,7 +5,7 @@
 //! Scoring is two passes because percentile rules rank an account within its segment:
 //! first every account's raw values, then the segment distributions, then scores.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use futures_util::{Stream, StreamExt};
@@ -342,48 +342,91 @@ pub async fn rescore(
 
 /// The incremental path: rescores only `account_ids` on `day` after their data
 /// changed, and stores their snapshots. Percentile measures rank against the
-/// segment's distribution of that day with the account's own value replaced, so the
-/// account scores as a full rescore would; other accounts keep their scores until the
-/// next full rescore.
+/// segment's distribution of that day with the accounts' own values replaced, so the
+/// accounts score as a full rescore would; other accounts keep their scores until the
+/// next full rescore. Many accounts are refreshed together: loaded a run of ids at a
+/// time, each distribution read and written once, every snapshot in one transaction.
 pub async fn refresh_accounts(
     store: &Store,
     set: &ScorecardSet,
     account_ids: &[String],
     day: NaiveDate,
 ) -> Result<Vec<HealthSnapshot>, HealthError> {
-    let window = history_window(set, day);
-    let mut snapshots = Vec::new();
-    // One transaction per account, so the next account of the same segment ranks
-    // against the distribution this one just updated.
-    for id in account_ids {
-        let mut changed_distributions = Vec::new();
-        let loaded = Loaded::load(store, id, id, Some((day, day)), window).await?;
-        let Some(row) = raw_for_loaded(set, &loaded, &[day]).pop() else {
-            continue; // unknown, not yet created, or churned by then
-        };
-        let card = &set.scorecards[row.card];
-        let mut dists = Distributions::new();
-        if percentile_positions(card).contains(&true) {
-            let stored = store
-                .health_distributions(&card.name, &row.segment, day)
-                .await?;
-            let mut lists = vec![Vec::new(); card.measures().count()];
-            let same_day = stored.first().is_some_and(|d| d.day == day);
-            // The account's value already in that day's distribution, if it was
-            // scored with this scorecard (a changed segment or stage moves it).
-            let previous = if same_day {
-                store
-                    .health_snapshot(id, day)
-                    .await?
-                    .filter(|p| p.score.scorecard == card.name)
-            } else {
-                None
-            };
-            for mut d in stored {
-                if let Some(old) = previous
-                    .as_ref()
-                    .and_then(|p| p.score.measures[d.measure].raw)
-                {
+    let mut ids: Vec<String> = account_ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    let rows = refreshed_raw_values(store, set, &ids, day).await?;
+    store_refreshed(store, set, &ids, &rows, day).await
+}
+
+/// The second half of [`refresh_accounts`]: scores `rows` (the raw values of `ids`,
+/// sorted, on `day`) against their segments' distributions with their own values
+/// replaced, and stores the snapshots and those distributions. Callers that hold a
+/// lock for writing need it only around this half.
+pub(crate) async fn store_refreshed(
+    store: &Store,
+    set: &ScorecardSet,
+    ids: &[String],
+    rows: &[AccountDay],
+    day: NaiveDate,
+) -> Result<Vec<HealthSnapshot>, HealthError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Measures may have been computed before the caller took its lock: an account
+    // moved to another segment or scorecard since is left out (its move rescores it).
+    let places: HashMap<String, (usize, String)> = store
+        .accounts_of(ids)
+        .await?
+        .into_iter()
+        .filter(|a| is_scored_on(a, day))
+        .map(|a| {
+            let place = (card_index(set, set.for_account(&a)), segment_of(&a));
+            (a.id, place)
+        })
+        .collect();
+    let rows: Vec<AccountDay> = rows
+        .iter()
+        .filter(|r| {
+            places
+                .get(&r.account_id)
+                .is_some_and(|(card, segment)| *card == r.card && *segment == r.segment)
+        })
+        .cloned()
+        .collect();
+    let rows = &rows[..];
+    let previous: HashMap<String, HealthSnapshot> = store
+        .health_snapshots_of(ids, day)
+        .await?
+        .into_iter()
+        .map(|s| (s.account_id.clone(), s))
+        .collect();
+    let mut groups: BTreeMap<(usize, &str), Vec<&AccountDay>> = BTreeMap::new();
+    for row in rows {
+        groups
+            .entry((row.card, &row.segment))
+            .or_default()
+            .push(row);
+    }
+    let mut dists = Distributions::new();
+    let mut changed_distributions = Vec::new();
+    for ((card_index, segment), members) in groups {
+        let card = &set.scorecards[card_index];
+        if !percentile_positions(card).contains(&true) {
+            continue;
+        }
+        let stored = store.health_distributions(&card.name, segment, day).await?;
+        let same_day = stored.first().is_some_and(|d| d.day == day);
+        let mut lists = vec![Vec::new(); card.measures().count()];
+        for mut d in stored {
+            for row in &members {
+                // The account's value already in that day's distribution, if it was
+                // scored with this scorecard (a changed segment or stage moves it).
+                let old = previous
+                    .get(&row.account_id)
+                    .filter(|p| same_day && p.score.scorecard == card.name)
+                    .and_then(|p| p.score.measures[d.measure].raw);
+                if let Some(old) = old {
                     if let Some(at) = d.values.iter().position(|v| *v == old) {
                         d.values.remove(at);
                     }
@@ -392,22 +435,73 @@ pub async fn refresh_accounts(
                     let at = d.values.partition_point(|v| *v < new);
                     d.values.insert(at, new);
                 }
-                if same_day {
-                    changed_distributions.push(d.clone());
-                }
-                lists[d.measure] = d.values;
             }
-            dists.insert((day, row.card, row.segment.clone()), lists);
+            if same_day {
+                changed_distributions.push(d.clone());
+            }
+            lists[d.measure] = d.values;
         }
-        let scored = score_rows(set, std::slice::from_ref(&row), &dists);
-        let mut tx = store.begin().await?;
-        tx.upsert_health_snapshots(&scored).await?;
-        tx.upsert_health_distributions(&changed_distributions)
-            .await?;
-        tx.commit().await?;
-        snapshots.extend(scored);
+        dists.insert((day, card_index, segment.to_string()), lists);
     }
-    Ok(snapshots)
+    let scored = score_rows(set, rows, &dists);
+    let mut tx = store.begin().await?;
+    for chunk in scored.chunks(WRITE_BATCH) {
+        tx.upsert_health_snapshots(chunk).await?;
+    }
+    tx.upsert_health_distributions(&changed_distributions)
+        .await?;
+    tx.commit().await?;
+    Ok(scored)
+}
+
+/// Raw values on `day` of the accounts of `ids` (sorted) scored then: the first half
+/// of [`refresh_accounts`], reading only.
+pub(crate) async fn refreshed_raw_values(
+    store: &Store,
+    set: &ScorecardSet,
+    ids: &[String],
+    day: NaiveDate,
+) -> Result<Vec<AccountDay>, HealthError> {
+    let window = history_window(set, day);
+    let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+    let mut rows = Vec::new();
+    for (first, last) in load_runs(store, ids).await? {
+        let loaded = Loaded::load(store, first, last, Some((day, day)), window).await?;
+        let set = set.clone();
+        // Computing measures is CPU work: off the runtime's threads.
+        let raw = tokio::task::spawn_blocking(move || raw_for_loaded(&set, &loaded, &[day]))
+            .await
+            .expect("computing measures panicked");
+        rows.extend(
+            raw.into_iter()
+                .filter(|r| wanted.contains(r.account_id.as_str())),
+        );
+    }
+    Ok(rows)
+}
+
+/// Ranges of `ids` (sorted) to load: a run of up to [`ACCOUNTS_PER_CHUNK`] ids is one
+/// range when the range holds at most twice as many accounts, else it is halved, so
+/// scattered accounts are loaded one by one and dense ones together.
+async fn load_runs<'a>(
+    store: &Store,
+    ids: &'a [String],
+) -> Result<Vec<(&'a str, &'a str)>, HealthError> {
+    let mut runs = Vec::new();
+    let mut pending: Vec<&[String]> = ids.chunks(ACCOUNTS_PER_CHUNK).rev().collect();
+    while let Some(run) = pending.pop() {
+        let (first, last) = (&run[0], &run[run.len() - 1]);
+        if run.len() == 1
+            || store.count_accounts_between(first, last).await? <= 2 * run.len() as i64
+        {
+            runs.push((first.as_str(), last.as_str()));
+        } else {
+            let (low, high) = run.split_at(run.len() / 2);
+            pending.push(high);
+            pending.push(low);
+        }
+    }
+    Ok(runs)
 }
 
 /// Rebuilds the stored distributions of scorecard `card` in `segment` on `day` from
