@@ -27,7 +27,7 @@ const MAX_BATCH_CALLS: usize = 20_000;
 /// and stores, so commits are not held up behind a long refresh.
 const REFRESH_CHUNK: usize = 2000;
 /// Queued changes read at a time.
-const CHANGES_READ: u32 = 5_000;
+const CHANGES_READ: u32 = 50_000;
 /// How often the refresher looks at the queue without being woken.
 const REFRESH_TICK: Duration = Duration::from_secs(1);
 /// A queued change older than this when read is logged as lag.

@@ -10,7 +10,10 @@ use tend_engine::import::commit_calls;
 use tend_ingest::segment::{parse_live_call, LiveCall, LiveDefaults};
 use tend_store::{test_support, Store};
 
-const ACCOUNTS: [&str; 3] = ["north", "south", "west"];
+const ACCOUNTS: [&str; 12] = [
+    "north", "south", "east", "west", "alder", "birch", "cedar", "elm", "fir", "hazel", "larch",
+    "maple",
+];
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 6, 30).unwrap()
@@ -69,8 +72,8 @@ fn random_call(dice: &mut Dice, n: u64, sent: &mut Vec<serde_json::Value>) -> se
     if !sent.is_empty() && dice.roll(10) == 0 {
         return sent[dice.roll(sent.len() as u64) as usize].clone(); // a retry
     }
-    let account = ACCOUNTS[dice.roll(3) as usize];
-    let back = match dice.roll(10) {
+    let account = ACCOUNTS[dice.roll(ACCOUNTS.len() as u64) as usize];
+    let back = match dice.roll(30) {
         0 => dice.roll(45),
         1 | 2 => dice.roll(5),
         _ => 0,
@@ -105,47 +108,69 @@ async fn rollups_kept_live_equal_a_recomputation_from_raw_events() {
         let mut dice = Dice(0x9e37_79b9_7f4a_7c15);
         let mut sent = Vec::new();
         let mut n = 0;
-        // The first batch reaches today, so the rest stay within the data's last day.
-        let first: Vec<LiveCall> = (0..30)
+        // The first batch reaches today, so the rest stay within the data's last day,
+        // and has every user active ten days ago: most of them return today.
+        let mut first: Vec<LiveCall> = (0..30)
             .map(|_| {
                 n += 1;
                 call(random_call(&mut dice, n, &mut sent))
             })
             .collect();
+        for account in ACCOUNTS {
+            for user in 0..8 {
+                let at = noon(today() - Duration::days(10)).to_rfc3339();
+                first.push(call(serde_json::json!({
+                    "type": "track", "event": "Export", "messageId": format!("back-{account}-{user}"),
+                    "userId": format!("{account}-u{user}"), "timestamp": at,
+                    "context": {"groupId": account},
+                })));
+            }
+        }
         commit_calls(&store, noon(today()), first).await.unwrap();
-        for _ in 0..40 {
+        for batch in 0..80 {
             let size = 1 + dice.roll(60);
-            let batch: Vec<LiveCall> = (0..size)
+            let calls: Vec<LiveCall> = (0..size)
                 .map(|_| {
                     n += 1;
                     call(random_call(&mut dice, n, &mut sent))
                 })
                 .collect();
-            commit_calls(&store, noon(today()), batch).await.unwrap();
+            commit_calls(&store, noon(today()), calls).await.unwrap();
+            assert_rollups_are_recomputed(&store, batch).await;
         }
 
         let events = store.usage_events().await.unwrap();
-        let kept = store.event_usage_daily().await.unwrap();
-        let mut recomputed = Vec::new();
-        for account in ACCOUNTS {
-            let mut mine: Vec<_> = events.iter().filter(|e| e.account_id == account).collect();
-            mine.sort_by_key(|e| e.timestamp);
-            let Some(first) = mine.first().map(|e| e.timestamp.date_naive()) else {
-                continue;
-            };
-            let pushed = mine.iter().map(|e| RollupEvent {
-                day: e.timestamp.date_naive(),
-                kind: e.kind,
-                user: e.user_id.as_deref().or(e.anonymous_id.as_deref()),
-                event: &e.event,
-            });
-            recomputed.extend(daily_rollups(account, pushed, first, today()));
-        }
         assert!(events.len() > 1000, "{} events", events.len());
-        assert_eq!(kept.len(), recomputed.len(), "rows kept and recomputed");
-        for (kept, recomputed) in kept.iter().zip(&recomputed) {
-            assert_eq!(kept, recomputed);
-        }
     })
     .await;
+}
+
+/// The rollups kept equal a recomputation from the raw events stored.
+async fn assert_rollups_are_recomputed(store: &Store, batch: usize) {
+    let events = store.usage_events().await.unwrap();
+    let kept = store.event_usage_daily().await.unwrap();
+    let mut recomputed = Vec::new();
+    for account in ACCOUNTS {
+        let mut mine: Vec<_> = events.iter().filter(|e| e.account_id == account).collect();
+        mine.sort_by_key(|e| e.timestamp);
+        let Some(first) = mine.first().map(|e| e.timestamp.date_naive()) else {
+            continue;
+        };
+        let pushed = mine.iter().map(|e| RollupEvent {
+            day: e.timestamp.date_naive(),
+            kind: e.kind,
+            user: e.user_id.as_deref().or(e.anonymous_id.as_deref()),
+            event: &e.event,
+        });
+        recomputed.extend(daily_rollups(account, pushed, first, today()));
+    }
+    recomputed.sort_by(|a, b| (&a.account_id, a.day).cmp(&(&b.account_id, b.day)));
+    assert_eq!(
+        kept.len(),
+        recomputed.len(),
+        "rows kept and recomputed after batch {batch}"
+    );
+    for (kept, recomputed) in kept.iter().zip(&recomputed) {
+        assert_eq!(kept, recomputed, "after batch {batch}");
+    }
 }

@@ -139,6 +139,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let deliverer = state.deliverer.clone();
+    let checkpoints = tokio::spawn(checkpoint_regularly(state.app.store().clone()));
     let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -146,5 +147,22 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     deliverer.stop().await;
+    checkpoints.abort();
     served
+}
+
+/// How often the server checkpoints SQLite's write-ahead log.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Checkpoints the store's log every [`CHECKPOINT_EVERY`] (see
+/// [`tend_store::StoreOptions::background_checkpoints`]).
+async fn checkpoint_regularly(store: tend_store::Store) {
+    loop {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        if let Err(error) = store.checkpoint().await {
+            if !store.is_closed() {
+                tracing::warn!(%error, "checkpointing the database log failed");
+            }
+        }
+    }
 }

@@ -89,6 +89,15 @@ macro_rules! on_backend {
 }
 pub(crate) use on_backend;
 
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StoreOptions {
+    /// SQLite: commits never checkpoint the write-ahead log themselves (a checkpoint
+    /// writes and syncs pages, stalling the commit that triggers it); the owner calls
+    /// [`Store::checkpoint`] regularly instead. For a long-running server.
+    pub background_checkpoints: bool,
+}
+
 /// A connection pool to one tend database.
 #[derive(Clone)]
 pub struct Store {
@@ -99,6 +108,11 @@ impl Store {
     /// Connects to `url` (`sqlite:PATH`, a plain path, or `postgres://…`), creating the
     /// SQLite file if needed, and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<Store> {
+        Store::connect_with(url, StoreOptions::default()).await
+    }
+
+    /// [`Store::connect`] with `options`.
+    pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Store> {
         let pool = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             Pool::Postgres(
@@ -126,7 +140,16 @@ impl Store {
                 .pragma("temp_store", "memory")
                 // Reads map the file instead of copying each page out of the OS cache;
                 // a full health rescore reads much of it (docs/benchmarks.md).
-                .pragma("mmap_size", "2147418112");
+                .pragma("mmap_size", "2147418112")
+                // 1000 pages is SQLite's default.
+                .pragma(
+                    "wal_autocheckpoint",
+                    if options.background_checkpoints {
+                        "0"
+                    } else {
+                        "1000"
+                    },
+                );
             Pool::Sqlite(
                 SqlitePoolOptions::new()
                     .max_connections(4)
@@ -167,6 +190,18 @@ impl Store {
 
     pub async fn close(&self) {
         on_backend!(&self.pool, pool => pool.close().await)
+    }
+
+    /// Copies what the SQLite write-ahead log holds into the database file, as far
+    /// as readers allow, without blocking writers (a no-op on PostgreSQL). With
+    /// [`StoreOptions::background_checkpoints`] this is the only checkpointing.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if let Pool::Sqlite(pool) = &self.pool {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Whether [`Store::close`] was called: work in flight may stop quietly.

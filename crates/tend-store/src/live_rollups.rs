@@ -4,7 +4,7 @@
 //! to them; daily and 30-day active users are recounted from `usage_user_days`, and
 //! only for the accounts whose set of active users this batch changed.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate};
 use tend_core::rollup::ACTIVE_WINDOW_DAYS;
@@ -48,22 +48,48 @@ const ACCOUNTS_PER_READ: usize = 1000;
 
 impl Transaction {
     /// Adds `deltas` (by account and day) to the rollups of raw events of days up to
-    /// `through`, and recounts the active users of each account in `recount` from its
-    /// day on (the days its new user-days reach), as well as of any account-day that
-    /// had no row yet. Days after `through` are left to the rollups' full refresh when
-    /// the data reaches them. Returns the rows written.
+    /// `through`, and the active users that `new_user_days` (account, day, user) add.
+    /// A user new on `through` for an account whose row of that day exists adds one
+    /// to its active users, and one to its 30-day active users unless they were
+    /// active in the 29 days before; any other account with new user-days (late
+    /// events), or without its row yet, has its active users recounted from its
+    /// earliest such day. Days after `through` are left to the rollups' full refresh
+    /// when the data reaches them. Returns the rows written.
     pub async fn add_to_usage_rollups(
         &mut self,
         deltas: &HashMap<(String, NaiveDate), RollupDelta>,
-        recount: &HashMap<String, NaiveDate>,
+        new_user_days: &[(String, NaiveDate, String)],
         through: NaiveDate,
     ) -> Result<usize> {
         let mut rows = self.event_rollups_of(deltas.keys(), through).await?;
-        let mut recount = recount.clone();
-        for key @ (account, day) in deltas.keys() {
-            if *day <= through && !rows.contains_key(key) {
-                let from = recount.entry(account.clone()).or_insert(*day);
-                *from = (*from).min(*day);
+        let mut recount: HashMap<String, NaiveDate> = HashMap::new();
+        let mut earliest = |account: &str, day: NaiveDate| {
+            let from = recount.entry(account.to_string()).or_insert(day);
+            *from = (*from).min(day);
+        };
+        for (account, day) in deltas.keys() {
+            if *day <= through && !rows.contains_key(&(account.clone(), *day)) {
+                earliest(account, *day);
+            }
+        }
+        for (account, day, _) in new_user_days {
+            if *day < through || !rows.contains_key(&(account.clone(), through)) {
+                earliest(account, *day);
+            }
+        }
+        let newly_on_through: Vec<(&str, &str)> = new_user_days
+            .iter()
+            .filter(|(account, day, _)| *day == through && !recount.contains_key(account))
+            .map(|(account, _, user)| (account.as_str(), user.as_str()))
+            .collect();
+        let returning = self.active_before(&newly_on_through, through).await?;
+        for (account, user) in &newly_on_through {
+            let row = rows
+                .get_mut(&(account.to_string(), through))
+                .expect("accounts without the row are recounted");
+            row.active_users += 1;
+            if !returning.contains(&(account.to_string(), user.to_string())) {
+                row.active_users_30d += 1;
             }
         }
         for (account, &from) in &recount {
@@ -85,13 +111,13 @@ impl Transaction {
                 let row = UsageDaily::try_from(row)?;
                 rows.insert((row.account_id.clone(), row.day), row);
             }
-            let mut counted = self.recount_active_users(account, from, through).await?;
-            for (day, (active, active_30d)) in counted.iter_mut() {
+            let counted = self.recount_active_users(account, from, through).await?;
+            for (day, (active, active_30d)) in counted {
                 let row = rows
-                    .entry((account.clone(), *day))
-                    .or_insert_with(|| empty_row(account, *day));
-                row.active_users = *active;
-                row.active_users_30d = *active_30d;
+                    .entry((account.clone(), day))
+                    .or_insert_with(|| empty_row(account, day));
+                row.active_users = active;
+                row.active_users_30d = active_30d;
             }
         }
         let mut noted = Vec::new();
@@ -119,6 +145,38 @@ impl Transaction {
         self.note_event_names(&noted).await?;
         self.write_daily_rows("usage_event_daily", &written).await?;
         Ok(written.len())
+    }
+
+    /// Which of `users` (account, user) were active on the account in the 29 days
+    /// before `day`.
+    async fn active_before(
+        &mut self,
+        users: &[(&str, &str)],
+        day: NaiveDate,
+    ) -> Result<HashSet<(String, String)>> {
+        let mut found = HashSet::new();
+        let since = day - Duration::days(ACTIVE_WINDOW_DAYS - 1);
+        for chunk in users.chunks(ACCOUNTS_PER_READ / 2) {
+            let rows: Vec<(String, String)> = on_tx!(&mut self.tx, conn => {
+                let mut builder = sqlx::QueryBuilder::new(
+                    "SELECT DISTINCT account_id, user_key FROM usage_user_days WHERE day >= ",
+                );
+                builder.push_bind(since).push(" AND day < ").push_bind(day);
+                builder.push(" AND (account_id, user_key) IN (");
+                let mut list = builder.separated(", ");
+                for (account, user) in chunk {
+                    list.push("(")
+                        .push_bind_unseparated(*account)
+                        .push_unseparated(", ")
+                        .push_bind_unseparated(*user)
+                        .push_unseparated(")");
+                }
+                builder.push(")");
+                builder.build_query_as().fetch_all(&mut **conn).await?
+            });
+            found.extend(rows);
+        }
+        Ok(found)
     }
 
     /// The stored rows of `keys` on days up to `through`, read a day and a chunk of

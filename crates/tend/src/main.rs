@@ -31,7 +31,7 @@ use tend_engine::{
     ImportReport, ImportStage, SystemClock,
 };
 use tend_ingest::{Entity, Format};
-use tend_store::{Store, DEFAULT_DATABASE_URL};
+use tend_store::{Store, StoreOptions, DEFAULT_DATABASE_URL};
 
 #[derive(Parser)]
 #[command(
@@ -205,7 +205,11 @@ fn advice(error: &anyhow::Error) -> Option<String> {
 async fn run(cli: Cli) -> Result<()> {
     // Scorecards are checked before anything touches the database.
     let scorecards = load_scorecards(cli.scorecard.as_deref())?;
-    let store = Store::connect(&cli.database_url)
+    // The server checkpoints SQLite's log from a task of its own, off the commits.
+    let options = StoreOptions {
+        background_checkpoints: matches!(cli.command, Command::Serve(_)),
+    };
+    let store = Store::connect_with(&cli.database_url, options)
         .await
         .with_context(|| format!("could not open the database {}", cli.database_url))?;
     // Every command works through the same application the server uses.

@@ -45,12 +45,11 @@ pub(crate) struct Session {
 }
 
 /// Rollup changes of the new events of a session, by account and day, and the
-/// accounts whose active users must be recounted, from the earliest day whose
-/// user-days changed.
+/// user-days they made active.
 #[derive(Default)]
 struct LiveRollups {
     deltas: HashMap<(String, NaiveDate), RollupDelta>,
-    recount: HashMap<String, NaiveDate>,
+    new_user_days: Vec<(String, NaiveDate, String)>,
 }
 
 impl LiveRollups {
@@ -63,10 +62,8 @@ impl LiveRollups {
                 *delta.features.entry(event.event.clone()).or_insert(0) += 1;
             }
         }
-        for (account, day, _) in &stored.new_user_days {
-            let from = self.recount.entry(account.clone()).or_insert(*day);
-            *from = (*from).min(*day);
-        }
+        self.new_user_days
+            .extend(stored.new_user_days.iter().cloned());
     }
 }
 
@@ -455,7 +452,7 @@ impl Session {
                 Some(live) if self.usage_through_before == Some(through) => {
                     report.rollup_rows += self
                         .tx
-                        .add_to_usage_rollups(&live.deltas, &live.recount, through)
+                        .add_to_usage_rollups(&live.deltas, &live.new_user_days, through)
                         .await? as u64;
                     report.accounts.extend(self.usage_days.keys().cloned());
                 }

@@ -10,3 +10,5 @@ CREATE TABLE usage_user_days (
 INSERT INTO usage_user_days (account_id, day, user_key)
 SELECT DISTINCT account_id, day, COALESCE(user_id, anonymous_id) FROM usage_events
 WHERE type IN ('track', 'page', 'screen') AND COALESCE(user_id, anonymous_id) IS NOT NULL;
+-- Whether a user was active on an account in a window of days.
+CREATE INDEX usage_user_days_by_user ON usage_user_days (account_id, user_key, day);

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""From a track batch's acknowledgement to the account's new health in the API.
+
+Run by bench/ingest_wrk.sh next to the load: every INTERVAL seconds it sends one
+track call from a user new to a probe account (one the load never touches), and
+from the moment tend acknowledges it polls GET /api/v1/accounts/{id} until the
+account's health snapshot differs from the one before the call (a new active user
+changes its measures). Prints p50/p99/max of that latency and how many probes saw
+no new snapshot within TIMEOUT seconds.
+
+    bench/health_latency.py URL WRITE_KEY API_TOKEN FIRST_PROBE LAST_PROBE SECONDS
+"""
+
+import base64
+import json
+import sys
+import time
+import urllib.request
+
+INTERVAL = 0.5
+TIMEOUT = 10.0
+POLL = 0.005
+
+
+def call(url, headers, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def main():
+    base, key, token, first, last, seconds = sys.argv[1:7]
+    first, last, seconds = int(first), int(last), float(seconds)
+    write = {
+        "authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode(),
+        "content-type": "application/json",
+    }
+    read = {"authorization": f"Bearer {token}"}
+    latencies, missed, n = [], 0, 0
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        account = f"ACC-{first + n % (last - first + 1):05d}"
+        n += 1
+        picture = f"{base}/api/v1/accounts/{account}"
+        before = json.dumps(call(picture, read)["health"], sort_keys=True)
+        batch = {"batch": [{
+            "type": "track", "event": "Report Run", "messageId": f"probe-{n}",
+            "userId": f"probe-user-{n}", "context": {"groupId": account},
+        }]}
+        call(f"{base}/v1/batch", write, batch)
+        acknowledged = time.perf_counter()
+        while True:
+            after = json.dumps(call(picture, read)["health"], sort_keys=True)
+            waited = time.perf_counter() - acknowledged
+            if after != before:
+                latencies.append(waited)
+                break
+            if waited > TIMEOUT:
+                missed += 1
+                break
+            time.sleep(POLL)
+        time.sleep(INTERVAL)
+    latencies.sort()
+    if not latencies:
+        print(f"ack to new health: no probe saw a new snapshot ({missed} missed)")
+        return
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+    print(
+        f"ack to new health: {len(latencies)} probes, p50 {pick(0.5):.0f} ms, "
+        f"p99 {pick(0.99):.0f} ms, max {latencies[-1] * 1000:.0f} ms, "
+        f"{missed} without a new snapshot within {TIMEOUT:.0f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
