@@ -2,10 +2,11 @@
 """From a track batch's acknowledgement to the account's new health in the API.
 
 Run by bench/ingest_wrk.sh next to the load: every INTERVAL seconds it sends one
-track call from a user new to a probe account (one the load never touches), and
-from the moment tend acknowledges it polls GET /api/v1/accounts/{id} until the
-account's health snapshot differs from the one before the call (a new active user
-changes its measures). Prints p50/p99/max of that latency and how many probes saw
+batch of track calls from USERS users new to a probe account (one the load never
+touches), dated on the day of the account's latest health snapshot (the day live
+refreshes score), and from the moment tend acknowledges it polls
+GET /api/v1/accounts/{id} until the account's health snapshot differs from the one
+before (more active users than the imported usage counted change its measures). Prints p50/p99/max of that latency and how many probes saw
 no new snapshot within TIMEOUT seconds.
 
     bench/health_latency.py URL WRITE_KEY API_TOKEN FIRST_PROBE LAST_PROBE SECONDS
@@ -20,6 +21,7 @@ import urllib.request
 INTERVAL = 0.5
 TIMEOUT = 10.0
 POLL = 0.005
+USERS = 60
 
 
 def call(url, headers, body=None):
@@ -43,11 +45,13 @@ def main():
         account = f"ACC-{first + n % (last - first + 1):05d}"
         n += 1
         picture = f"{base}/api/v1/accounts/{account}"
-        before = json.dumps(call(picture, read)["health"], sort_keys=True)
+        health = call(picture, read)["health"]
+        before = json.dumps(health, sort_keys=True)
         batch = {"batch": [{
-            "type": "track", "event": "Report Run", "messageId": f"probe-{n}",
-            "userId": f"probe-user-{n}", "context": {"groupId": account},
-        }]}
+            "type": "track", "event": "Report Run", "messageId": f"probe-{n}-{u}",
+            "userId": f"probe-user-{n}-{u}", "context": {"groupId": account},
+            "timestamp": f"{health['day']}T12:00:00Z",
+        } for u in range(USERS)]}
         call(f"{base}/v1/batch", write, batch)
         acknowledged = time.perf_counter()
         while True:
