@@ -204,7 +204,7 @@ fn slack_text(event: &Value) -> String {
 fn is_record_change(reason: &str) -> bool {
     reason == "account.update"
         || reason == TRAITS_CHANGE_REASON
-        || reason == format!("{IMPORT_CHANGE_REASON}.accounts")
+        || reason.strip_prefix(IMPORT_CHANGE_REASON) == Some(".accounts")
 }
 
 /// One event found while handling changes.

@@ -4,6 +4,7 @@
 //! recorded through the engine, which schedules retries and turns off subscriptions
 //! that keep failing. On shutdown the attempts in flight finish and are recorded.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use chrono::Utc;
 use futures_util::StreamExt;
 use tend_engine::webhooks::{delivery_body, sign, AttemptResult, DeliveryPolicy};
 use tend_engine::App;
-use tend_store::{DeliveryStatus, WebhookDelivery};
+use tend_store::{DeliveryStatus, WebhookDelivery, WebhookSubscription};
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 
@@ -84,9 +85,28 @@ async fn run(
             }
             continue;
         }
+        // The subscriptions of the batch, read once: turned off or deleted ones are
+        // left out (their deliveries wait, or went with them).
+        let subscriptions: HashMap<String, WebhookSubscription> =
+            match app.store().webhook_subscriptions().await {
+                Ok(all) => all
+                    .into_iter()
+                    .filter(|s| s.active)
+                    .map(|s| (s.id.clone(), s))
+                    .collect(),
+                Err(error) => {
+                    tracing::error!(%error, "reading webhook subscriptions failed");
+                    continue;
+                }
+            };
+        let subscriptions = &subscriptions;
         futures_util::stream::iter(due)
-            .for_each_concurrent(PARALLEL, |delivery| {
-                attempt(&app, &policy, &metrics, &client, delivery)
+            .filter_map(|delivery| async move {
+                let subscription = subscriptions.get(&delivery.subscription_id)?;
+                Some((subscription, delivery))
+            })
+            .for_each_concurrent(PARALLEL, |(subscription, delivery)| {
+                attempt(&app, &policy, &metrics, &client, subscription, delivery)
             })
             .await;
     }
@@ -98,20 +118,9 @@ async fn attempt(
     policy: &DeliveryPolicy,
     metrics: &Metrics,
     client: &reqwest::Client,
+    subscription: &WebhookSubscription,
     delivery: WebhookDelivery,
 ) {
-    let subscription = match app
-        .store()
-        .webhook_subscription(&delivery.subscription_id)
-        .await
-    {
-        Ok(Some(subscription)) if subscription.active => subscription,
-        Ok(_) => return, // deleted or turned off since it was read
-        Err(error) => {
-            tracing::error!(%error, "reading a webhook subscription failed");
-            return;
-        }
-    };
     let body = delivery_body(&subscription.format, &delivery);
     let signed = sign(
         &subscription.secret,

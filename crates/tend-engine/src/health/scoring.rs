@@ -465,9 +465,10 @@ pub(crate) async fn refreshed_raw_values(
     let window = history_window(set, day);
     let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
     let mut rows = Vec::new();
+    let shared = Arc::new(set.clone());
     for (first, last) in load_runs(store, ids).await? {
         let loaded = Loaded::load(store, first, last, Some((day, day)), window).await?;
-        let set = set.clone();
+        let set = shared.clone();
         // Computing measures is CPU work: off the runtime's threads.
         let raw = tokio::task::spawn_blocking(move || raw_for_loaded(&set, &loaded, &[day]))
             .await
