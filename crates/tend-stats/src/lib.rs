@@ -17,6 +17,7 @@ mod linalg;
 pub mod logistic;
 pub mod logrank;
 mod optimize;
+pub mod sbg;
 pub mod special;
 
 pub use boosting::{BoostedTrees, BoostingOptions};
