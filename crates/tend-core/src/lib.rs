@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod model;
 pub mod money;
 pub mod period;
+pub mod risk;
 pub mod rollup;
 pub mod summary;
 

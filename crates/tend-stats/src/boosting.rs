@@ -46,6 +46,39 @@ impl std::fmt::Debug for BoostedTrees {
     }
 }
 
+/// Stored as forust's own JSON model with the width beside it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredTrees {
+    forust: String,
+    width: usize,
+}
+
+impl serde::Serialize for BoostedTrees {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let forust = self
+            .booster
+            .json_dump()
+            .map_err(|e| serde::ser::Error::custom(e.to_string()))?;
+        StoredTrees {
+            forust,
+            width: self.width,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BoostedTrees {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stored = StoredTrees::deserialize(deserializer)?;
+        let booster = GradientBooster::from_json(&stored.forust)
+            .map_err(|e| serde::de::Error::custom(e.to_string()))?;
+        Ok(BoostedTrees {
+            booster,
+            width: stored.width,
+        })
+    }
+}
+
 impl BoostedTrees {
     fn raw(&self, row: &[f64]) -> f64 {
         self.booster

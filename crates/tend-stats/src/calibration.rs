@@ -17,7 +17,7 @@ fn check(scores: &[f64], labels: &[bool]) -> Result<(), StatsError> {
 /// Platt scaling: P(positive | score) = 1 / (1 + exp(a·score + b)), fitted by maximum
 /// likelihood on Platt's smoothed targets (as scikit-learn's `_sigmoid_calibration`),
 /// so that a perfectly separated calibration set does not give probabilities of 0 or 1.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlattScaling {
     pub a: f64,
     pub b: f64,
@@ -94,7 +94,7 @@ impl PlattScaling {
 /// labels in squared error (pool adjacent violators), interpolated linearly between
 /// its steps and clipped outside the scores it was fitted on, as scikit-learn's
 /// `IsotonicRegression(out_of_bounds="clip")`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IsotonicCalibration {
     pub thresholds: Vec<f64>,
     pub values: Vec<f64>,

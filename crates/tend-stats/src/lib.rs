@@ -7,6 +7,7 @@
 pub mod backtest;
 pub mod boosting;
 pub mod calibration;
+pub mod churn;
 pub mod classifier;
 pub mod clv;
 pub mod concordance;

@@ -27,7 +27,7 @@ impl Default for LogisticOptions {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LogisticModel {
     pub coefficients: Vec<f64>,
     pub intercept: f64,

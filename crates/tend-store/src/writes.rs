@@ -393,6 +393,8 @@ impl Transaction {
     /// previous demo company.
     pub async fn delete_all_customer_data(&mut self) -> Result<()> {
         const TABLES: &[&str] = &[
+            "risk_snapshots",
+            "risk_models",
             "health_distributions",
             "health_snapshots",
             "health_watch",

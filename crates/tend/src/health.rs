@@ -77,7 +77,7 @@ enum HealthCommand {
     },
 }
 
-fn progress_bar(what: &str) -> ProgressBar {
+pub(crate) fn progress_bar(what: &str) -> ProgressBar {
     ProgressBar::new(0).with_style(
         ProgressStyle::with_template(&format!("{what} [{{bar:30}}] {{pos}}/{{len}} ({{eta}})"))
             .expect("valid template")
@@ -86,7 +86,7 @@ fn progress_bar(what: &str) -> ProgressBar {
 }
 
 /// A progress callback of the health services that moves `bar`.
-fn tracking(bar: &ProgressBar) -> impl Fn(usize, usize) + '_ {
+pub(crate) fn tracking(bar: &ProgressBar) -> impl Fn(usize, usize) + '_ {
     move |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);

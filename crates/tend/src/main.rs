@@ -3,6 +3,8 @@
 mod access;
 mod health;
 mod render;
+mod render_risk;
+mod risk;
 mod serve;
 
 #[global_allocator]
@@ -121,6 +123,10 @@ enum Command {
     /// Account health: the portfolio table (lowest first, with trends and top movers),
     /// one account explained, rescoring, history and evaluation.
     Health(health::HealthArgs),
+    /// Churn risk learnt from the store's own history: the table (highest first, with
+    /// ARR at risk and the top reason), one account explained, refit, rescore and the
+    /// backtest evaluation.
+    Risk(risk::RiskArgs),
     /// Users who sign in: add, list, disable.
     #[command(subcommand)]
     User(access::UserCommand),
@@ -146,7 +152,7 @@ pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("expected a date as YYYY-MM-DD, got {text:?}"))
 }
 
-fn parse_currency(text: &str) -> Result<Currency, String> {
+pub(crate) fn parse_currency(text: &str) -> Result<Currency, String> {
     Currency::parse(text).map_err(|e| e.to_string())
 }
 
@@ -265,6 +271,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Export { dir } => export(store, &dir).await,
         Command::Health(args) => health::run(store, scorecards, args).await,
+        Command::Risk(args) => risk::run(store, scorecards, args).await,
         Command::User(command) => access::user(store, command).await,
         Command::Token(command) => access::token(store, command).await,
         Command::Source(command) => access::source(store, command).await,

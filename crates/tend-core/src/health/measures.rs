@@ -137,6 +137,21 @@ pub struct MeasureSpec {
     pub detail: Option<(DetailFn, &'static str, &'static str)>,
 }
 
+/// A measure is known by its name (its functions cannot be printed or compared).
+impl std::fmt::Debug for MeasureSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MeasureSpec")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for MeasureSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
 impl MeasureSpec {
     /// Days before the scored day whose records the measure reads with `window`.
     pub fn lookback(&self, window: u32) -> u32 {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use chrono::{Days, NaiveDate};
-use tend_core::health::{AccountFacts, ScorecardSet, Source};
+use tend_core::health::{AccountFacts, MeasureSpec, ScorecardSet, Source};
 use tend_core::rollup::combine_usage;
 use tend_core::{Account, UsageDaily};
 use tend_store::{AccountData, HistoryWindow, Store, StoreError};
@@ -129,14 +129,38 @@ fn ranges<T>(ids: &[&str], rows: &[T], account: impl Fn(&T) -> &str) -> Vec<Rang
 /// The history scoring `first_day` and later days needs: each kind of record as far
 /// back as the longest window of the measures that read it.
 pub(crate) fn history_window(set: &ScorecardSet, first_day: NaiveDate) -> HistoryWindow {
+    let measures = set
+        .scorecards
+        .iter()
+        .flat_map(|card| card.measures().map(|(_, m, window)| (m.spec(), window)));
+    window_of(measures, first_day)
+}
+
+/// The history every measure needs, with the scorecards' windows and the measures'
+/// own: churn features read all of them.
+pub(crate) fn history_window_of_all_measures(
+    set: &ScorecardSet,
+    first_day: NaiveDate,
+) -> HistoryWindow {
+    let cards = set
+        .scorecards
+        .iter()
+        .flat_map(|card| card.measures().map(|(_, m, window)| (m.spec(), window)));
+    let all = tend_core::health::MEASURES
+        .iter()
+        .map(|spec| (spec, spec.window));
+    window_of(cards.chain(all), first_day)
+}
+
+fn window_of<'a>(
+    measures: impl Iterator<Item = (&'a MeasureSpec, u32)>,
+    first_day: NaiveDate,
+) -> HistoryWindow {
     let mut reach: HashMap<Source, u32> = HashMap::new();
-    for card in &set.scorecards {
-        for (_, m, window) in card.measures() {
-            let spec = m.spec();
-            for &source in spec.reads {
-                let days = reach.entry(source).or_default();
-                *days = (*days).max(spec.lookback(window));
-            }
+    for (spec, window) in measures {
+        for &source in spec.reads {
+            let days = reach.entry(source).or_default();
+            *days = (*days).max(spec.lookback(window));
         }
     }
     let since = |source: Source| {

@@ -6,7 +6,7 @@
 pub mod config;
 pub mod evaluate;
 pub mod explain;
-mod facts;
+pub(crate) mod facts;
 pub mod fresh;
 pub mod key_features;
 pub mod portfolio;

@@ -12,7 +12,7 @@ use futures_util::{Stream, StreamExt};
 
 use chrono::{Days, NaiveDate};
 use tend_core::health::{raw_values, score, HealthSnapshot, Rule, Scorecard, ScorecardSet};
-use tend_store::{Distribution, Store};
+use tend_store::{Distribution, HistoryWindow, Store};
 
 use super::facts::{history_window, is_scored_on, Loaded};
 use super::HealthError;
@@ -83,6 +83,9 @@ fn raw_for_loaded(set: &ScorecardSet, loaded: &Loaded, days: &[NaiveDate]) -> Ve
     rows
 }
 
+/// What is done with each loaded chunk of accounts on some days.
+pub(crate) type ChunkWork<T> = Arc<dyn Fn(&ScorecardSet, &Loaded, &[NaiveDate]) -> T + Send + Sync>;
+
 /// Loads chunks of `ids` (sorted) with the history scoring `days` (ascending) needs and
 /// runs `work` on each, a few chunks at a time on the runtime's threads; yields the results in
 /// order with the number of accounts in each chunk.
@@ -94,6 +97,18 @@ fn per_chunk<T: Send + 'static>(
     work: fn(&ScorecardSet, &Loaded, &[NaiveDate]) -> T,
 ) -> impl Stream<Item = Result<(usize, T), HealthError>> {
     let window = history_window(set, days[0]);
+    per_chunk_with(store, set, ids, days, window, Arc::new(work))
+}
+
+/// [`per_chunk`] with the history to load and any work.
+pub(crate) fn per_chunk_with<T: Send + 'static>(
+    store: &Store,
+    set: &ScorecardSet,
+    ids: &[String],
+    days: &[NaiveDate],
+    window: HistoryWindow,
+    work: ChunkWork<T>,
+) -> impl Stream<Item = Result<(usize, T), HealthError>> {
     let shared = Arc::new((set.clone(), days.to_vec()));
     let chunks: Vec<(String, String, usize)> = ids
         .chunks(ACCOUNTS_PER_CHUNK)
@@ -105,7 +120,7 @@ fn per_chunk<T: Send + 'static>(
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get()) + 1;
     futures_util::stream::iter(chunks)
         .map(move |(first, last, count)| {
-            let (store, shared) = (store.clone(), shared.clone());
+            let (store, shared, work) = (store.clone(), shared.clone(), work.clone());
             tokio::spawn(async move {
                 let (set, days) = &*shared;
                 let active = Some((days[0], days[days.len() - 1]));
@@ -144,7 +159,7 @@ fn score_loaded(set: &ScorecardSet, loaded: &Loaded, days: &[NaiveDate]) -> Vec<
     )
 }
 
-fn has_percentile_rules(set: &ScorecardSet) -> bool {
+pub(crate) fn has_percentile_rules(set: &ScorecardSet) -> bool {
     set.scorecards
         .iter()
         .any(|card| percentile_positions(card).contains(&true))
