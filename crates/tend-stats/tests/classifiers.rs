@@ -180,3 +180,42 @@ fn stratified_kaplan_meier_is_one_curve_per_stratum() {
     );
     assert!(KaplanMeier::fit_stratified(&durations, &observed, &plan[..3], 0.05).is_err());
 }
+
+#[test]
+fn a_churn_model_is_calibrated_out_of_fold_and_survives_storage() {
+    use tend_stats::churn::{backtest, ChurnModel, ModelKind};
+    let (x, y) = churn_data(4000, 5);
+    // 400 accounts of 10 rows each.
+    let groups: Vec<usize> = (0..x.len()).map(|i| i / 10).collect();
+    for kind in ModelKind::ALL {
+        let model = ChurnModel::fit(kind, &groups, &x, &y).unwrap();
+        let stored = ChurnModel::from_json(&model.to_json()).unwrap();
+        let (test_x, test_y) = churn_data(3000, 6);
+        let p: Vec<f64> = test_x.iter().map(|r| model.probability(r)).collect();
+        for (row, &expected) in test_x.iter().zip(&p) {
+            assert_eq!(stored.probability(row), expected);
+        }
+        // Calibrated: the mean prediction is the observed rate, within sampling error.
+        let mean = p.iter().sum::<f64>() / p.len() as f64;
+        let observed = test_y.iter().filter(|&&l| l).count() as f64 / test_y.len() as f64;
+        assert!(
+            (mean - observed).abs() < 0.02,
+            "{kind:?}: {mean} vs {observed}"
+        );
+        assert!(roc_auc(&test_y, &p).unwrap() > 0.7);
+    }
+    // A backtest fits at each cutoff on rows whose outcome was known by then.
+    let times: Vec<f64> = (0..x.len()).map(|i| (i % 10) as f64 * 30.0).collect();
+    let data = TimedRows {
+        times: &times,
+        rows: &x,
+        labels: &y,
+        horizon: 60.0,
+    };
+    let folds = backtest(ModelKind::BoostedTrees, &data, &groups, &[180.0, 240.0]).unwrap();
+    assert_eq!(folds.len(), 2);
+    assert_eq!(folds[0].train_rows, 400 * 5); // times 0..=120
+    assert_eq!(folds[0].test.len(), 400 * 2); // times 180 and 210
+    assert_eq!(folds[1].test.len(), 400 * 2); // times 240 and 270
+    assert!(folds.iter().all(|f| f.probabilities.len() == f.test.len()));
+}
