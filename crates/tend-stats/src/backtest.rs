@@ -30,6 +30,21 @@ pub struct Fold {
     pub lift_top_decile: Option<f64>,
 }
 
+/// The training and test rows of the fold at `cutoffs[k]`: rows whose outcome was
+/// known by the cutoff (time + horizon ≤ cutoff), and rows observed from the cutoff
+/// until the next one (no end for the last).
+pub(crate) fn split(data: &TimedRows, cutoffs: &[f64], k: usize) -> (Vec<usize>, Vec<usize>) {
+    let (cutoff, n) = (cutoffs[k], data.times.len());
+    let end = cutoffs.get(k + 1).copied().unwrap_or(f64::INFINITY);
+    let train = (0..n)
+        .filter(|&i| data.times[i] + data.horizon <= cutoff)
+        .collect();
+    let test = (0..n)
+        .filter(|&i| data.times[i] >= cutoff && data.times[i] < end)
+        .collect();
+    (train, test)
+}
+
 /// Fits a fresh `C` at each cutoff and scores it on the following period.
 ///
 /// Training rows at cutoff c are those with time + horizon ≤ c, whose labels were
@@ -62,13 +77,7 @@ pub fn time_split_backtest<C: Classifier>(
     }
     let mut folds = Vec::new();
     for (k, &cutoff) in cutoffs.iter().enumerate() {
-        let end = cutoffs.get(k + 1).copied().unwrap_or(f64::INFINITY);
-        let train: Vec<usize> = (0..n)
-            .filter(|&i| data.times[i] + data.horizon <= cutoff)
-            .collect();
-        let test: Vec<usize> = (0..n)
-            .filter(|&i| data.times[i] >= cutoff && data.times[i] < end)
-            .collect();
+        let (train, test) = split(data, cutoffs, k);
         let train_positives = train.iter().filter(|&&i| data.labels[i]).count();
         if test.is_empty() || train_positives == 0 || train_positives == train.len() {
             continue;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::backtest::TimedRows;
+use crate::backtest::{split, TimedRows};
 use crate::calibration::{IsotonicCalibration, PlattScaling};
 use crate::classifier::{Classifier, Contributions, Standardized};
 use crate::logistic::LogisticModel;
@@ -240,13 +240,7 @@ pub fn backtest(
     }
     let mut folds = Vec::new();
     for (k, &cutoff) in cutoffs.iter().enumerate() {
-        let end = cutoffs.get(k + 1).copied().unwrap_or(f64::INFINITY);
-        let train: Vec<usize> = (0..n)
-            .filter(|&i| data.times[i] + data.horizon <= cutoff)
-            .collect();
-        let test: Vec<usize> = (0..n)
-            .filter(|&i| data.times[i] >= cutoff && data.times[i] < end)
-            .collect();
+        let (train, test) = split(data, cutoffs, k);
         if test.is_empty() {
             continue;
         }
