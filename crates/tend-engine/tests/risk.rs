@@ -102,8 +102,8 @@ async fn held_out_predictions_are_calibrated_and_beat_the_base_rate() {
             );
             // Every bin with enough rows to judge: its mean prediction within the 95%
             // interval of its observed rate.
-            let judged: Vec<_> = e.calibration.iter().filter(|r| r.count >= 100).collect();
-            assert!(judged.len() >= 2, "{:?}", e.calibration);
+            let judged: Vec<_> = e.calibration.iter().filter(|r| r.count >= 30).collect();
+            assert!(judged.len() >= 3, "{:?}", e.calibration);
             for bin in judged {
                 assert!(
                     bin.observed_low <= bin.mean_predicted

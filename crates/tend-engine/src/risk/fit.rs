@@ -119,13 +119,13 @@ fn day_number(day: NaiveDate) -> f64 {
 use chrono::Datelike;
 
 /// Training days: every `every_days` back from the last day whose outcome is known,
-/// at most `snapshots` of them, none before the first account existed.
+/// at most `snapshots` of them, none before `first`.
 fn training_days(
-    first_account: Option<NaiveDate>,
+    first: Option<NaiveDate>,
     as_of: NaiveDate,
     options: &RiskOptions,
 ) -> Vec<NaiveDate> {
-    let Some(first) = first_account else {
+    let Some(first) = first else {
         return Vec::new();
     };
     let latest = as_of - Days::new(u64::from(options.horizon_days));
@@ -154,7 +154,11 @@ pub(crate) async fn training_rows(
     progress: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> Result<Training, RiskError> {
     let accounts = store.accounts().await?;
-    let first = accounts.iter().map(|a| a.created_on).min();
+    // Rows need data to learn from: none before the first account, nor before usage
+    // was first recorded (older accounts predate the history a store holds).
+    let first_account = accounts.iter().map(|a| a.created_on).min();
+    let first_usage = store.first_usage_day().await?;
+    let first = first_account.max(first_usage).or(first_account);
     let days = training_days(first, as_of, options);
     let features = feature_set(&accounts, as_of);
     let money = Money::load(store, options.currency, as_of).await?;
