@@ -121,7 +121,7 @@ impl FeatureSet {
         self.features.iter().map(|f| f.name.clone()).collect()
     }
 
-    /// Rebuilds a set from stored names; `None` names one not known (a measure
+    /// Rebuilds a set from stored names; the error names one not known (a measure
     /// removed since the model was fitted).
     pub fn from_names(names: &[String]) -> Result<FeatureSet, String> {
         let mut categories: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
@@ -395,14 +395,19 @@ pub fn churned_within(account: &Account, day: NaiveDate, horizon_days: u32) -> b
     account.churned_on.is_some_and(|c| c > day && c <= end)
 }
 
+/// Days after a renewal date in which a late renewal still counts.
+pub const RENEWAL_GRACE_DAYS: u64 = 30;
+
 /// The outcome of the account's next renewal when it falls due after `day` and by
 /// `day + horizon_days`: `Some(true)` when it was not renewed — no contract of the
 /// product in force on the renewal date, nor starting within 30 days after it;
-/// `None` when no renewal falls due in the horizon.
+/// `None` when no renewal falls due in the horizon, or when those 30 days end after
+/// `known_by` (a late renewal could still come).
 pub fn not_renewed_within(
     contracts: &[Contract],
     day: NaiveDate,
     horizon_days: u32,
+    known_by: NaiveDate,
 ) -> Option<bool> {
     let end = day + Days::new(u64::from(horizon_days));
     let due = contracts
@@ -410,7 +415,10 @@ pub fn not_renewed_within(
         .filter(|c| c.is_active_on(day) && c.status != ContractStatus::Cancelled)
         .filter(|c| c.renewal_date > day && c.renewal_date <= end)
         .min_by_key(|c| c.renewal_date)?;
-    let grace = due.renewal_date + Days::new(30);
+    let grace = due.renewal_date + Days::new(RENEWAL_GRACE_DAYS);
+    if grace > known_by {
+        return None;
+    }
     let renewed = contracts.iter().any(|c| {
         c.product == due.product
             && c.id != due.id

@@ -10,7 +10,7 @@ use tend_core::{FxTable, Reporting};
 use tend_demo::{generate, Company, DemoConfig};
 use tend_engine::health::{load_scorecards, PortfolioFilter};
 use tend_engine::risk::{
-    explain_risk, refit, rescore, risk_table, score_accounts, RiskError, RiskOptions,
+    explain_risk, refit, rescore, risk_table, score_accounts, RiskError, RiskOptions, Target,
 };
 use tend_store::test_support;
 
@@ -65,8 +65,8 @@ async fn a_model_fitted_at_a_past_day_equals_one_fitted_on_the_data_known_then()
             assert_eq!(stored.model, expected.model);
             assert_eq!(stored.as_of, past);
             // The accounts active then were scored on that day, as in the store of then.
-            let now = store.risk_snapshots_on(past).await.unwrap();
-            let before = then.risk_snapshots_on(past).await.unwrap();
+            let now = store.risk_snapshots_on("churn", past).await.unwrap();
+            let before = then.risk_snapshots_on("churn", past).await.unwrap();
             assert_eq!(now.len(), before.len());
             for (a, b) in now.iter().zip(&before) {
                 assert_eq!(
@@ -112,9 +112,15 @@ async fn held_out_predictions_are_calibrated_and_beat_the_base_rate() {
                 );
             }
             // Scores were stored for the last day, highest first in the table.
-            let table = risk_table(&store, None, &PortfolioFilter::default())
-                .await
-                .unwrap();
+            let table = risk_table(
+                &store,
+                Target::Churn,
+                None,
+                &PortfolioFilter::default(),
+                None,
+            )
+            .await
+            .unwrap();
             assert_eq!(table.day, as_of);
             assert_eq!(table.rows.len(), fitted.scored);
             assert!(table
@@ -216,7 +222,26 @@ async fn one_account_is_rescored_without_a_refit_and_explained() {
                 .await
                 .unwrap();
             assert!(fitted.model_id.is_some());
-            let full = store.risk_snapshots_on(as_of).await.unwrap();
+            let full = store.risk_snapshots_on("churn", as_of).await.unwrap();
+            // A non-renewal model keeps snapshots of its own beside churn's.
+            let non_renewal = RiskOptions {
+                target: Target::NonRenewal,
+                ..options()
+            };
+            let other = refit(&store, set, as_of, &non_renewal, &|_, _| {})
+                .await
+                .unwrap();
+            assert!(
+                other.model_id.is_some(),
+                "{:?}",
+                other.evaluation.too_little
+            );
+            assert_eq!(store.risk_snapshots_on("churn", as_of).await.unwrap(), full);
+            let renewals = store.risk_snapshots_on("non_renewal", as_of).await.unwrap();
+            assert_eq!(renewals.len(), full.len());
+            assert!(renewals
+                .iter()
+                .all(|s| s.model_id == other.model_id.unwrap()));
             let id = full[0].account_id.clone();
             let day = as_of + Days::new(1);
             assert_eq!(
@@ -235,18 +260,27 @@ async fn one_account_is_rescored_without_a_refit_and_explained() {
                 .await
                 .unwrap();
             assert_eq!(rescored, full.len());
-            let one = store.risk_history(&id).await.unwrap();
+            let one = store.risk_history(&id, "churn").await.unwrap();
             assert_eq!(one.len(), 2);
-            let all_on_day = store.risk_snapshots_on(day).await.unwrap();
+            let all_on_day = store.risk_snapshots_on("churn", day).await.unwrap();
             let same = all_on_day.iter().find(|s| s.account_id == id).unwrap();
             assert_eq!(same, &one[1]);
-            let explained = explain_risk(&store, set, &id, as_of, &Default::default())
-                .await
-                .unwrap();
+            let explained =
+                explain_risk(&store, set, Target::Churn, &id, as_of, &Default::default())
+                    .await
+                    .unwrap();
             assert!((explained.probability - full[0].probability).abs() < 1e-12);
             assert!(explained.reasons.iter().any(|r| r.contribution > 0.0));
             assert!(explained.reasons.iter().all(|r| !r.words.contains('_')));
-            let missing = explain_risk(&store, set, "ACC-NOPE", as_of, &Default::default()).await;
+            let missing = explain_risk(
+                &store,
+                set,
+                Target::Churn,
+                "ACC-NOPE",
+                as_of,
+                &Default::default(),
+            )
+            .await;
             assert!(matches!(missing, Err(RiskError::UnknownAccount(_))));
         }
     })
@@ -268,7 +302,14 @@ async fn too_little_history_says_so_and_stores_no_model() {
             let reason = fitted.evaluation.too_little.as_deref().unwrap();
             assert!(reason.contains("needed to learn from"), "{reason}");
             assert!(store.latest_risk_model("churn").await.unwrap().is_none());
-            let table = risk_table(&store, None, &PortfolioFilter::default()).await;
+            let table = risk_table(
+                &store,
+                Target::Churn,
+                None,
+                &PortfolioFilter::default(),
+                None,
+            )
+            .await;
             assert!(matches!(table, Err(RiskError::NoModel(_))));
             // The incremental path has nothing to do without a model.
             let ids = store.account_ids().await.unwrap();

@@ -21,10 +21,11 @@ pub struct RiskModelRecord {
     pub evaluation: String,
 }
 
-/// An account's churn risk on a day.
+/// An account's risk of one target (`churn`, `non_renewal`) on a day.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct RiskSnapshot {
     pub account_id: String,
+    pub target: String,
     pub day: NaiveDate,
     pub model_id: i64,
     pub probability: f64,
@@ -35,9 +36,9 @@ pub struct RiskSnapshot {
 
 const MODEL_COLUMNS: &str =
     "id, target, fitted_at, as_of, horizon_days, kind, features, model, evaluation";
-const SNAPSHOT_COLUMNS: &str = "account_id, day, model_id, probability, band, reasons";
+const SNAPSHOT_COLUMNS: &str = "account_id, target, day, model_id, probability, band, reasons";
 
-/// Rows per INSERT, under both backends' parameter limits (6 per row).
+/// Rows per INSERT, under both backends' parameter limits (7 per row).
 const ROWS_PER_STATEMENT: usize = 1000;
 
 impl Store {
@@ -51,24 +52,29 @@ impl Store {
         }))
     }
 
-    /// Every account's risk on `day`, highest first.
-    pub async fn risk_snapshots_on(&self, day: NaiveDate) -> Result<Vec<RiskSnapshot>> {
+    /// Every account's risk of `target` on `day`, highest first.
+    pub async fn risk_snapshots_on(
+        &self,
+        target: &str,
+        day: NaiveDate,
+    ) -> Result<Vec<RiskSnapshot>> {
         let sql = format!(
-            "SELECT {SNAPSHOT_COLUMNS} FROM risk_snapshots WHERE day = $1 \
+            "SELECT {SNAPSHOT_COLUMNS} FROM risk_snapshots WHERE target = $1 AND day = $2 \
              ORDER BY probability DESC, account_id"
         );
         Ok(on_backend!(&self.pool, pool => {
-            sqlx::query_as(&sql).bind(day).fetch_all(pool).await?
+            sqlx::query_as(&sql).bind(target).bind(day).fetch_all(pool).await?
         }))
     }
 
-    /// One account's risk snapshots, oldest first.
-    pub async fn risk_history(&self, account_id: &str) -> Result<Vec<RiskSnapshot>> {
+    /// One account's snapshots of `target`, oldest first.
+    pub async fn risk_history(&self, account_id: &str, target: &str) -> Result<Vec<RiskSnapshot>> {
         let sql = format!(
-            "SELECT {SNAPSHOT_COLUMNS} FROM risk_snapshots WHERE account_id = $1 ORDER BY day"
+            "SELECT {SNAPSHOT_COLUMNS} FROM risk_snapshots \
+             WHERE account_id = $1 AND target = $2 ORDER BY day"
         );
         Ok(on_backend!(&self.pool, pool => {
-            sqlx::query_as(&sql).bind(account_id).fetch_all(pool).await?
+            sqlx::query_as(&sql).bind(account_id).bind(target).fetch_all(pool).await?
         }))
     }
 
@@ -83,11 +89,11 @@ impl Store {
         Ok(day)
     }
 
-    /// The latest day with risk snapshots.
-    pub async fn latest_risk_day(&self) -> Result<Option<NaiveDate>> {
-        let sql = "SELECT MAX(day) FROM risk_snapshots";
+    /// The latest day with snapshots of `target`.
+    pub async fn latest_risk_day(&self, target: &str) -> Result<Option<NaiveDate>> {
+        let sql = "SELECT MAX(day) FROM risk_snapshots WHERE target = $1";
         let day: Option<NaiveDate> = on_backend!(&self.pool, pool => {
-            sqlx::query_scalar(sql).fetch_one(pool).await?
+            sqlx::query_scalar(sql).bind(target).fetch_one(pool).await?
         });
         Ok(day)
     }
@@ -114,7 +120,7 @@ impl Transaction {
         }))
     }
 
-    /// Writes snapshots, replacing those of the same account and day.
+    /// Writes snapshots, replacing those of the same account, target and day.
     pub async fn upsert_risk_snapshots(&mut self, rows: &[RiskSnapshot]) -> Result<()> {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             on_tx!(&mut self.tx, conn => {
@@ -123,6 +129,7 @@ impl Transaction {
                 ));
                 builder.push_values(chunk, |mut b, s| {
                     b.push_bind(&s.account_id)
+                        .push_bind(&s.target)
                         .push_bind(s.day)
                         .push_bind(s.model_id)
                         .push_bind(s.probability)
@@ -130,7 +137,7 @@ impl Transaction {
                         .push_bind(&s.reasons);
                 });
                 builder.push(
-                    " ON CONFLICT (account_id, day) DO UPDATE SET model_id = excluded.model_id, \
+                    " ON CONFLICT (account_id, target, day) DO UPDATE SET model_id = excluded.model_id, \
                      probability = excluded.probability, band = excluded.band, \
                      reasons = excluded.reasons",
                 );

@@ -152,7 +152,7 @@ pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("expected a date as YYYY-MM-DD, got {text:?}"))
 }
 
-pub(crate) fn parse_currency(text: &str) -> Result<Currency, String> {
+fn parse_currency(text: &str) -> Result<Currency, String> {
     Currency::parse(text).map_err(|e| e.to_string())
 }
 
@@ -271,7 +271,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Export { dir } => export(store, &dir).await,
         Command::Health(args) => health::run(store, scorecards, args).await,
-        Command::Risk(args) => risk::run(store, scorecards, args).await,
+        Command::Risk(args) => risk::run(store, scorecards, cli.currency, args).await,
         Command::User(command) => access::user(store, command).await,
         Command::Token(command) => access::token(store, command).await,
         Command::Source(command) => access::source(store, command).await,

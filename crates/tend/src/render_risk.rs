@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use tend_core::money::group_thousands;
 use tend_engine::risk::fit::{CalibrationRow, Scores};
-use tend_engine::risk::{Refit, RiskEvaluation, RiskExplanation, RiskTable};
+use tend_engine::risk::{Refit, RiskEvaluation, RiskExplanation, RiskTable, Target};
 
 fn pct(p: f64) -> String {
     format!("{:.1}%", 100.0 * p)
@@ -35,13 +35,24 @@ fn truncate(text: &str, width: usize) -> String {
 /// The risk table, highest first, with ARR at risk by segment and owner.
 pub fn table(t: &RiskTable, limit: Option<usize>) -> String {
     let mut out = String::new();
+    let what = match t.target {
+        Target::Churn => "Churn risk",
+        Target::NonRenewal => "Non-renewal risk",
+    };
     let _ = writeln!(
         out,
-        "Churn risk on {} ({} accounts; ARR in {})",
+        "{what} on {} ({} accounts; ARR in {})",
         t.day,
         t.rows.len(),
         t.currency
     );
+    if t.arr_unconverted > 0 {
+        let _ = writeln!(
+            out,
+            "  ARR of {} accounts could not be converted to {} and is left out (import fx-rates)",
+            t.arr_unconverted, t.currency
+        );
+    }
     let _ = writeln!(
         out,
         "{:<12} {:<26} {:>6} {:<6} {:>6} {:>6} {:>6} {:>12}  top reason",

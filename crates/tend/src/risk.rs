@@ -44,6 +44,9 @@ pub struct RiskArgs {
     /// Rows to print (0 for all).
     #[arg(long, default_value_t = 50)]
     limit: usize,
+    /// Which model's risk to show: churn or non_renewal.
+    #[arg(long, default_value = "churn", value_parser = parse_target)]
+    target: Target,
     #[command(flatten)]
     bands: BandArgs,
 }
@@ -76,9 +79,6 @@ struct ModelArgs {
     /// Training snapshots per account at most.
     #[arg(long, default_value_t = 24)]
     snapshots: usize,
-    /// The currency ARR is compared in (ISO 4217); by default the one with the most ARR.
-    #[arg(long, env = "TEND_CURRENCY", value_parser = crate::parse_currency)]
-    currency: Option<Currency>,
 }
 
 #[derive(Subcommand)]
@@ -90,6 +90,9 @@ enum RiskCommand {
         /// The day to score (YYYY-MM-DD); defaults to the last day of the store's data.
         #[arg(long, value_parser = parse_date)]
         as_of: Option<NaiveDate>,
+        /// Which stored model scores: churn or non_renewal.
+        #[arg(long, default_value = "churn", value_parser = parse_target)]
+        target: Target,
     },
     /// Backtest the churn models on the store's history and print how they did.
     Evaluate(ModelArgs),
@@ -114,25 +117,38 @@ impl BandArgs {
     }
 }
 
-fn options(args: &ModelArgs, bands: Bands) -> RiskOptions {
+fn options(args: &ModelArgs, bands: Bands, currency: Option<Currency>) -> RiskOptions {
     RiskOptions {
         target: args.target,
         horizon_days: args.horizon,
         every_days: args.every,
         snapshots: args.snapshots,
         bands,
-        currency: args.currency,
+        currency,
     }
 }
 
-pub async fn run(store: &Store, set: &ScorecardSet, args: RiskArgs) -> Result<()> {
+/// Runs a risk command; `currency` is the global `--currency` (ARR is compared in it).
+pub async fn run(
+    store: &Store,
+    set: &ScorecardSet,
+    currency: Option<Currency>,
+    args: RiskArgs,
+) -> Result<()> {
     let bands = args.bands.bands()?;
     match args.command {
         Some(RiskCommand::Refit(model)) => {
             let day = resolve_as_of(store, model.as_of).await?;
             let bar = progress_bar("Building training snapshots (accounts)");
             let started = Instant::now();
-            let result = refit(store, set, day, &options(&model, bands), &tracking(&bar)).await;
+            let result = refit(
+                store,
+                set,
+                day,
+                &options(&model, bands, currency),
+                &tracking(&bar),
+            )
+            .await;
             bar.finish_and_clear();
             let result = result?;
             print!(
@@ -140,24 +156,32 @@ pub async fn run(store: &Store, set: &ScorecardSet, args: RiskArgs) -> Result<()
                 render_risk::refit(&result, started.elapsed().as_secs_f64())
             );
         }
-        Some(RiskCommand::Rescore { as_of }) => {
+        Some(RiskCommand::Rescore { as_of, target }) => {
             let day = resolve_as_of(store, as_of).await?;
             let started = Instant::now();
             let options = RiskOptions {
+                target,
                 bands,
                 ..RiskOptions::default()
             };
             let scored = rescore(store, set, day, &options).await?;
             println!(
-                "Scored the churn risk of {scored} active accounts on {day} in {:.1}s.",
+                "Scored the {} risk of {scored} active accounts on {day} in {:.1}s.",
+                target.as_str(),
                 started.elapsed().as_secs_f64()
             );
         }
         Some(RiskCommand::Evaluate(model)) => {
             let day = resolve_as_of(store, model.as_of).await?;
             let bar = progress_bar("Building training snapshots (accounts)");
-            let evaluation =
-                evaluate(store, set, day, &options(&model, bands), &tracking(&bar)).await;
+            let evaluation = evaluate(
+                store,
+                set,
+                day,
+                &options(&model, bands, currency),
+                &tracking(&bar),
+            )
+            .await;
             bar.finish_and_clear();
             print!("{}", render_risk::evaluation(&evaluation?));
         }
@@ -167,7 +191,8 @@ pub async fn run(store: &Store, set: &ScorecardSet, args: RiskArgs) -> Result<()
                     Some(day) => day,
                     None => resolve_as_of(store, None).await?,
                 };
-                let explanation = explain_risk(store, set, &account, day, &bands).await?;
+                let explanation =
+                    explain_risk(store, set, args.target, &account, day, &bands).await?;
                 print!("{}", render_risk::explanation(&explanation, args.explain));
             }
             None => {
@@ -177,7 +202,7 @@ pub async fn run(store: &Store, set: &ScorecardSet, args: RiskArgs) -> Result<()
                     band: args.band,
                 };
                 let limit = (args.limit > 0).then_some(args.limit);
-                match risk_table(store, args.as_of, &filter).await {
+                match risk_table(store, args.target, args.as_of, &filter, currency).await {
                     Ok(table) => print!("{}", render_risk::table(&table, limit)),
                     Err(RiskError::NoModel(_)) => {
                         // Never a silently missing model: say so, and show health.

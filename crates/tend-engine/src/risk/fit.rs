@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Datelike, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tend_core::health::ScorecardSet;
 use tend_stats::backtest::TimedRows;
@@ -16,7 +16,7 @@ use tend_store::{RiskModelRecord, Store};
 
 use super::rows::{compute, feature_set, FeatureRow, Labels, Money, Setting};
 use super::score::{store_scores, StoredFeatures};
-use super::{RiskError, RiskOptions, Target};
+use super::{RiskError, RiskOptions};
 
 /// Fewer labelled snapshots or outcomes than these is too little to learn from.
 pub const MIN_ROWS: usize = 500;
@@ -115,8 +115,6 @@ pub struct Refit {
 fn day_number(day: NaiveDate) -> f64 {
     f64::from(day.num_days_from_ce())
 }
-
-use chrono::Datelike;
 
 /// Training days: every `every_days` back from the last day whose outcome is known,
 /// at most `snapshots` of them, none before `first`.
@@ -484,9 +482,4 @@ pub(crate) fn kind_name(kind: ModelKind) -> &'static str {
         ModelKind::BoostedTrees => "boosted_trees",
         ModelKind::Logistic => "logistic",
     }
-}
-
-/// The target a stored model predicts.
-pub(crate) fn parse_target(text: &str) -> Option<Target> {
-    Target::parse(text)
 }

@@ -128,6 +128,8 @@ pub enum RiskError {
     },
     #[error("no account with id {0:?}")]
     UnknownAccount(String),
+    #[error("account {0} was not a customer on {1}")]
+    NotActive(String, NaiveDate),
     #[error("no risk snapshots on {0}: run `tend risk rescore`")]
     NoSnapshots(NaiveDate),
 }

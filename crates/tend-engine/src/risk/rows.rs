@@ -26,7 +26,6 @@ use crate::health::scoring::{
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureRow {
     pub account_id: String,
-    pub segment: Option<String>,
     pub day: NaiveDate,
     /// In the feature set's order; NaN where missing.
     pub values: Vec<f64>,
@@ -51,15 +50,16 @@ impl Money {
         day: NaiveDate,
     ) -> Result<Money, RiskError> {
         let rates = FxTable::new(&store.fx_rates().await?);
-        let currency = match currency {
-            Some(c) => c,
-            None => main_currency(
-                &arr_by_currency(&store.contracts().await?, day),
-                &rates,
-                day,
-            ),
-        };
-        Ok(Money { currency, rates })
+        Ok(match currency {
+            Some(currency) => Money { currency, rates },
+            None => Money::main(rates, &store.contracts().await?, day),
+        })
+    }
+
+    /// The currency with the most ARR on `day` among `contracts`.
+    pub(crate) fn main(rates: FxTable, contracts: &[tend_core::Contract], day: NaiveDate) -> Money {
+        let currency = main_currency(&arr_by_currency(contracts, day), &rates, day);
+        Money { currency, rates }
     }
 
     pub(crate) fn reporting(&self) -> Reporting<'_> {
@@ -91,7 +91,9 @@ impl Labels {
         }
         match self.target {
             Target::Churn => Some(churned_within(account, day, self.horizon_days)),
-            Target::NonRenewal => not_renewed_within(facts.contracts, day, self.horizon_days),
+            Target::NonRenewal => {
+                not_renewed_within(facts.contracts, day, self.horizon_days, self.as_of)
+            }
         }
     }
 }
@@ -147,7 +149,7 @@ pub(crate) async fn compute(
         progress(count);
     }
     // Chunks load runs of ids, which may hold accounts not asked for.
-    let asked = |id: &str| ids.binary_search_by(|probe| probe.as_str().cmp(id)).is_ok();
+    let asked: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
     if percentile {
         // Percentile rules rank an account within its segment on the day: health is
         // scored once every row's raw values are in.
@@ -156,7 +158,7 @@ pub(crate) async fn compute(
             computed.row.health = snapshot.score.overall;
         }
     }
-    out.retain(|c| asked(&c.row.account_id));
+    out.retain(|c| asked.contains(c.row.account_id.as_str()));
     Ok(out)
 }
 
@@ -231,7 +233,6 @@ fn rows_of_chunk(
             out.push(Computed {
                 row: FeatureRow {
                     account_id: account.id.clone(),
-                    segment: account.segment.clone(),
                     day,
                     label: setting.labels.and_then(|l| l.of(account, &facts, day)),
                     values,

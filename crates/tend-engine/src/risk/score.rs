@@ -12,7 +12,6 @@ use tend_core::Currency;
 use tend_stats::churn::ChurnModel;
 use tend_store::{RiskSnapshot, Store};
 
-use super::fit::parse_target;
 use super::rows::{compute, Computed, Money, Setting};
 use super::{Bands, RiskError, RiskOptions, Target};
 
@@ -72,7 +71,7 @@ impl LoadedModel {
         let currency = Currency::parse(&stored.currency).map_err(|e| fail(e.to_string()))?;
         let model = ChurnModel::from_json(&record.model).map_err(|e| fail(e.to_string()))?;
         let target =
-            parse_target(&record.target).ok_or_else(|| fail("an unknown target".into()))?;
+            Target::parse(&record.target).ok_or_else(|| fail("an unknown target".into()))?;
         Ok(Some(LoadedModel {
             id: record.id,
             target,
@@ -141,6 +140,7 @@ pub(crate) async fn store_scores(
                 .collect();
             Some(RiskSnapshot {
                 account_id: c.row.account_id.clone(),
+                target: model.target.as_str().to_string(),
                 day,
                 model_id: model.id,
                 probability: *probability,
@@ -169,7 +169,7 @@ pub async fn rescore(
 }
 
 /// The incremental path: the accounts whose data just changed, rescored on `day`
-/// with the stored model (no refit). Nothing to do without a model.
+/// with the stored churn model (no refit). Nothing to do without a model.
 pub async fn score_accounts(
     store: &Store,
     set: &ScorecardSet,

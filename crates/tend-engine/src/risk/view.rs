@@ -7,7 +7,8 @@ use chrono::{Days, NaiveDate};
 use tend_core::health::ScorecardSet;
 use tend_core::metrics::arr_on;
 use tend_core::risk::Reason;
-use tend_store::Store;
+use tend_core::{Currency, FxTable};
+use tend_store::{Store, StoreError};
 
 use super::rows::Money;
 use super::score::{predict, LoadedModel, StoredReason};
@@ -47,33 +48,41 @@ pub struct RiskGroup {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RiskTable {
+    pub target: Target,
     pub day: NaiveDate,
     pub currency: String,
+    /// Accounts shown whose ARR could not be converted into `currency` (no rate).
+    pub arr_unconverted: usize,
     pub rows: Vec<RiskRow>,
     pub by_segment: Vec<RiskGroup>,
     pub by_owner: Vec<RiskGroup>,
 }
 
-/// The stored risk on `day` (the latest day with risk when `None`), highest first.
+/// The stored risk of `target` on `day` (the latest day with such risk when `None`),
+/// highest first, with ARR in `currency` (by default the one with the most ARR).
 pub async fn risk_table(
     store: &Store,
+    target: Target,
     day: Option<NaiveDate>,
     filter: &PortfolioFilter,
+    currency: Option<Currency>,
 ) -> Result<RiskTable, RiskError> {
     let day = match day {
         Some(day) => day,
-        None => match store.latest_risk_day().await? {
+        None => match store.latest_risk_day(target.as_str()).await? {
             Some(day) => day,
-            None => return Err(RiskError::NoModel(Target::Churn.as_str())),
+            None => return Err(RiskError::NoModel(target.as_str())),
         },
     };
-    let snapshots = store.risk_snapshots_on(day).await?;
+    let snapshots = store.risk_snapshots_on(target.as_str(), day).await?;
     if snapshots.is_empty() {
         return Err(RiskError::NoSnapshots(day));
     }
     let mut before: Vec<HashMap<String, f64>> = Vec::new();
     for days in CHANGE_DAYS {
-        let earlier = store.risk_snapshots_on(day - Days::new(days)).await?;
+        let earlier = store
+            .risk_snapshots_on(target.as_str(), day - Days::new(days))
+            .await?;
         before.push(
             earlier
                 .into_iter()
@@ -87,11 +96,16 @@ pub async fn risk_table(
         .into_iter()
         .map(|a| (a.id.clone(), a))
         .collect();
-    let money = Money::load(store, None, day).await?;
     let contracts = store.contracts().await?;
+    let rates = FxTable::new(&store.fx_rates().await?);
+    let money = match currency {
+        Some(currency) => Money { currency, rates },
+        None => Money::main(rates, &contracts, day),
+    };
     let arr = arr_on(&contracts, day, &money.reporting(), day);
     let major = 10f64.powi(money.currency.minor_digits() as i32);
     let mut rows = Vec::new();
+    let mut arr_unconverted = 0;
     for s in snapshots {
         let Some(account) = accounts.get(&s.account_id) else {
             continue;
@@ -114,11 +128,19 @@ pub async fn risk_table(
         if filter.band.as_ref().is_some_and(|b| *b != s.band) {
             continue;
         }
-        let reasons: Vec<StoredReason> = serde_json::from_str(&s.reasons).unwrap_or_default();
+        let reasons: Vec<StoredReason> =
+            serde_json::from_str(&s.reasons).map_err(|e| StoreError::Corrupt {
+                table: "risk_snapshots",
+                id: format!("{} {}", s.account_id, s.day),
+                reason: e.to_string(),
+            })?;
         let account_arr = arr
             .arr
             .get(s.account_id.as_str())
             .map(|&minor| minor as f64 / major);
+        if account_arr.is_none() && arr.active.contains(s.account_id.as_str()) {
+            arr_unconverted += 1;
+        }
         let changes = [0, 1, 2].map(|k| {
             before[k]
                 .get(&s.account_id)
@@ -162,8 +184,10 @@ pub async fn risk_table(
     let by_segment = group(|r| r.segment.as_str());
     let by_owner = group(|r| r.owner.as_str());
     Ok(RiskTable {
+        target,
         day,
         currency: money.currency.to_string(),
+        arr_unconverted,
         rows,
         by_segment,
         by_owner,
@@ -186,10 +210,12 @@ pub struct RiskExplanation {
     pub health: Option<f64>,
 }
 
-/// Scores one account on `day` with the stored model and explains the prediction.
+/// Scores one account on `day` with the stored model of `target` and explains the
+/// prediction.
 pub async fn explain_risk(
     store: &Store,
     set: &ScorecardSet,
+    target: Target,
     account_id: &str,
     day: NaiveDate,
     bands: &Bands,
@@ -198,9 +224,9 @@ pub async fn explain_risk(
         .account(account_id)
         .await?
         .ok_or_else(|| RiskError::UnknownAccount(account_id.to_string()))?;
-    let model = LoadedModel::latest(store, Target::Churn)
+    let model = LoadedModel::latest(store, target)
         .await?
-        .ok_or(RiskError::NoModel(Target::Churn.as_str()))?;
+        .ok_or(RiskError::NoModel(target.as_str()))?;
     // A churned account is explained on its last day as a customer.
     let day = match account.churned_on {
         Some(churned) if churned <= day => churned.pred_opt().unwrap_or(churned),
@@ -217,7 +243,7 @@ pub async fn explain_risk(
     let first = computed
         .into_iter()
         .next()
-        .ok_or_else(|| RiskError::UnknownAccount(account_id.to_string()))?;
+        .ok_or_else(|| RiskError::NotActive(account.id.clone(), day))?;
     let (probability, reasons) = first.prediction.expect("predicted with a model");
     Ok(RiskExplanation {
         account_id: account.id,

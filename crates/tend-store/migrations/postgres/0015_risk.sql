@@ -13,15 +13,16 @@ CREATE TABLE risk_models (
     evaluation   TEXT NOT NULL
 );
 
--- One risk snapshot per account and day, as health: the calibrated probability,
+-- One risk snapshot per account, target and day, as health: the calibrated probability,
 -- its band and the top reasons in words (JSON), with the model that made it.
 CREATE TABLE risk_snapshots (
     account_id  TEXT NOT NULL REFERENCES accounts (id),
+    target      TEXT NOT NULL,
     day         DATE NOT NULL,
     model_id    BIGINT NOT NULL REFERENCES risk_models (id),
     probability DOUBLE PRECISION NOT NULL,
     band        TEXT NOT NULL,
     reasons     TEXT NOT NULL,
-    PRIMARY KEY (account_id, day)
+    PRIMARY KEY (account_id, target, day)
 );
-CREATE INDEX risk_snapshots_by_day ON risk_snapshots (day, probability);
+CREATE INDEX risk_snapshots_by_day ON risk_snapshots (target, day, probability);
