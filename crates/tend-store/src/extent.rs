@@ -82,6 +82,17 @@ impl DataExtent {
 const EXTENT_SQL: &str = "SELECT source, last_day FROM data_extent ORDER BY source";
 
 impl Store {
+    /// The first day of product usage, imported or from raw events: before it, an
+    /// account's usage measures have nothing to read.
+    pub async fn first_usage_day(&self) -> Result<Option<NaiveDate>> {
+        let sql = "SELECT MIN(day) FROM (SELECT MIN(day) AS day FROM usage_daily \
+                   UNION ALL SELECT MIN(day) AS day FROM usage_event_daily) AS firsts";
+        let day: Option<NaiveDate> = on_backend!(&self.pool, pool => {
+            sqlx::query_scalar(sql).fetch_one(pool).await?
+        });
+        Ok(day)
+    }
+
     pub async fn data_extent(&self) -> Result<DataExtent> {
         let rows: Vec<(String, NaiveDate)> = on_backend!(&self.pool, pool => {
             sqlx::query_as(EXTENT_SQL)

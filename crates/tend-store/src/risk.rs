@@ -78,17 +78,6 @@ impl Store {
         }))
     }
 
-    /// The first day of product usage, imported or from raw events: before it, an
-    /// account's usage measures have nothing to read.
-    pub async fn first_usage_day(&self) -> Result<Option<NaiveDate>> {
-        let sql = "SELECT MIN(day) FROM (SELECT MIN(day) AS day FROM usage_daily \
-                   UNION ALL SELECT MIN(day) AS day FROM usage_event_daily) AS firsts";
-        let day: Option<NaiveDate> = on_backend!(&self.pool, pool => {
-            sqlx::query_scalar(sql).fetch_one(pool).await?
-        });
-        Ok(day)
-    }
-
     /// The latest day with snapshots of `target`.
     pub async fn latest_risk_day(&self, target: &str) -> Result<Option<NaiveDate>> {
         let sql = "SELECT MAX(day) FROM risk_snapshots WHERE target = $1";
