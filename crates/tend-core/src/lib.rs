@@ -12,8 +12,10 @@ pub mod metrics;
 pub mod model;
 pub mod money;
 pub mod period;
+pub mod retention;
 pub mod risk;
 pub mod rollup;
+pub mod signals;
 pub mod summary;
 
 pub use fx::{FxRate, FxTable, LeftOut, Reporting};

@@ -268,10 +268,33 @@ async fn refresh_chunk(app: &App, accounts: &[String]) -> Result<(), AppError> {
     };
     let rows =
         crate::health::refreshed_raw_values(app.store(), app.scorecards(), accounts, day).await?;
-    let _writing = app.write_lock().await;
-    crate::health::store_refreshed(app.store(), app.scorecards(), accounts, &rows, day).await?;
-    app.health_pages().invalidate();
+    {
+        let _writing = app.write_lock().await;
+        crate::health::store_refreshed(app.store(), app.scorecards(), accounts, &rows, day).await?;
+        app.health_pages().invalidate();
+    }
+    rescore_risk(app, accounts).await;
     Ok(())
+}
+
+/// Scores `accounts` with the stored churn model on the latest day with risk scores
+/// (the day the risk table shows), without refitting. A failure is logged and does
+/// not hold the change back: health, already stored, is what the change was for.
+async fn rescore_risk(app: &App, accounts: &[String]) {
+    let target = crate::risk::Target::Churn.as_str();
+    let scored = match app.store().latest_risk_day(target).await {
+        Ok(Some(day)) => {
+            let bands = crate::risk::Bands::default();
+            crate::risk::score_accounts(app.store(), app.scorecards(), accounts, day, &bands)
+                .await
+                .map(|_| ())
+        }
+        Ok(None) => Ok(()),
+        Err(error) => Err(error.into()),
+    };
+    if let Err(error) = scored {
+        tracing::error!(%error, "scoring churn risk after changes failed");
+    }
 }
 
 /// Puts the webhook events of `changes` in the outbox and marks them handled, in one

@@ -54,6 +54,8 @@ pub struct JobStatus {
 pub enum JobOutcome {
     Rescore(HealthRun),
     Evaluation(Evaluation),
+    RiskRefit(Box<crate::risk::Refit>),
+    RiskEvaluation(Box<crate::risk::RiskEvaluation>),
 }
 
 /// How far back and how often an evaluation scores the portfolio.
@@ -251,7 +253,7 @@ impl App {
     }
 
     /// Runs `work` on a thread of its own, driven by the current runtime.
-    fn start_job(
+    pub(crate) fn start_job(
         &self,
         kind: &'static str,
         actor: &Actor,

@@ -12,6 +12,7 @@ pub mod import;
 pub mod ingest;
 pub mod jobs;
 pub mod policy;
+pub mod retention;
 pub mod risk;
 pub mod summary;
 pub mod views;

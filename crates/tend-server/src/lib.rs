@@ -15,6 +15,7 @@ mod routes;
 mod throttle;
 pub mod webhooks;
 pub mod wire;
+pub mod wire_risk;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -1097,13 +1097,28 @@ pub struct JobBody {
     pub rescore: Option<HealthRunBody>,
     /// An evaluation's result.
     pub evaluation: Option<EvaluationResultBody>,
+    /// A risk refit's result: the stored model (null when too little to learn
+    /// from), accounts scored, and the backtest as `risk_evaluation`.
+    pub risk_model_id: Option<i64>,
+    pub risk_scored: Option<usize>,
+    /// A risk backtest: folds, metrics of both kinds, the calibration table.
+    #[schema(value_type = Option<Object>)]
+    pub risk_evaluation: Option<serde_json::Value>,
 }
 
 impl From<tend_engine::jobs::JobStatus> for JobBody {
     fn from(j: tend_engine::jobs::JobStatus) -> Self {
         use tend_engine::jobs::JobOutcome;
         let (mut rescore, mut evaluation) = (None, None);
+        let (mut risk_model_id, mut risk_scored, mut risk_evaluation) = (None, None, None);
+        let as_json = |e: &tend_engine::risk::RiskEvaluation| serde_json::to_value(e).ok();
         match j.outcome {
+            Some(JobOutcome::RiskRefit(refit)) => {
+                risk_model_id = refit.model_id;
+                risk_scored = Some(refit.scored);
+                risk_evaluation = as_json(&refit.evaluation);
+            }
+            Some(JobOutcome::RiskEvaluation(e)) => risk_evaluation = as_json(&e),
             Some(JobOutcome::Rescore(run)) => {
                 rescore = Some(HealthRunBody {
                     first_day: run.first_day,
@@ -1133,6 +1148,9 @@ impl From<tend_engine::jobs::JobStatus> for JobBody {
             message: j.message,
             rescore,
             evaluation,
+            risk_model_id,
+            risk_scored,
+            risk_evaluation,
         }
     }
 }

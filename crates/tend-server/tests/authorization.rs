@@ -128,6 +128,15 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/jobs/{id}", Rule::SignedIn(200)),
     ("GET", "/api/v1/summary", Rule::SignedIn(200)),
     ("GET", "/api/v1/metrics", Rule::SignedIn(200)),
+    // Larkspur's history is too short to fit a churn model: no risk scores yet.
+    ("GET", "/api/v1/risk", Rule::SignedIn(409)),
+    ("GET", "/api/v1/accounts/{id}/risk", Rule::SignedIn(409)),
+    ("POST", "/api/v1/risk/refit", Rule::Portfolio(202)),
+    ("POST", "/api/v1/risk/evaluations", Rule::SignedIn(202)),
+    ("GET", "/api/v1/retention", Rule::SignedIn(200)),
+    ("GET", "/api/v1/retention/why", Rule::SignedIn(200)),
+    // No Larkspur customer has been lost yet: renewals cannot be modelled.
+    ("GET", "/api/v1/clv", Rule::SignedIn(409)),
     ("POST", "/api/v1/imports/{entity}", Rule::Portfolio(200)),
     ("GET", "/api/v1/users", Rule::Admin(200)),
     ("POST", "/api/v1/users", Rule::Admin(201)),
@@ -202,7 +211,9 @@ async fn request(
         ("GET", "/api/v1/metrics") => {
             ("/api/v1/metrics?from=2026-01-01&to=2026-06-30".into(), None)
         }
-        ("POST", "/api/v1/health/rescore") => (path.into(), json(serde_json::json!({}))),
+        ("POST", "/api/v1/health/rescore")
+        | ("POST", "/api/v1/risk/refit")
+        | ("POST", "/api/v1/risk/evaluations") => (path.into(), json(serde_json::json!({}))),
         ("POST", "/api/v1/health/evaluations") => (
             path.into(),
             json(serde_json::json!({"dates": 1, "horizon_days": 30})),

@@ -3,7 +3,9 @@
 mod access;
 mod health;
 mod render;
+mod render_retention;
 mod render_risk;
+mod retention;
 mod risk;
 mod serve;
 
@@ -127,6 +129,13 @@ enum Command {
     /// ARR at risk and the top reason), one account explained, refit, rescore and the
     /// backtest evaluation.
     Risk(risk::RiskArgs),
+    /// Retention: Kaplan–Meier curves of lifetimes and renewals by segment and start
+    /// year with log-rank tests, logo/GRR/NRR cohort tables by start quarter, and churn
+    /// hazard ratios in words; `tend retention why` for why accounts left.
+    Retention(retention::RetentionArgs),
+    /// Customer lifetime value: renewals modelled per segment (shifted-beta-geometric),
+    /// each customer's discounted expected renewals to come × ARR.
+    Clv(retention::ClvArgs),
     /// Users who sign in: add, list, disable.
     #[command(subcommand)]
     User(access::UserCommand),
@@ -272,6 +281,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Export { dir } => export(store, &dir).await,
         Command::Health(args) => health::run(store, scorecards, args).await,
         Command::Risk(args) => risk::run(store, scorecards, cli.currency, args).await,
+        Command::Retention(args) => retention::run(store, scorecards, cli.currency, args).await,
+        Command::Clv(args) => retention::clv(store, cli.currency, args).await,
         Command::User(command) => access::user(store, command).await,
         Command::Token(command) => access::token(store, command).await,
         Command::Source(command) => access::source(store, command).await,

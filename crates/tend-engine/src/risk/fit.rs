@@ -102,7 +102,7 @@ impl RiskEvaluation {
 }
 
 /// What a refit did.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Refit {
     pub evaluation: RiskEvaluation,
     /// The stored model, `None` when there was too little to learn from.

@@ -10,6 +10,7 @@ pub mod imports;
 pub mod metrics;
 pub mod page;
 pub mod records;
+pub mod risk;
 pub mod timeline;
 
 pub use page::{Cursor, Page, PageRequest};

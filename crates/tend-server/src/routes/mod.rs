@@ -7,6 +7,7 @@ pub mod health;
 pub mod imports;
 pub mod records;
 pub mod reports;
+pub mod risk;
 pub mod segment;
 pub mod session;
 pub mod system;
@@ -24,7 +25,7 @@ use crate::ServerState;
 #[openapi(
     info(
         title = "tend",
-        description = "Customer success: accounts, health, metrics, imports and access. See docs/api.md."
+        description = "Customer success: accounts, health, churn risk, retention, metrics, imports and access. See docs/api.md."
     ),
     components(schemas(Problem, RowProblem, accounts::SortBy)),
     tags(
@@ -32,6 +33,7 @@ use crate::ServerState;
         (name = "records", description = "Contacts, contracts, tickets, surveys, invoices, payments, activities"),
         (name = "health", description = "Account health"),
         (name = "reports", description = "The portfolio summary and metrics"),
+        (name = "risk", description = "Churn risk, retention, why accounts left and lifetime value (docs/risk.md)"),
         (name = "imports", description = "File uploads"),
         (name = "access", description = "Sign-in, users, tokens, event sources, the audit log"),
         (name = "webhooks", description = "Outbound webhooks: subscriptions and their delivery log (docs/webhooks.md)"),
@@ -72,6 +74,13 @@ pub(crate) fn documented() -> OpenApiRouter<ServerState> {
         .routes(routes!(health::job))
         .routes(routes!(reports::summary))
         .routes(routes!(reports::metrics))
+        .routes(routes!(risk::table))
+        .routes(routes!(risk::account))
+        .routes(routes!(risk::refit))
+        .routes(routes!(risk::evaluate))
+        .routes(routes!(risk::retention))
+        .routes(routes!(risk::why))
+        .routes(routes!(risk::clv))
         .routes(routes!(admin::users, admin::add_user))
         .routes(routes!(admin::disable_user))
         .routes(routes!(admin::tokens, admin::create_token))

@@ -14,7 +14,7 @@ use crate::extract::Params;
 use crate::wire::{MetricsBody, SummaryBody};
 use crate::ServerState;
 
-fn currency(text: Option<&str>) -> Result<Option<Currency>, ApiError> {
+pub(crate) fn currency(text: Option<&str>) -> Result<Option<Currency>, ApiError> {
     text.map(|c| Currency::parse(c).map_err(|e| ApiError::invalid("currency", e.to_string())))
         .transpose()
 }
