@@ -2,14 +2,15 @@
 
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use tend_core::health::ScorecardSet;
 use tend_core::Currency;
 use tend_engine::health::{portfolio_health, PortfolioFilter};
 use tend_engine::risk::{
-    evaluate, explain_risk, refit, rescore, risk_table, Bands, RiskError, RiskOptions, Target,
+    evaluate, explain_risk, export_training_rows, refit, rescore, risk_table, Bands, RiskError,
+    RiskOptions, Target,
 };
 use tend_store::Store;
 
@@ -96,6 +97,14 @@ enum RiskCommand {
     },
     /// Backtest the churn models on the store's history and print how they did.
     Evaluate(ModelArgs),
+    /// Write the labelled training rows (account, day, label, health, every feature)
+    /// as CSV, to check the model with other tools.
+    Export {
+        /// The CSV file to write.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
 }
 
 fn parse_target(text: &str) -> Result<Target, String> {
@@ -184,6 +193,23 @@ pub async fn run(
             .await;
             bar.finish_and_clear();
             print!("{}", render_risk::evaluation(&evaluation?));
+        }
+        Some(RiskCommand::Export { file, model }) => {
+            let day = resolve_as_of(store, model.as_of).await?;
+            let out = std::fs::File::create(&file)
+                .with_context(|| format!("could not create {}", file.display()))?;
+            let bar = progress_bar("Building training snapshots (accounts)");
+            let written = export_training_rows(
+                store,
+                set,
+                day,
+                &options(&model, bands, currency),
+                &tracking(&bar),
+                std::io::BufWriter::new(out),
+            )
+            .await;
+            bar.finish_and_clear();
+            println!("Wrote {} labelled rows to {}.", written?, file.display());
         }
         None => match args.account {
             Some(account) => {

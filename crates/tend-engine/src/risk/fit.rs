@@ -483,3 +483,38 @@ pub(crate) fn kind_name(kind: ModelKind) -> &'static str {
         ModelKind::Logistic => "logistic",
     }
 }
+
+/// Writes the labelled training rows of the store through `as_of` as CSV, to check
+/// the model with other tools: account, day, label (1 when the outcome happened),
+/// the day's health score, then every feature (empty where missing). Returns the
+/// rows written.
+pub async fn export_training_rows(
+    store: &Store,
+    set: &ScorecardSet,
+    as_of: NaiveDate,
+    options: &RiskOptions,
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
+    out: impl std::io::Write,
+) -> Result<usize, RiskError> {
+    let training = training_rows(store, set, as_of, options, progress).await?;
+    let failed = |e: csv::Error| RiskError::Export(e.to_string());
+    let mut writer = csv::Writer::from_writer(out);
+    let mut header = vec!["account_id".to_string(), "day".into(), "label".into(), "health".into()];
+    header.extend(training.features.names());
+    writer.write_record(&header).map_err(failed)?;
+    let number = |v: f64| if v.is_nan() { String::new() } else { v.to_string() };
+    for row in &training.rows {
+        let mut record = vec![
+            row.account_id.clone(),
+            row.day.to_string(),
+            u8::from(row.label == Some(true)).to_string(),
+            row.health.map_or_else(String::new, number),
+        ];
+        record.extend(row.values.iter().map(|&v| number(v)));
+        writer.write_record(&record).map_err(failed)?;
+    }
+    writer
+        .flush()
+        .map_err(|e| RiskError::Export(e.to_string()))?;
+    Ok(training.rows.len())
+}

@@ -16,7 +16,7 @@ use tend_store::StoreError;
 
 use crate::health::HealthError;
 
-pub use fit::{evaluate, refit, Refit, RiskEvaluation};
+pub use fit::{evaluate, export_training_rows, refit, Refit, RiskEvaluation};
 pub use score::{rescore, score_accounts};
 pub use view::{explain_risk, risk_table, RiskExplanation, RiskGroup, RiskRow, RiskTable};
 
@@ -132,4 +132,6 @@ pub enum RiskError {
     NotActive(String, NaiveDate),
     #[error("no risk snapshots on {0}: run `tend risk rescore`")]
     NoSnapshots(NaiveDate),
+    #[error("writing the training rows failed: {0}")]
+    Export(String),
 }

@@ -27,6 +27,7 @@ impl From<RiskError> for AppError {
             RiskError::Health(e) => e.into(),
             RiskError::Store(e) => e.into(),
             RiskError::Stats(e) => AppError::Conflict(format!("the churn model: {e}")),
+            RiskError::Export(e) => AppError::Internal(e),
         }
     }
 }
