@@ -5,6 +5,7 @@ the same exported training matrix, in one run.
 
     pip install scikit-learn==1.5.2 pandas numpy
     python3 bench/risk_vs_sklearn.py [ACCOUNTS]      # default 100,000
+    python3 bench/risk_vs_sklearn.py ACCOUNTS --fits-only   # step 5 again, on the files of a run
 
 1. The store: the demo company, ACCOUNTS accounts and 30 months as of 2026-11-01
    (24 monthly training snapshots fit between the first usage and the horizon),
@@ -34,6 +35,7 @@ import pandas as pd
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out")
 ACCOUNTS = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+FITS_ONLY = "--fits-only" in sys.argv
 HORIZON_DAYS = 180
 TEST_DAYS = 6
 
@@ -70,10 +72,18 @@ def sklearn_fit(train_path, test_path):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    run(["cargo", "build", "-q", "--release", "-p", "tend"])
+    if not FITS_ONLY:
+        run(["cargo", "build", "-q", "--release", "-p", "tend"])
     run(["cargo", "build", "-q", "--release", "-p", "tend-stats", "--example", "reference_bench"])
     tend = os.path.join(ROOT, "target", "release", "tend")
     bench = os.path.join(ROOT, "target", "release", "examples", "reference_bench")
+    paths = {name: os.path.join(OUT, f"risk-{name}-{ACCOUNTS}.csv") for name in ("train", "test")}
+    if not FITS_ONLY:
+        refit_and_export(tend, paths)
+    fits(bench, paths)
+
+
+def refit_and_export(tend, paths):
     db = os.environ.get("TEND_BENCH_DB", os.path.join(ROOT, "bench", "data", f"risk-{ACCOUNTS}.db"))
     env_db = ["--database-url", f"sqlite:{db}"]
     if not os.path.exists(db):
@@ -86,7 +96,6 @@ def main():
     wall, peak, out = timed([tend] + env_db + ["risk", "refit"])
     print(out)
     print(f"tend risk refit: {wall:.1f} s, peak RSS {peak:,.0f} MiB", flush=True)
-    refit = {"seconds": wall, "peak_rss_mib": peak}
 
     matrix = os.path.join(OUT, f"risk-matrix-{ACCOUNTS}.csv")
     run([tend] + env_db + ["risk", "export", matrix])
@@ -96,15 +105,16 @@ def main():
     test = rows[rows["day"] >= first_test]
     train = rows[rows["day"] + pd.Timedelta(days=HORIZON_DAYS) <= first_test]
     features = list(rows.columns[4:])
-    paths = {}
     for name, part in (("train", train), ("test", test)):
-        paths[name] = os.path.join(OUT, f"risk-{name}-{ACCOUNTS}.csv")
         part[["label"] + features].to_csv(paths[name], index=False, na_rep="")
     print(f"{len(rows):,} labelled rows on {len(days)} days, {len(features)} features; "
           f"train {len(train):,} rows ({int(train['label'].sum()):,} churned), "
           f"test {len(test):,} rows from {first_test.date()} ({int(test['label'].sum()):,} churned)", flush=True)
-    del rows, train, test
+    json.dump({"seconds": wall, "peak_rss_mib": peak},
+              open(os.path.join(OUT, f"risk-refit-{ACCOUNTS}.json"), "w"), indent=2)
 
+
+def fits(bench, paths):
     ours = json.loads(run([bench, "boosting", paths["train"], paths["test"]],
                           capture_output=True, text=True).stdout)
     with Pool(1) as pool:
@@ -116,7 +126,7 @@ def main():
           f"peak RSS {theirs['peak_rss_mib']:,.0f} MiB")
     print(f"fit time ratio tend / scikit-learn: {ours['seconds'] / theirs['seconds']:.2f}; "
           f"AUC difference tend − scikit-learn: {ours['auc'] - theirs['auc']:+.4f}")
-    json.dump({"refit": refit, "tend": ours, "sklearn": theirs},
+    json.dump({"tend": ours, "sklearn": theirs},
               open(os.path.join(OUT, f"risk-vs-sklearn-{ACCOUNTS}.json"), "w"), indent=2)
 
 

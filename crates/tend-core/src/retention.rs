@@ -39,16 +39,7 @@ pub fn lifetimes<'a>(
     contracts: &[Contract],
     as_of: NaiveDate,
 ) -> Vec<Lifetime<'a>> {
-    let mut by_account: BTreeMap<&str, Vec<&Contract>> = BTreeMap::new();
-    for contract in contracts
-        .iter()
-        .filter(|c| c.status != ContractStatus::Cancelled)
-    {
-        by_account
-            .entry(contract.account_id.as_str())
-            .or_default()
-            .push(contract);
-    }
+    let by_account = in_force_by_account(contracts);
     accounts
         .iter()
         .filter_map(|account| {
@@ -73,6 +64,21 @@ pub fn lifetimes<'a>(
             })
         })
         .collect()
+}
+
+/// Each account's contracts, cancelled ones (never in force) left out.
+fn in_force_by_account(contracts: &[Contract]) -> BTreeMap<&str, Vec<&Contract>> {
+    let mut by_account: BTreeMap<&str, Vec<&Contract>> = BTreeMap::new();
+    for contract in contracts
+        .iter()
+        .filter(|c| c.status != ContractStatus::Cancelled)
+    {
+        by_account
+            .entry(contract.account_id.as_str())
+            .or_default()
+            .push(contract);
+    }
+    by_account
 }
 
 /// Renewals won in date order until the account was lost, and the day it was. A
@@ -146,16 +152,11 @@ pub fn cohort_table(
     as_of: NaiveDate,
     max_quarters: u32,
 ) -> Vec<CohortRow> {
-    let mut by_account: BTreeMap<&str, Vec<Contract>> = BTreeMap::new();
-    for contract in contracts
-        .iter()
-        .filter(|c| c.status != ContractStatus::Cancelled)
-    {
-        by_account
-            .entry(contract.account_id.as_str())
-            .or_default()
-            .push(contract.clone());
-    }
+    // `arr_on` reads owned contracts: each account's, copied once.
+    let by_account: BTreeMap<&str, Vec<Contract>> = in_force_by_account(contracts)
+        .into_iter()
+        .map(|(id, own)| (id, own.into_iter().cloned().collect()))
+        .collect();
     let mut cohorts: BTreeMap<String, Vec<&Lifetime>> = BTreeMap::new();
     for lifetime in lifetimes {
         cohorts

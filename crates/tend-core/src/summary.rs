@@ -192,8 +192,11 @@ pub fn main_currency(by_currency: &[Money], rates: &FxTable, day: NaiveDate) -> 
             .filter(|m| rates.rate(m.currency, pivot, day).is_some())
             .count()
     };
+    // `max_by_key` keeps the last of equals: reversed, a tie (no rates at all) goes
+    // to the largest amount, which `arr_by_currency` lists first.
     let Some(pivot) = by_currency
         .iter()
+        .rev()
         .map(|m| m.currency)
         .max_by_key(|&c| converts_to(c))
     else {
@@ -267,6 +270,17 @@ mod tests {
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn without_rates_the_main_currency_is_the_one_with_the_most_arr() {
+        let usd = Currency::parse("USD").unwrap();
+        let eur = Currency::parse("EUR").unwrap();
+        let list = [Money::new(9_000_000_00, usd), Money::new(6_000_00, eur)];
+        let none = FxTable::new(&[]);
+        assert_eq!(main_currency(&list, &none, date(2026, 6, 30)), usd);
+        let reversed = [Money::new(9_000_000_00, eur), Money::new(6_000_00, usd)];
+        assert_eq!(main_currency(&reversed, &none, date(2026, 6, 30)), eur);
     }
 
     fn account(id: &str, segment: &str) -> Account {

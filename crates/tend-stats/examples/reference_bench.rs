@@ -17,9 +17,9 @@ use std::time::Instant;
 use tend_stats::clv::{BgNbd, PurchaseHistories};
 use tend_stats::cox::{fit, CoxData, CoxOptions};
 use tend_stats::evaluation::roc_auc;
-use tend_stats::{BoostedTrees, Classifier};
 use tend_stats::logistic::{self, LogisticOptions};
 use tend_stats::KaplanMeier;
+use tend_stats::{BoostedTrees, Classifier};
 
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")

@@ -230,14 +230,20 @@ pub fn portfolio(day: NaiveDate, rows: &[HealthRow], limit: Option<usize>) -> St
     out
 }
 
-fn truncate(text: &str, width: usize) -> String {
+/// `text` cut to `width` characters, the last one an ellipsis when cut.
+pub(crate) fn truncate(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         text.to_string()
     } else {
-        let mut cut: String = text.chars().take(width - 1).collect();
+        let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
         cut.push('…');
         cut
     }
+}
+
+/// A share in percent with one decimal: 0.421 → "42.1%".
+pub(crate) fn pct(p: f64) -> String {
+    format!("{:.1}%", 100.0 * p)
 }
 
 fn score_text(score: Option<f64>) -> String {

@@ -10,24 +10,13 @@ use tend_engine::retention::clv::ClvReport;
 use tend_engine::retention::why::{ReasonCount, WhyReport};
 use tend_engine::retention::{Curve, CurveSet, GroupTest, RetentionReport};
 
-fn pct(p: f64) -> String {
-    format!("{:.1}%", 100.0 * p)
-}
+use crate::render::{pct, truncate};
 
 /// Minor units as whole major units, with thousands grouped.
 fn money(minor: i64, currency: Currency) -> String {
     let major = minor as f64 / 10f64.powi(currency.minor_digits() as i32);
     let sign = if major < 0.0 { "-" } else { "" };
     format!("{sign}{}", group_thousands(major.abs().round() as u64))
-}
-
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(width.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
 }
 
 pub fn report(r: &RetentionReport) -> String {

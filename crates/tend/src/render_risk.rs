@@ -7,9 +7,7 @@ use tend_core::money::group_thousands;
 use tend_engine::risk::fit::{CalibrationRow, Scores};
 use tend_engine::risk::{Refit, RiskEvaluation, RiskExplanation, RiskTable, Target};
 
-fn pct(p: f64) -> String {
-    format!("{:.1}%", 100.0 * p)
-}
+use crate::render::{pct, truncate};
 
 fn opt(value: Option<f64>, digits: usize) -> String {
     value.map_or_else(|| "n/a".to_string(), |v| format!("{v:.digits$}"))
@@ -21,15 +19,6 @@ fn money(value: f64) -> String {
 
 fn change(value: Option<f64>) -> String {
     value.map_or_else(|| "—".to_string(), |v| format!("{v:+.1}"))
-}
-
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(width.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
 }
 
 /// The risk table, highest first, with ARR at risk by segment and owner.

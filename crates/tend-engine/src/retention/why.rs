@@ -22,6 +22,8 @@ pub const SIGNAL_DAYS: u32 = 90;
 pub const STAYED_DAYS: u64 = 180;
 /// Days between the days staying accounts are read on.
 const EVERY_DAYS: u64 = 30;
+/// Monthly days staying accounts are read on at most, the latest ones: ten years.
+const MAX_STAYING_DAYS: usize = 120;
 /// The longest history a signal reads before its span: a 30-day trend read on the
 /// span's first day looks 60 days further back.
 const SIGNAL_LOOKBACK: u64 = 60;
@@ -209,14 +211,16 @@ async fn signal_lift(
     let mut days: Vec<NaiveDate> =
         std::iter::successors(last_stayed, |d| d.checked_sub_days(Days::new(EVERY_DAYS)))
             .take_while(|&d| d >= first)
+            .take(MAX_STAYING_DAYS)
             .collect();
     days.reverse();
-    // The last day only widens which accounts load: anyone lost by then.
-    let read_days = days.clone();
-    days.push(as_of);
-    if days.len() < 2 && lost_on.values().all(|&d| d < first) {
+    if days.is_empty() && !lost_on.values().any(|&d| d >= first && d <= as_of) {
         return Ok(Vec::new());
     }
+    // Chunks load the accounts that were customers between the first and the last
+    // day: every one lost or staying in the days read.
+    let read_days = days;
+    let load_days = [first, first.max(as_of)];
     let ids = store.account_ids().await?;
     let earliest = first
         .checked_sub_days(Days::new(u64::from(SIGNAL_DAYS) + SIGNAL_LOOKBACK))
@@ -226,7 +230,7 @@ async fn signal_lift(
     let work = Arc::new(move |_: &ScorecardSet, loaded: &Loaded, _: &[NaiveDate]| {
         counts_of_chunk(loaded, &read_days, &lost_on, first, as_of)
     });
-    let mut chunks = std::pin::pin!(per_chunk_with(store, set, &ids, &days, window, work));
+    let mut chunks = std::pin::pin!(per_chunk_with(store, set, &ids, &load_days, window, work));
     let mut total: Counts = vec![[0; 4]; EARLY_WARNINGS.len()];
     while let Some(result) = chunks.next().await {
         let (_, counts) = result?;

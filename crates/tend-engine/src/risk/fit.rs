@@ -499,10 +499,21 @@ pub async fn export_training_rows(
     let training = training_rows(store, set, as_of, options, progress).await?;
     let failed = |e: csv::Error| RiskError::Export(e.to_string());
     let mut writer = csv::Writer::from_writer(out);
-    let mut header = vec!["account_id".to_string(), "day".into(), "label".into(), "health".into()];
+    let mut header = vec![
+        "account_id".to_string(),
+        "day".into(),
+        "label".into(),
+        "health".into(),
+    ];
     header.extend(training.features.names());
     writer.write_record(&header).map_err(failed)?;
-    let number = |v: f64| if v.is_nan() { String::new() } else { v.to_string() };
+    let number = |v: f64| {
+        if v.is_nan() {
+            String::new()
+        } else {
+            v.to_string()
+        }
+    };
     for row in &training.rows {
         let mut record = vec![
             row.account_id.clone(),
