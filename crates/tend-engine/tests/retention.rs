@@ -348,11 +348,14 @@ async fn lifetime_value_recovers_each_segments_renewal_rates() {
             }
             let sorted = report.accounts.windows(2).all(|w| w[0].clv >= w[1].clv);
             assert!(sorted);
-            let bad = ClvOptions {
-                discount_rate: -0.1,
-                ..ClvOptions::default()
-            };
-            assert!(clv_report(&store, as_of, &bad).await.is_err());
+            // Undiscounted, an sBG lifetime can be infinite: no rate at or near 0.
+            for rate in [-0.1, 0.0, 5e-324, f64::NAN] {
+                let bad = ClvOptions {
+                    discount_rate: rate,
+                    ..ClvOptions::default()
+                };
+                assert!(clv_report(&store, as_of, &bad).await.is_err(), "{rate}");
+            }
         }
     })
     .await;

@@ -120,6 +120,7 @@ async fn risk_retention_and_value_are_served_to_every_reader() {
             ("/api/v1/risk?limit=0", "limit"),
             ("/api/v1/risk?band=purple", "band"),
             ("/api/v1/clv?discount_rate=2", "discount_rate"),
+            ("/api/v1/clv?discount_rate=0", "discount_rate"),
             ("/api/v1/retention?currency=XYZ1", "currency"),
         ] {
             let answer = get(path).send().await.unwrap();

@@ -43,7 +43,8 @@ pub struct ClvArgs {
     /// store's data.
     #[arg(long, value_parser = parse_date)]
     as_of: Option<NaiveDate>,
-    /// Discount rate per renewal period (0.10 is 10% a year for annual terms).
+    /// Discount rate per renewal period (0.10 is 10% a year for annual terms); at
+    /// least 0.001.
     #[arg(long, default_value_t = 0.10)]
     discount_rate: f64,
     /// Only accounts of this segment.

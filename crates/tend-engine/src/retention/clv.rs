@@ -17,6 +17,9 @@ use crate::risk::Target;
 /// A segment has a model of its own from this many accounts, of which this many lost.
 const MIN_SEGMENT_ACCOUNTS: usize = 30;
 const MIN_SEGMENT_LOST: usize = 5;
+/// The smallest discount rate per period: without discounting, the expected residual
+/// lifetime of the sBG model can be infinite (γ ≤ 1).
+pub const MIN_DISCOUNT_RATE: f64 = 0.001;
 /// Renewals a segment's projection shows.
 const PROJECTED: u32 = 5;
 
@@ -95,9 +98,9 @@ pub async fn clv_report(
     as_of: NaiveDate,
     options: &ClvOptions,
 ) -> Result<ClvReport, RetentionError> {
-    if !(options.discount_rate >= 0.0 && options.discount_rate.is_finite()) {
+    if !(options.discount_rate >= MIN_DISCOUNT_RATE && options.discount_rate.is_finite()) {
         return Err(RetentionError::Invalid(format!(
-            "the discount rate must be 0 or more, got {}",
+            "the discount rate must be at least {MIN_DISCOUNT_RATE}, got {}",
             options.discount_rate
         )));
     }

@@ -7,7 +7,7 @@ use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use tend_engine::health::PortfolioFilter;
-use tend_engine::retention::clv::ClvOptions;
+use tend_engine::retention::clv::{ClvOptions, MIN_DISCOUNT_RATE};
 use tend_engine::risk::{Bands, RiskOptions, Target};
 use utoipa::{IntoParams, ToSchema};
 
@@ -57,8 +57,7 @@ pub struct RiskTableParams {
 /// The portfolio's churn risk, highest first, with 7/30/90-day changes, ARR at
 /// risk and the top reasons, and ARR at risk by segment and owner.
 #[utoipa::path(get, path = "/api/v1/risk", tag = "risk", params(RiskTableParams),
-    responses((status = 200, description = "The risk table", body = RiskTableBody),
-        (status = 409, description = "No model fitted or no scores on the day", body = crate::error::Problem)))]
+    responses((status = 200, description = "The risk table", body = RiskTableBody)))]
 pub async fn table(
     State(state): State<ServerState>,
     caller: Caller,
@@ -102,8 +101,7 @@ pub struct AccountRiskParams {
 /// One account's risk on a day with every reason, in words, and its push.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/risk", tag = "risk",
     params(("id" = String, Path, description = "Account id"), AccountRiskParams),
-    responses((status = 200, description = "The prediction explained", body = RiskExplanationBody),
-        (status = 409, description = "No model fitted, or not a customer on the day", body = crate::error::Problem)))]
+    responses((status = 200, description = "The prediction explained", body = RiskExplanationBody)))]
 pub async fn account(
     State(state): State<ServerState>,
     caller: Caller,
@@ -233,8 +231,8 @@ pub async fn why(
 pub struct ClvParams {
     /// The day customers are valued on; the last day of the data by default.
     pub as_of: Option<NaiveDate>,
-    /// Per renewal period, 0–1 (default 0.10).
-    #[param(minimum = 0.0, maximum = 1.0)]
+    /// Per renewal period, 0.001–1 (default 0.10).
+    #[param(minimum = 0.001, maximum = 1.0)]
     pub discount_rate: Option<f64>,
     pub segment: Option<String>,
     pub currency: Option<String>,
@@ -246,8 +244,7 @@ pub struct ClvParams {
 /// Customer lifetime value: the sBG renewal model per segment and each customer's
 /// discounted expected renewals to come × ARR, at its own churn risk.
 #[utoipa::path(get, path = "/api/v1/clv", tag = "risk", params(ClvParams),
-    responses((status = 200, description = "Values, highest first", body = ClvBody),
-        (status = 409, description = "No customer lost yet: renewals cannot be modelled", body = crate::error::Problem)))]
+    responses((status = 200, description = "Values, highest first", body = ClvBody)))]
 pub async fn clv(
     State(state): State<ServerState>,
     caller: Caller,
@@ -255,8 +252,11 @@ pub async fn clv(
 ) -> Result<Json<ClvBody>, ApiError> {
     let limit = limit(p.limit, 100)?;
     let discount_rate = p.discount_rate.unwrap_or(0.10);
-    if !(0.0..=1.0).contains(&discount_rate) {
-        return Err(ApiError::invalid("discount_rate", "must be from 0 to 1"));
+    if !(MIN_DISCOUNT_RATE..=1.0).contains(&discount_rate) {
+        return Err(ApiError::invalid(
+            "discount_rate",
+            "must be from 0.001 to 1",
+        ));
     }
     let options = ClvOptions {
         discount_rate,
