@@ -406,6 +406,7 @@ async fn why_accounts_left_counts_reasons_and_finds_the_signal_that_came_first()
                 .map(|t| *t.arr.last().unwrap())
                 .sum();
             assert_eq!(report.lost_arr, lost_arr);
+            assert_eq!(report.unconverted, 0);
             let champion = report
                 .signals
                 .iter()

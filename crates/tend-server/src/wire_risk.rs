@@ -358,6 +358,8 @@ pub struct WhyBody {
     pub currency: String,
     pub lost: usize,
     pub lost_arr: MoneyBody,
+    /// Lost accounts whose ARR could not be converted into `currency`.
+    pub unconverted: usize,
     pub reasons: Vec<ReasonCountBody>,
     pub by_segment: Vec<ReasonCountBody>,
     pub by_arr: Vec<ReasonCountBody>,
@@ -408,6 +410,7 @@ impl From<WhyReport> for WhyBody {
             currency: currency.as_str().to_string(),
             lost: r.lost,
             lost_arr: money(r.lost_arr, currency),
+            unconverted: r.unconverted,
             reasons: counts(r.reasons),
             by_segment: counts(r.by_segment),
             by_arr: counts(r.by_arr),

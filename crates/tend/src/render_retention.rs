@@ -186,6 +186,13 @@ pub fn why(r: &WhyReport) -> String {
         money(r.lost_arr, r.currency),
         r.currency
     );
+    if r.unconverted > 0 {
+        let _ = writeln!(
+            out,
+            "  the ARR of {} lost accounts could not be converted to {} and is left out (import fx-rates)",
+            r.unconverted, r.currency
+        );
+    }
     let _ = writeln!(out, "\nChurn reasons:");
     let _ = writeln!(
         out,

@@ -69,6 +69,9 @@ pub struct WhyReport {
     pub currency: tend_core::Currency,
     pub lost: usize,
     pub lost_arr: i64,
+    /// Lost accounts whose ARR could not be converted (no exchange rate): their ARR
+    /// is left out and their band is [`UNCONVERTED_BAND`].
+    pub unconverted: usize,
     pub reasons: Vec<ReasonCount>,
     pub by_segment: Vec<ReasonCount>,
     pub by_arr: Vec<ReasonCount>,
@@ -90,6 +93,7 @@ pub async fn why_accounts_left(
     let major = 10f64.powi(base.money.currency.minor_digits() as i32);
     let contracts = base.contracts_by_account();
     let mut lost_rows = Vec::new();
+    let mut unconverted = 0;
     for lifetime in found.iter() {
         let Some(lost_on) = lifetime.lost_on else {
             continue;
@@ -98,10 +102,10 @@ pub async fn why_accounts_left(
         let own = contracts
             .get(lifetime.account.id.as_str())
             .map_or(&[][..], Vec::as_slice);
-        let arr = arr_on(own, before, &reporting, before)
-            .arr
-            .values()
-            .sum::<i64>();
+        let on = arr_on(own, before, &reporting, before);
+        let arr = on.arr.values().sum::<i64>();
+        let converted = on.left_out.is_empty();
+        unconverted += usize::from(!converted);
         let reason = lifetime
             .account
             .churn_reason
@@ -110,7 +114,11 @@ pub async fn why_accounts_left(
             .unwrap_or_else(|| "(no reason given)".into());
         lost_rows.push(LostRow {
             segment: segment_of(lifetime.account),
-            arr_band: arr_band(arr as f64 / major),
+            arr_band: if converted {
+                arr_band(arr as f64 / major)
+            } else {
+                UNCONVERTED_BAND
+            },
             tenure_band: tenure_band(lifetime.days as f64 / DAYS_PER_MONTH),
             reason,
             arr,
@@ -151,6 +159,7 @@ pub async fn why_accounts_left(
         as_of,
         currency: base.money.currency,
         lost: lost_rows.len(),
+        unconverted,
         lost_arr: lost_rows.iter().map(|r| r.arr).sum(),
         reasons: count(|_| ""),
         by_segment: count(|r| &r.segment),
@@ -180,6 +189,9 @@ const BANDS: [&str; 8] = [
     "tenure 2–3 years",
     "tenure 3 years and more",
 ];
+
+/// The ARR band of a lost account whose ARR could not be converted.
+pub const UNCONVERTED_BAND: &str = "ARR not converted (no exchange rate)";
 
 fn arr_band(arr: f64) -> &'static str {
     let steps = [10_000.0, 50_000.0, 250_000.0];
