@@ -14,7 +14,7 @@ use tend_engine::access::{
 use tend_store::Store;
 
 /// Who the audit log names for changes made on the command line.
-const CLI_ACTOR: &str = "cli";
+pub(crate) const CLI_ACTOR: &str = "cli";
 
 fn parse_role(text: &str) -> Result<Role, String> {
     Role::parse(text).map_err(|e| e.0)

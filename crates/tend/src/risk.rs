@@ -107,6 +107,14 @@ enum RiskCommand {
     },
 }
 
+/// Records a change made here in the audit log, as the server's jobs do.
+async fn audited(store: &Store, action: &str, target: &str) -> Result<()> {
+    let now = chrono::Utc::now();
+    tend_engine::access::audit_event(store, crate::access::CLI_ACTOR, action, target, &[], now)
+        .await?;
+    Ok(())
+}
+
 fn parse_target(text: &str) -> Result<Target, String> {
     Target::parse(text).ok_or_else(|| format!("expected churn or non_renewal, got {text:?}"))
 }
@@ -160,6 +168,14 @@ pub async fn run(
             .await;
             bar.finish_and_clear();
             let result = result?;
+            if let Some(id) = result.model_id {
+                audited(
+                    store,
+                    "risk.refit",
+                    &format!("{} model {id}", model.target.as_str()),
+                )
+                .await?;
+            }
             print!(
                 "{}",
                 render_risk::refit(&result, started.elapsed().as_secs_f64())
@@ -174,6 +190,12 @@ pub async fn run(
                 ..RiskOptions::default()
             };
             let scored = rescore(store, set, day, &options).await?;
+            audited(
+                store,
+                "risk.rescore",
+                &format!("{} on {day}", target.as_str()),
+            )
+            .await?;
             println!(
                 "Scored the {} risk of {scored} active accounts on {day} in {:.1}s.",
                 target.as_str(),
