@@ -54,6 +54,8 @@ struct Inner {
     jobs: Jobs,
     /// Pages of the health table already computed (`views::health`).
     pub(crate) health_pages: crate::views::health::PageCache,
+    /// The churn model the live path scores changed accounts with.
+    churn_model: crate::risk::score::ModelCache,
 }
 
 impl App {
@@ -66,6 +68,7 @@ impl App {
                 writes: Mutex::new(()),
                 jobs: Jobs::default(),
                 health_pages: Default::default(),
+                churn_model: Default::default(),
             }),
         }
     }
@@ -92,6 +95,10 @@ impl App {
 
     pub(crate) fn health_pages(&self) -> &crate::views::health::PageCache {
         &self.inner.health_pages
+    }
+
+    pub(crate) fn churn_model(&self) -> &crate::risk::score::ModelCache {
+        &self.inner.churn_model
     }
 
     /// Held for the length of a read-modify-write.

@@ -281,18 +281,21 @@ async fn refresh_chunk(app: &App, accounts: &[String]) -> Result<(), AppError> {
 /// (the day the risk table shows), without refitting. A failure is logged and does
 /// not hold the change back: health, already stored, is what the change was for.
 async fn rescore_risk(app: &App, accounts: &[String]) {
-    let target = crate::risk::Target::Churn.as_str();
-    let scored = match app.store().latest_risk_day(target).await {
-        Ok(Some(day)) => {
-            let bands = crate::risk::Bands::default();
-            crate::risk::score_accounts(app.store(), app.scorecards(), accounts, day, &bands)
-                .await
-                .map(|_| ())
-        }
-        Ok(None) => Ok(()),
-        Err(error) => Err(error.into()),
+    let scored = async {
+        let target = crate::risk::Target::Churn.as_str();
+        let Some(day) = app.store().latest_risk_day(target).await? else {
+            return Ok(());
+        };
+        let Some(model) = app.churn_model().churn(app.store()).await? else {
+            return Ok(());
+        };
+        let bands = crate::risk::Bands::default();
+        let set = app.scorecards();
+        crate::risk::score::score_accounts_with(app.store(), set, &model, accounts, day, &bands)
+            .await
+            .map(|_| ())
     };
-    if let Err(error) = scored {
+    if let Err(error) = scored.await {
         tracing::error!(%error, "scoring churn risk after changes failed");
     }
 }

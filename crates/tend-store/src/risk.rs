@@ -52,6 +52,15 @@ impl Store {
         }))
     }
 
+    /// The id of the newest model of `target`, without reading the model itself.
+    pub async fn latest_risk_model_id(&self, target: &str) -> Result<Option<i64>> {
+        let sql = "SELECT MAX(id) FROM risk_models WHERE target = $1";
+        let id: Option<i64> = on_backend!(&self.pool, pool => {
+            sqlx::query_scalar(sql).bind(target).fetch_one(pool).await?
+        });
+        Ok(id)
+    }
+
     /// Every account's risk of `target` on `day`, highest first.
     pub async fn risk_snapshots_on(
         &self,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::Days;
 use tend_core::retention::Lifetime;
-use tend_core::{ContactRole, Contract};
+use tend_core::{Contact, ContactRole, Contract};
 use tend_stats::cox::{self, CoxData, CoxOptions};
 
 use super::{segment_of, Base, Hazards};
@@ -48,6 +48,7 @@ enum Phrase {
 pub(super) fn fit(
     lifetimes: &[Lifetime],
     base: &Base,
+    contacts: &[Contact],
     months: &[f64],
     lost: &[bool],
 ) -> Result<Hazards, String> {
@@ -57,7 +58,7 @@ pub(super) fn fit(
             "{events} accounts lost: a hazard model needs at least 10"
         ));
     }
-    let covariates: Vec<Covariate> = covariates(lifetimes, base)
+    let covariates: Vec<Covariate> = covariates(lifetimes, base, contacts)
         .into_iter()
         .filter(|c| c.column.iter().any(|&x| x != c.column[0]))
         .collect();
@@ -111,10 +112,10 @@ pub(super) fn fit(
     })
 }
 
-fn covariates(lifetimes: &[Lifetime], base: &Base) -> Vec<Covariate> {
+fn covariates(lifetimes: &[Lifetime], base: &Base, contacts: &[Contact]) -> Vec<Covariate> {
     let reporting = base.money.reporting();
     let contracts = by_account(&base.contracts, |c| &c.account_id);
-    let contacts = by_account(&base.contacts, |c| &c.account_id);
+    let contacts = by_account(contacts, |c| &c.account_id);
     let first_contracts = |l: &Lifetime| -> Vec<&Contract> {
         contracts
             .get(l.account.id.as_str())

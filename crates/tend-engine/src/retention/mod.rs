@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use tend_core::retention::{cohort_table, lifetimes, CohortRow, Lifetime};
-use tend_core::{Account, Contact, Contract};
+use tend_core::{Account, Contract};
 use tend_stats::{logrank_test, KaplanMeier, StatsError};
 use tend_store::{Store, StoreError};
 
@@ -118,12 +118,11 @@ pub struct Hazards {
     pub ratios: Vec<HazardRatio>,
 }
 
-/// What every retention view reads: accounts, their contracts and contacts, and
-/// each account's lifetime on `as_of`.
+/// What every retention view reads: accounts, their contracts, and the money
+/// setting, from which each account's lifetime on `as_of` follows.
 pub(crate) struct Base {
     pub accounts: Vec<Account>,
     pub contracts: Vec<Contract>,
-    pub contacts: Vec<Contact>,
     pub money: Money,
 }
 
@@ -144,7 +143,6 @@ impl Base {
         };
         Ok(Base {
             accounts: store.accounts().await?,
-            contacts: store.contacts().await?,
             contracts,
             money,
         })
@@ -211,7 +209,7 @@ pub async fn retention_report(
         lifetimes: curves(&months, &LIFETIME_MONTHS, "months")?,
         renewals: curves(&renewals, &RENEWAL_COUNTS, "renewals")?,
         cohorts: cohort_table(&found, &base.contracts, &reporting, as_of, COHORT_QUARTERS),
-        hazards: hazards::fit(&found, &base, &months, &lost),
+        hazards: hazards::fit(&found, &base, &store.contacts().await?, &months, &lost),
     })
 }
 

@@ -41,6 +41,7 @@ impl From<&Reason> for StoredReason {
 }
 
 /// A stored model ready to score.
+#[derive(Clone)]
 pub struct LoadedModel {
     pub id: i64,
     pub target: Target,
@@ -180,8 +181,52 @@ pub async fn score_accounts(
     let Some(model) = LoadedModel::latest(store, Target::Churn).await? else {
         return Ok(0);
     };
+    score_accounts_with(store, set, &model, ids, day, bands).await
+}
+
+/// [`score_accounts`] with a model already loaded.
+pub(crate) async fn score_accounts_with(
+    store: &Store,
+    set: &ScorecardSet,
+    model: &LoadedModel,
+    ids: &[String],
+    day: NaiveDate,
+    bands: &Bands,
+) -> Result<usize, RiskError> {
     let mut ids = ids.to_vec();
     ids.sort();
     ids.dedup();
-    store_scores(store, set, &model, day, bands, Some(&ids)).await
+    store_scores(store, set, model, day, bands, Some(&ids)).await
+}
+
+/// The churn model the live path scores with, kept parsed between rounds: a stored
+/// model never changes, so it is read again only when a newer one has been stored.
+/// Exchange rates are read afresh each time, as an import may have changed them.
+#[derive(Default)]
+pub struct ModelCache(std::sync::Mutex<Option<LoadedModel>>);
+
+impl ModelCache {
+    pub(crate) async fn churn(&self, store: &Store) -> Result<Option<LoadedModel>, RiskError> {
+        let Some(id) = store.latest_risk_model_id(Target::Churn.as_str()).await? else {
+            return Ok(None);
+        };
+        let cached = self
+            .0
+            .lock()
+            .expect("model cache lock")
+            .clone()
+            .filter(|m| m.id == id);
+        let mut model = match cached {
+            Some(model) => model,
+            None => match LoadedModel::latest(store, Target::Churn).await? {
+                Some(model) => {
+                    *self.0.lock().expect("model cache lock") = Some(model.clone());
+                    return Ok(Some(model));
+                }
+                None => return Ok(None),
+            },
+        };
+        model.money.rates = tend_core::FxTable::new(&store.fx_rates().await?);
+        Ok(Some(model))
+    }
 }
