@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod model;
 pub mod money;
 pub mod period;
+pub mod playbook;
 pub mod retention;
 pub mod risk;
 pub mod rollup;

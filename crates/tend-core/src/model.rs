@@ -83,6 +83,30 @@ name_enum!(PaymentStatus { Succeeded = "succeeded", Failed = "failed" });
 name_enum!(ActivityKind { Note = "note", Call = "call", Meeting = "meeting", Email = "email" });
 
 name_enum!(
+    /// What a task (a call to action) is about.
+    TaskKind { Risk = "risk", Lifecycle = "lifecycle", Onboarding = "onboarding", Adoption = "adoption", Expansion = "expansion", Renewal = "renewal", Advocacy = "advocacy", Activity = "activity" }
+);
+name_enum!(
+    /// Where a task is: the first three are still to do; `done` and `cancelled` close it.
+    TaskStatus { Open = "open", InProgress = "in_progress", Snoozed = "snoozed", Done = "done", Cancelled = "cancelled" }
+);
+name_enum!(TaskPriority { Low = "low", Normal = "normal", High = "high", Urgent = "urgent" });
+name_enum!(
+    /// A milestone of a success plan: `value` is the first value the customer saw
+    /// (its done day gives time to value).
+    MilestoneKind { Onboarding = "onboarding", Value = "value", Adoption = "adoption", Outcome = "outcome" }
+);
+name_enum!(MilestoneStatus { Planned = "planned", InProgress = "in_progress", Done = "done", Missed = "missed" });
+name_enum!(ObjectiveStatus { Open = "open", Achieved = "achieved", Dropped = "dropped" });
+
+impl TaskStatus {
+    /// Still to be done.
+    pub fn is_open(self) -> bool {
+        matches!(self, TaskStatus::Open | TaskStatus::InProgress | TaskStatus::Snoozed)
+    }
+}
+
+name_enum!(
     /// What a user or API token may do (the server enforces it on every route):
     /// `admin` everything; `leader` read and write all accounts, approve; `csm` and
     /// `am` read all, write their own book of business; `viewer` read only.
@@ -316,6 +340,44 @@ pub struct Activity {
     pub occurred_at: DateTime<Utc>,
     pub subject: String,
     pub body: Option<String>,
+}
+
+/// A step toward an objective of an account's success plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Milestone {
+    pub id: String,
+    pub account_id: String,
+    pub objective_id: Option<String>,
+    pub title: String,
+    pub kind: MilestoneKind,
+    pub due_on: NaiveDate,
+    /// The user handle responsible.
+    pub owner: Option<String>,
+    pub status: MilestoneStatus,
+    pub done_on: Option<NaiveDate>,
+}
+
+impl Milestone {
+    /// Done by `day`, as known on `day`.
+    pub fn done_by(&self, day: NaiveDate) -> bool {
+        self.done_on.is_some_and(|d| d <= day)
+    }
+
+    /// Not done by `day` though due before it.
+    pub fn overdue_on(&self, day: NaiveDate) -> bool {
+        self.due_on < day && !self.done_by(day) && self.status != MilestoneStatus::Missed
+    }
+}
+
+/// An objective of an account's success plan: success criteria agreed with the customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Objective {
+    pub id: String,
+    pub account_id: String,
+    pub title: String,
+    pub criteria: String,
+    pub status: ObjectiveStatus,
+    pub created_on: NaiveDate,
 }
 
 /// What the demo generator knew about an account and no score may read: kept only to

@@ -56,6 +56,7 @@ struct Inner {
     pub(crate) health_pages: crate::views::health::PageCache,
     /// The churn model the live path scores changed accounts with.
     churn_model: crate::risk::score::ModelCache,
+    playbooks: crate::playbooks::PlaybookSet,
 }
 
 impl App {
@@ -69,8 +70,23 @@ impl App {
                 jobs: Jobs::default(),
                 health_pages: Default::default(),
                 churn_model: Default::default(),
+                playbooks: crate::playbooks::load_playbooks(None)
+                    .expect("the shipped playbooks are valid (tested)"),
             }),
         }
+    }
+
+    /// The same application with `playbooks` instead of the shipped defaults; called
+    /// before the application is shared.
+    pub fn with_playbooks(mut self, playbooks: crate::playbooks::PlaybookSet) -> App {
+        Arc::get_mut(&mut self.inner)
+            .expect("playbooks are set before the application is shared")
+            .playbooks = playbooks;
+        self
+    }
+
+    pub fn playbooks(&self) -> &crate::playbooks::PlaybookSet {
+        &self.inner.playbooks
     }
 
     pub fn store(&self) -> &Store {

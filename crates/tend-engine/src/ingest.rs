@@ -274,7 +274,17 @@ async fn refresh_chunk(app: &App, accounts: &[String]) -> Result<(), AppError> {
         app.health_pages().invalidate();
     }
     rescore_risk(app, accounts).await;
+    run_playbooks(app, accounts, day).await;
     Ok(())
+}
+
+/// Runs the playbooks over `accounts` on the latest scored day, right after their
+/// health and risk: a change turns into its task within the same round. A failure is
+/// logged; the daily run evaluates every account again.
+async fn run_playbooks(app: &App, accounts: &[String], day: chrono::NaiveDate) {
+    if let Err(error) = crate::playbooks::run::run_for_accounts(app, accounts, day).await {
+        tracing::error!(%error, "running playbooks after changes failed");
+    }
 }
 
 /// Scores `accounts` with the stored churn model on the latest day with risk scores

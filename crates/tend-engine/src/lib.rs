@@ -11,6 +11,7 @@ pub mod health;
 pub mod import;
 pub mod ingest;
 pub mod jobs;
+pub mod playbooks;
 pub mod policy;
 pub mod retention;
 pub mod risk;

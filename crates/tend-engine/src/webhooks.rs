@@ -28,8 +28,30 @@ pub const HEALTH_BAND_CHANGED: &str = "health.band_changed";
 pub const HEALTH_DROPPED: &str = "health.dropped";
 /// An account's record changed: edited by hand, imported, or told by a group call.
 pub const ACCOUNT_UPDATED: &str = "account.updated";
+/// A task was created (by hand or by a playbook).
+pub const TASK_CREATED: &str = "task.created";
+/// A task's fields changed (title, priority, due day, status to in progress).
+pub const TASK_UPDATED: &str = "task.updated";
+/// A task was done — by its owner, or closed by its playbook when the trigger cleared.
+pub const TASK_COMPLETED: &str = "task.completed";
+pub const TASK_CANCELLED: &str = "task.cancelled";
+pub const TASK_SNOOZED: &str = "task.snoozed";
+pub const TASK_REASSIGNED: &str = "task.reassigned";
+/// A playbook fired on an account (playbooks with `notify = true`).
+pub const PLAYBOOK_FIRED: &str = "playbook.fired";
 /// Every event type a subscription may ask for.
-pub const EVENT_TYPES: [&str; 3] = [HEALTH_BAND_CHANGED, HEALTH_DROPPED, ACCOUNT_UPDATED];
+pub const EVENT_TYPES: [&str; 10] = [
+    HEALTH_BAND_CHANGED,
+    HEALTH_DROPPED,
+    ACCOUNT_UPDATED,
+    TASK_CREATED,
+    TASK_UPDATED,
+    TASK_COMPLETED,
+    TASK_CANCELLED,
+    TASK_SNOOZED,
+    TASK_REASSIGNED,
+    PLAYBOOK_FIRED,
+];
 
 /// Points of overall score (0–100) a fall must reach to be a drop.
 pub const DROP_POINTS: f64 = 10.0;
@@ -193,6 +215,28 @@ fn slack_text(event: &Value) -> String {
             data["band"].as_str().unwrap_or("?"),
         ),
         Some(ACCOUNT_UPDATED) => format!("{account} was updated."),
+        Some(kind) if kind.starts_with("task.") => {
+            let task = &data["task"];
+            let what = match kind {
+                TASK_CREATED => "new task",
+                TASK_COMPLETED => "task done",
+                TASK_CANCELLED => "task cancelled",
+                TASK_SNOOZED => "task snoozed",
+                TASK_REASSIGNED => "task reassigned",
+                _ => "task updated",
+            };
+            let owner = task["owner"].as_str().unwrap_or("nobody");
+            format!(
+                "{account}: {what} — {} (owner {owner}, due {}).",
+                task["title"].as_str().unwrap_or("?"),
+                task["due_on"].as_str().unwrap_or("?"),
+            )
+        }
+        Some(PLAYBOOK_FIRED) => format!(
+            "{account}: playbook {} fired — {}.",
+            data["playbook"].as_str().unwrap_or("?"),
+            data["evidence"].as_str().unwrap_or("?"),
+        ),
         _ => format!(
             "{account}: {}",
             event["type"].as_str().unwrap_or("an event")
@@ -207,11 +251,27 @@ fn is_record_change(reason: &str) -> bool {
         || reason.strip_prefix(IMPORT_CHANGE_REASON) == Some(".accounts")
 }
 
-/// One event found while handling changes.
-struct Event {
-    kind: &'static str,
-    account_id: String,
-    data: Value,
+/// One event to send to the subscriptions asking for its kind.
+pub(crate) struct Event {
+    pub kind: &'static str,
+    pub account_id: String,
+    pub data: Value,
+}
+
+/// In `tx`: one delivery of each event per active subscription asking for it.
+pub(crate) async fn queue_events(
+    tx: &mut Transaction,
+    events: Vec<Event>,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let queued_at = Utc::now();
+    let subscriptions = tx.active_webhook_subscriptions().await?;
+    let deliveries = outbox_rows(&subscriptions, events, now, queued_at);
+    tx.insert_webhook_deliveries(&deliveries, queued_at).await?;
+    Ok(deliveries.len())
 }
 
 /// In `tx`: marks the changes of `handled` handled (those still waiting), finds the

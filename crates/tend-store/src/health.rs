@@ -301,6 +301,36 @@ impl Store {
         }))
     }
 
+    /// Health of accounts `first..=last` on days `from..=to`: (account, day, overall,
+    /// band) by account and day.
+    pub async fn health_points_between(
+        &self,
+        (first, last): (&str, &str),
+        (from, to): (NaiveDate, NaiveDate),
+    ) -> Result<Vec<(String, NaiveDate, Option<f64>, String)>> {
+        let sql = "SELECT account_id, day, overall, band FROM health_snapshots \
+             WHERE account_id >= $1 AND account_id <= $2 AND day >= $3 AND day <= $4 \
+             ORDER BY account_id, day";
+        Ok(on_backend!(&self.pool, pool => {
+            sqlx::query_as(sql)
+                .bind(first)
+                .bind(last)
+                .bind(from)
+                .bind(to)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// Days of `from..=to` with any snapshot.
+    pub async fn health_days_between(&self, from: NaiveDate, to: NaiveDate) -> Result<usize> {
+        let sql = "SELECT COUNT(DISTINCT day) FROM health_snapshots WHERE day >= $1 AND day <= $2";
+        let n: i64 = on_backend!(&self.pool, pool => {
+            sqlx::query_scalar(sql).bind(from).bind(to).fetch_one(pool).await?
+        });
+        Ok(n as usize)
+    }
+
     /// The latest day with snapshots, if any.
     pub async fn latest_health_day(&self) -> Result<Option<NaiveDate>> {
         let day = on_backend!(&self.pool, pool => {

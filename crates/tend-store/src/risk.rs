@@ -87,6 +87,29 @@ impl Store {
         }))
     }
 
+    /// Risk of `target` of accounts `first..=last` on days `from..=to`: (account,
+    /// day, probability, band) by account and day.
+    pub async fn risk_points_between(
+        &self,
+        target: &str,
+        (first, last): (&str, &str),
+        (from, to): (NaiveDate, NaiveDate),
+    ) -> Result<Vec<(String, NaiveDate, f64, String)>> {
+        let sql = "SELECT account_id, day, probability, band FROM risk_snapshots \
+             WHERE target = $1 AND account_id >= $2 AND account_id <= $3 AND day >= $4 \
+             AND day <= $5 ORDER BY account_id, day";
+        Ok(on_backend!(&self.pool, pool => {
+            sqlx::query_as(sql)
+                .bind(target)
+                .bind(first)
+                .bind(last)
+                .bind(from)
+                .bind(to)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
     /// The latest day with snapshots of `target`.
     pub async fn latest_risk_day(&self, target: &str) -> Result<Option<NaiveDate>> {
         let sql = "SELECT MAX(day) FROM risk_snapshots WHERE target = $1";

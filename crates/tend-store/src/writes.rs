@@ -393,6 +393,14 @@ impl Transaction {
     /// previous demo company.
     pub async fn delete_all_customer_data(&mut self) -> Result<()> {
         const TABLES: &[&str] = &[
+            "email_outbox",
+            "playbook_runs",
+            "task_comments",
+            "task_steps",
+            "tasks",
+            "milestones",
+            "objectives",
+            "lifecycle_stages",
             "risk_snapshots",
             "risk_models",
             "health_distributions",

@@ -168,11 +168,11 @@ pub enum PathStep {
 pub struct FilePath(pub Vec<PathStep>);
 
 impl FilePath {
-    fn key(&self, key: &str) -> FilePath {
+    pub(crate) fn key(&self, key: &str) -> FilePath {
         self.then(PathStep::Key(key.to_string()))
     }
 
-    fn index(&self, index: usize) -> FilePath {
+    pub(crate) fn index(&self, index: usize) -> FilePath {
         self.then(PathStep::Index(index))
     }
 

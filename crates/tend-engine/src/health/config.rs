@@ -28,7 +28,7 @@ pub fn parse_scorecards(text: &str, origin: &str) -> Result<ScorecardSet, Health
 
 /// The line of `text` holding the value at `path`, or of the nearest enclosing value
 /// that is there (a missing key points at its table); `None` for the whole file.
-fn line_of(text: &str, path: &FilePath) -> Option<usize> {
+pub(crate) fn line_of(text: &str, path: &FilePath) -> Option<usize> {
     // The typed parse already succeeded, so this one does too.
     let root = DeTable::parse(text).ok()?;
     let root = DeValue::Table(root.into_inner());

@@ -499,7 +499,7 @@ pub(crate) async fn refreshed_raw_values(
 /// Ranges of `ids` (sorted) to load: a run of up to [`ACCOUNTS_PER_CHUNK`] ids is one
 /// range when the range holds at most twice as many accounts, else it is halved, so
 /// scattered accounts are loaded one by one and dense ones together.
-async fn load_runs<'a>(
+pub(crate) async fn load_runs<'a>(
     store: &Store,
     ids: &'a [String],
 ) -> Result<Vec<(&'a str, &'a str)>, HealthError> {
