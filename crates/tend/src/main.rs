@@ -5,9 +5,11 @@ mod health;
 mod render;
 mod render_retention;
 mod render_risk;
+mod render_work;
 mod retention;
 mod risk;
 mod serve;
+mod work;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -51,6 +53,11 @@ struct Cli {
     /// Health scorecards (TOML) to use instead of the shipped default; see docs/health.md.
     #[arg(long, global = true, env = "TEND_SCORECARD", value_name = "PATH")]
     scorecard: Option<PathBuf>,
+
+    /// A folder of playbook files (TOML) used over the shipped defaults; a file's
+    /// playbook replaces a default of the same name. See docs/playbooks.md.
+    #[arg(long, global = true, env = "TEND_PLAYBOOKS", value_name = "DIR")]
+    playbooks: Option<PathBuf>,
 
     /// The currency money is reported in (ISO 4217, e.g. EUR); by default the one
     /// with the most ARR. Other currencies are converted with imported fx-rates.
@@ -136,6 +143,15 @@ enum Command {
     /// Customer lifetime value: renewals modelled per segment (shifted-beta-geometric),
     /// each customer's discounted expected renewals to come × ARR.
     Clv(retention::ClvArgs),
+    /// Playbooks: list them, run them over every account, or replay them over the
+    /// store's history to tune them.
+    #[command(subcommand)]
+    Playbooks(work::PlaybooksCommand),
+    /// Tasks still to do, by id; filter by owner, account, playbook, due day, priority.
+    Tasks(work::TasksArgs),
+    /// One task: show it, mark it done, cancel or snooze it.
+    #[command(subcommand)]
+    Task(work::TaskCommand),
     /// Users who sign in: add, list, disable.
     #[command(subcommand)]
     User(access::UserCommand),
@@ -218,8 +234,9 @@ fn advice(error: &anyhow::Error) -> Option<String> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    // Scorecards are checked before anything touches the database.
+    // Scorecards and playbooks are checked before anything touches the database.
     let scorecards = load_scorecards(cli.scorecard.as_deref())?;
+    let playbooks = tend_engine::playbooks::load_playbooks(cli.playbooks.as_deref())?;
     // The server checkpoints SQLite's log from a task of its own, off the commits.
     let options = StoreOptions {
         background_checkpoints: matches!(cli.command, Command::Serve(_)),
@@ -228,7 +245,7 @@ async fn run(cli: Cli) -> Result<()> {
         .await
         .with_context(|| format!("could not open the database {}", cli.database_url))?;
     // Every command works through the same application the server uses.
-    let app = App::new(store, scorecards, SystemClock);
+    let app = App::new(store, scorecards, SystemClock).with_playbooks(playbooks);
     let (store, scorecards) = (app.store(), app.scorecards());
     let result = match cli.command {
         Command::Demo {
@@ -283,6 +300,9 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Risk(args) => risk::run(store, scorecards, cli.currency, args).await,
         Command::Retention(args) => retention::run(store, scorecards, cli.currency, args).await,
         Command::Clv(args) => retention::clv(store, cli.currency, args).await,
+        Command::Playbooks(command) => work::playbooks(&app, command).await,
+        Command::Tasks(args) => work::tasks(&app, args).await,
+        Command::Task(command) => work::task(&app, command).await,
         Command::User(command) => access::user(store, command).await,
         Command::Token(command) => access::token(store, command).await,
         Command::Source(command) => access::source(store, command).await,

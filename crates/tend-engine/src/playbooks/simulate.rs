@@ -365,8 +365,9 @@ fn measure(
         per_owner_week,
         churned_warned: warned.len(),
         churned: churned.len(),
-        churned_arr_warned: warned.iter().map(|&a| arr(a)).sum(),
-        churned_arr: churned.iter().map(|&a| arr(a)).sum(),
+        // Sums start at +0.0: an empty float sum is −0.0.
+        churned_arr_warned: warned.iter().fold(0.0, |sum, &a| sum + arr(a)),
+        churned_arr: churned.iter().fold(0.0, |sum, &a| sum + arr(a)),
         median_warning_days: median,
         precise,
         judged,

@@ -40,6 +40,8 @@ pub struct TaskQuery {
     pub due_by: Option<NaiveDate>,
     pub playbook: Option<String>,
     pub kind: Option<TaskKind>,
+    /// Only this owner's (within the scope).
+    pub owner: Option<String>,
 }
 
 /// One task whole.
@@ -73,6 +75,12 @@ pub struct TaskChanges {
     pub due_on: Option<NaiveDate>,
     /// `open` or `in_progress`; closing, snoozing and reassigning have their own calls.
     pub status: Option<TaskStatus>,
+}
+
+/// What the signal behind a playbook's task saw, in words.
+pub fn evidence_words(task: &TaskRecord) -> Option<String> {
+    let evidence: Value = serde_json::from_str(&task.evidence).ok()?;
+    evidence["words"].as_str().map(String::from)
 }
 
 /// The handle a caller's "mine" means: a user's own, a book token's book.
@@ -139,6 +147,10 @@ impl App {
                 }
                 filter.owners = Some(owners);
             }
+        }
+        if let Some(owner) = &query.owner {
+            let owners = filter.owners.get_or_insert_with(|| vec![owner.clone()]);
+            owners.retain(|o| o == owner);
         }
         let items = self
             .store()
