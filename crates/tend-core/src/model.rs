@@ -102,7 +102,10 @@ name_enum!(ObjectiveStatus { Open = "open", Achieved = "achieved", Dropped = "dr
 impl TaskStatus {
     /// Still to be done.
     pub fn is_open(self) -> bool {
-        matches!(self, TaskStatus::Open | TaskStatus::InProgress | TaskStatus::Snoozed)
+        matches!(
+            self,
+            TaskStatus::Open | TaskStatus::InProgress | TaskStatus::Snoozed
+        )
     }
 }
 

@@ -48,9 +48,8 @@ impl Store {
 
     /// The newest emails first, before id `before`.
     pub async fn emails(&self, before: Option<i64>, limit: i64) -> Result<Vec<EmailRecord>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM email_outbox WHERE id < $1 ORDER BY id DESC LIMIT $2"
-        );
+        let sql =
+            format!("SELECT {COLUMNS} FROM email_outbox WHERE id < $1 ORDER BY id DESC LIMIT $2");
         Ok(on_backend!(&self.pool, pool => {
             sqlx::query_as(&sql)
                 .bind(before.unwrap_or(i64::MAX))

@@ -43,9 +43,8 @@ const MILESTONE_COLUMNS: &str =
 
 impl Store {
     pub async fn objectives_of(&self, account_id: &str) -> Result<Vec<ObjectiveRecord>> {
-        let sql = format!(
-            "SELECT {OBJECTIVE_COLUMNS} FROM objectives WHERE account_id = $1 ORDER BY id"
-        );
+        let sql =
+            format!("SELECT {OBJECTIVE_COLUMNS} FROM objectives WHERE account_id = $1 ORDER BY id");
         Ok(on_backend!(&self.pool, pool => {
             sqlx::query_as(&sql).bind(account_id).fetch_all(pool).await?
         }))
@@ -82,7 +81,8 @@ impl Store {
 
     /// Every milestone, by account and due day (time to value reads them all).
     pub async fn all_milestones(&self) -> Result<Vec<MilestoneRecord>> {
-        let sql = format!("SELECT {MILESTONE_COLUMNS} FROM milestones ORDER BY account_id, due_on, id");
+        let sql =
+            format!("SELECT {MILESTONE_COLUMNS} FROM milestones ORDER BY account_id, due_on, id");
         Ok(on_backend!(&self.pool, pool => {
             sqlx::query_as(&sql).fetch_all(pool).await?
         }))

@@ -194,7 +194,8 @@ impl Store {
     }
 
     pub async fn task_steps(&self, task_id: i64) -> Result<Vec<TaskStep>> {
-        let sql = format!("SELECT {STEP_COLUMNS} FROM task_steps WHERE task_id = $1 ORDER BY position");
+        let sql =
+            format!("SELECT {STEP_COLUMNS} FROM task_steps WHERE task_id = $1 ORDER BY position");
         Ok(on_backend!(&self.pool, pool => {
             sqlx::query_as(&sql).bind(task_id).fetch_all(pool).await?
         }))
@@ -252,7 +253,8 @@ impl Store {
         finished_at: DateTime<Utc>,
         [accounts, created, closed]: &[i64; 3],
     ) -> Result<()> {
-        let sql = "INSERT INTO playbook_runs (day, started_at, finished_at, accounts, created, closed) \
+        let sql =
+            "INSERT INTO playbook_runs (day, started_at, finished_at, accounts, created, closed) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (day) DO UPDATE SET \
              started_at = excluded.started_at, finished_at = excluded.finished_at, \
              accounts = excluded.accounts, created = excluded.created, closed = excluded.closed";

@@ -55,7 +55,13 @@ pub fn simulation(sim: &Simulation, only: Option<&str>) -> String {
     let _ = writeln!(
         out,
         "{:<12} {:>6} {:>14} {:>16} {:>14} {:>12} {:>10}",
-        "playbook", "tasks", "busiest/week", "churned warned", "churned ARR", "warning", "precision"
+        "playbook",
+        "tasks",
+        "busiest/week",
+        "churned warned",
+        "churned ARR",
+        "warning",
+        "precision"
     );
     for p in sim
         .playbooks
@@ -70,7 +76,12 @@ pub fn simulation(sim: &Simulation, only: Option<&str>) -> String {
             p.tasks,
             p.max_per_owner_week()
                 .map_or("–".into(), |n| format!("{n:.2}")),
-            format!("{}/{} {}", p.churned_warned, p.churned, share(p.churned_share())),
+            format!(
+                "{}/{} {}",
+                p.churned_warned,
+                p.churned,
+                share(p.churned_share())
+            ),
             share(p.churned_arr_share()),
             p.median_warning_days
                 .map_or("–".into(), |d| format!("{d:.0} days")),
@@ -154,7 +165,13 @@ pub fn task(detail: &TaskDetail) -> String {
         let _ = writeln!(out, "  [{mark}] {} (due {})", step.title, step.due_on);
     }
     for c in &detail.comments {
-        let _ = writeln!(out, "  {} {}: {}", c.created_at.format("%Y-%m-%d %H:%M"), c.author, c.body);
+        let _ = writeln!(
+            out,
+            "  {} {}: {}",
+            c.created_at.format("%Y-%m-%d %H:%M"),
+            c.author,
+            c.body
+        );
     }
     out
 }

@@ -132,7 +132,10 @@ pub async fn playbooks(app: &App, command: PlaybooksCommand) -> Result<()> {
             })
             .await?;
             progress.finish_and_clear();
-            print!("{}", render_work::simulation(&simulation, playbook.as_deref()));
+            print!(
+                "{}",
+                render_work::simulation(&simulation, playbook.as_deref())
+            );
         }
     }
     Ok(())
@@ -182,7 +185,8 @@ pub async fn task(app: &App, command: TaskCommand) -> Result<()> {
     let detail = match command {
         TaskCommand::Show { id } => app.task(&actor, id).await?,
         TaskCommand::Done { id, reason } => {
-            app.close_task(&actor, id, TaskStatus::Done, &reason).await?
+            app.close_task(&actor, id, TaskStatus::Done, &reason)
+                .await?
         }
         TaskCommand::Cancel { id, reason } => {
             app.close_task(&actor, id, TaskStatus::Cancelled, &reason)

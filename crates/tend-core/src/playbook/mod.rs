@@ -15,7 +15,9 @@ use serde::Deserialize;
 
 use crate::health::FilePath;
 use crate::model::{LifecycleStage, TaskKind, TaskPriority};
-pub use triggers::{trigger, Evidence, HealthPoint, Input, Params, RiskPoint, TriggerSpec, Value, TRIGGERS};
+pub use triggers::{
+    trigger, Evidence, HealthPoint, Input, Params, RiskPoint, TriggerSpec, Value, TRIGGERS,
+};
 
 /// A playbook file: one or more `[[playbook]]` tables.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -286,13 +288,11 @@ impl PlaybookConfig {
         let conditions = self.when.validate(&at.key("when"), &place)?;
         let task = match &self.task {
             Some(task) => task.validate(&at.key("task"), &place)?,
-            None => {
-                return Err(error(
-                    at.clone(),
-                    &place,
-                    "needs a [playbook.task]: its open task is what keeps a playbook from acting twice",
-                ))
-            }
+            None => return Err(error(
+                at.clone(),
+                &place,
+                "needs a [playbook.task]: its open task is what keeps a playbook from acting twice",
+            )),
         };
         let set_stage = match &self.set_stage {
             Some(stage) => Some(
@@ -309,7 +309,10 @@ impl PlaybookConfig {
                 return Err(error(
                     at.key("to"),
                     &place,
-                    format!("{to:?} is neither one of {} nor an email address", names(&known)),
+                    format!(
+                        "{to:?} is neither one of {} nor an email address",
+                        names(&known)
+                    ),
                 ));
             }
         }
@@ -344,7 +347,11 @@ impl TriggerConfig {
             error(
                 at.key("signal"),
                 place,
-                format!("unknown signal {:?} (known: {})", self.signal, names(&known)),
+                format!(
+                    "unknown signal {:?} (known: {})",
+                    self.signal,
+                    names(&known)
+                ),
             )
         })?;
         let mut given = Vec::new();
@@ -360,7 +367,10 @@ impl TriggerConfig {
                 error(
                     at.clone(),
                     place,
-                    format!("signal {} takes no parameter {name:?} (it takes: {takes})", spec.name),
+                    format!(
+                        "signal {} takes no parameter {name:?} (it takes: {takes})",
+                        spec.name
+                    ),
                 )
             })?;
             let value = match (param.default, value) {
@@ -369,17 +379,28 @@ impl TriggerConfig {
                         return Err(error(
                             at,
                             place,
-                            format!("{name} of {} must be from {min} to {max}, not {x}", spec.name),
+                            format!(
+                                "{name} of {} must be from {min} to {max}, not {x}",
+                                spec.name
+                            ),
                         ));
                     }
                     Value::Number(*x)
                 }
                 (triggers::Default::Text(_), ParamConfig::Text(t)) => Value::Text(t.clone()),
                 (triggers::Default::Number { .. }, _) => {
-                    return Err(error(at, place, format!("{name} of {} is a number", spec.name)))
+                    return Err(error(
+                        at,
+                        place,
+                        format!("{name} of {} is a number", spec.name),
+                    ))
                 }
                 (triggers::Default::Text(_), _) => {
-                    return Err(error(at, place, format!("{name} of {} is a name", spec.name)))
+                    return Err(error(
+                        at,
+                        place,
+                        format!("{name} of {} is a name", spec.name),
+                    ))
                 }
             };
             if name == "stage" {
@@ -422,8 +443,8 @@ impl ConditionsConfig {
 impl TaskConfig {
     fn validate(&self, at: &FilePath, place: &str) -> Result<TaskTemplate, PlaybookError> {
         let kind = TaskKind::parse(&self.kind).map_err(|e| error(at.key("kind"), place, e.0))?;
-        let priority =
-            TaskPriority::parse(&self.priority).map_err(|e| error(at.key("priority"), place, e.0))?;
+        let priority = TaskPriority::parse(&self.priority)
+            .map_err(|e| error(at.key("priority"), place, e.0))?;
         if self.title.trim().is_empty() {
             return Err(error(at.key("title"), place, "a task needs a title"));
         }
@@ -441,17 +462,16 @@ impl TaskConfig {
                 }
             },
             AssignConfig::Pool { pool, team, how } => {
-                let pool = match (pool.is_empty(), team) {
-                    (false, None) => Pool::Users(pool.clone()),
-                    (true, Some(team)) => Pool::Team(team.clone()),
-                    _ => {
-                        return Err(error(
+                let pool =
+                    match (pool.is_empty(), team) {
+                        (false, None) => Pool::Users(pool.clone()),
+                        (true, Some(team)) => Pool::Team(team.clone()),
+                        _ => return Err(error(
                             at.key("assign"),
                             place,
                             "a pool names either users (pool = [...]) or a team (team = \"...\")",
-                        ))
-                    }
-                };
+                        )),
+                    };
                 match how.as_str() {
                     "round_robin" => Assign::RoundRobin(pool),
                     "least_loaded" => Assign::LeastLoaded(pool),
@@ -510,15 +530,16 @@ impl Playbook {
         let c = &self.conditions;
         let account = input.facts.account;
         let listed = |list: &[String], value: Option<&str>| {
-            list.is_empty()
-                || value.is_some_and(|v| list.iter().any(|l| l.eq_ignore_ascii_case(v)))
+            list.is_empty() || value.is_some_and(|v| list.iter().any(|l| l.eq_ignore_ascii_case(v)))
         };
         listed(&c.segment, account.segment.as_deref())
             && listed(&c.tier, account.tier.as_deref())
             && listed(&c.health_band, input.health_band())
             && listed(&c.risk_band, input.risk_band())
             && (c.lifecycle_stage.is_empty()
-                || input.stage().is_some_and(|(s, _)| c.lifecycle_stage.contains(&s)))
+                || input
+                    .stage()
+                    .is_some_and(|(s, _)| c.lifecycle_stage.contains(&s)))
             && c.arr_min.is_none_or(|min| arr.is_some_and(|a| a >= min))
             && c.arr_max.is_none_or(|max| arr.is_some_and(|a| a <= max))
     }
@@ -545,7 +566,10 @@ pub enum Decision {
     /// Act: create the task (if any) and run the other actions.
     Fire(Firing),
     /// Close the open task: its trigger no longer holds.
-    Close { task_id: i64, reason: String },
+    Close {
+        task_id: i64,
+        reason: String,
+    },
     Nothing,
 }
 
@@ -608,3 +632,5 @@ pub fn fill_params(words: &str, params: &Params) -> String {
     text
 }
 
+#[cfg(test)]
+mod tests;

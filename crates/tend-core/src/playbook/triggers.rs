@@ -7,7 +7,9 @@ use chrono::{Days, NaiveDate};
 
 use crate::health::scorecard::KeyFeature;
 use crate::health::{measure, AccountFacts, Context};
-use crate::model::{ContactRole, InvoiceStatus, LifecycleStage, Milestone, PaymentStatus, SurveyKind};
+use crate::model::{
+    ContactRole, InvoiceStatus, LifecycleStage, Milestone, PaymentStatus, SurveyKind,
+};
 
 /// An account's health on a day, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,7 +152,11 @@ pub struct Param {
 /// A default value: numbers have a range they must lie in.
 #[derive(Debug, Clone, Copy)]
 pub enum Default {
-    Number { value: f64, min: f64, max: f64 },
+    Number {
+        value: f64,
+        min: f64,
+        max: f64,
+    },
     /// A name; `""` means any.
     Text(&'static str),
 }
@@ -276,7 +282,8 @@ pub const TRIGGERS: &[TriggerSpec] = &[
 ];
 
 fn ago(day: NaiveDate, days: u64) -> NaiveDate {
-    day.checked_sub_days(Days::new(days)).unwrap_or(NaiveDate::MIN)
+    day.checked_sub_days(Days::new(days))
+        .unwrap_or(NaiveDate::MIN)
 }
 
 fn percent(x: f64) -> String {
@@ -284,13 +291,17 @@ fn percent(x: f64) -> String {
 }
 
 fn customer(input: &Input, _: &Params) -> Option<Evidence> {
-    input.is_customer().then(|| Evidence::new("the account is a customer"))
+    input
+        .is_customer()
+        .then(|| Evidence::new("the account is a customer"))
 }
 
 fn health_band(input: &Input, params: &Params) -> Option<Evidence> {
     let now = input.health_now()?;
     (now.band == params.text("band")).then(|| {
-        let score = now.score.map_or("no score".into(), |s| format!("score {s:.0}"));
+        let score = now
+            .score
+            .map_or("no score".into(), |s| format!("score {s:.0}"));
         Evidence::new(format!("health is {} ({score})", now.band))
     })
 }
@@ -348,14 +359,22 @@ fn utilization(input: &Input) -> Option<f64> {
 
 fn utilization_below(input: &Input, params: &Params) -> Option<Evidence> {
     let share = utilization(input)?;
-    (share < params.number("share"))
-        .then(|| Evidence::new(format!("{} of the seats were used in 30 days", percent(share))))
+    (share < params.number("share")).then(|| {
+        Evidence::new(format!(
+            "{} of the seats were used in 30 days",
+            percent(share)
+        ))
+    })
 }
 
 fn utilization_above(input: &Input, params: &Params) -> Option<Evidence> {
     let share = utilization(input)?;
-    (share > params.number("share"))
-        .then(|| Evidence::new(format!("{} of the seats were used in 30 days", percent(share))))
+    (share > params.number("share")).then(|| {
+        Evidence::new(format!(
+            "{} of the seats were used in 30 days",
+            percent(share)
+        ))
+    })
 }
 
 fn feature_adoption_below(input: &Input, params: &Params) -> Option<Evidence> {
@@ -375,9 +394,9 @@ fn no_activity(input: &Input, params: &Params) -> Option<Evidence> {
     let days = input.measure("days_since_last_activity", 0);
     let limit = params.number("days");
     match days {
-        Some(days) if days >= limit => Some(Evidence::new(format!(
-            "no product use for {days:.0} days"
-        ))),
+        Some(days) if days >= limit => {
+            Some(Evidence::new(format!("no product use for {days:.0} days")))
+        }
         // Never used: only once the account is old enough to have.
         None if (input.day - input.facts.account.created_on).num_days() as f64 >= limit => {
             Some(Evidence::new("no product use on record"))
@@ -389,8 +408,7 @@ fn no_activity(input: &Input, params: &Params) -> Option<Evidence> {
 fn champion_left(input: &Input, params: &Params) -> Option<Evidence> {
     let since = ago(input.day, params.days("days").saturating_sub(1));
     let left = input.facts.contacts.iter().find(|c| {
-        c.role == ContactRole::Champion
-            && c.left_on.is_some_and(|d| d >= since && d <= input.day)
+        c.role == ContactRole::Champion && c.left_on.is_some_and(|d| d >= since && d <= input.day)
     })?;
     Some(
         Evidence::new(format!(
@@ -491,7 +509,9 @@ fn invoice_overdue(input: &Input, params: &Params) -> Option<Evidence> {
         i.issued_on <= day
             && i.status != InvoiceStatus::Void
             && i.paid_on.is_none_or(|d| d > day)
-            && i.due_on.checked_add_days(Days::new(late)).is_some_and(|d| d <= day)
+            && i.due_on
+                .checked_add_days(Days::new(late))
+                .is_some_and(|d| d <= day)
     })?;
     Some(
         Evidence::new(format!(
@@ -554,9 +574,9 @@ fn renewal_within(input: &Input, params: &Params) -> Option<Evidence> {
         .iter()
         .filter(|c| c.start_date <= day && c.renewal_date > day && c.renewal_date <= until)
         .filter(|c| {
-            !contracts
-                .iter()
-                .any(|n| n.start_date >= c.renewal_date && n.start_date <= day && n.product == c.product)
+            !contracts.iter().any(|n| {
+                n.start_date >= c.renewal_date && n.start_date <= day && n.product == c.product
+            })
         })
         .min_by_key(|c| c.renewal_date)?;
     let days = (due.renewal_date - day).num_days();
@@ -575,7 +595,9 @@ fn milestone_overdue(input: &Input, params: &Params) -> Option<Evidence> {
     let day = input.day;
     let milestone = input.milestones.iter().find(|m| {
         (kind.is_empty() || m.kind.as_str() == kind)
-            && m.due_on.checked_add_days(Days::new(late)).is_some_and(|d| d < day)
+            && m.due_on
+                .checked_add_days(Days::new(late))
+                .is_some_and(|d| d < day)
             && m.overdue_on(day)
     })?;
     Some(

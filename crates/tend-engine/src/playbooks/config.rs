@@ -58,8 +58,14 @@ impl PlaybookSet {
 /// Parses and validates one playbook file; `origin` names it in errors.
 pub fn parse_playbooks(text: &str, origin: &str) -> Result<Vec<Playbook>, PlaybookError> {
     let file: PlaybookFile = toml::from_str(text).map_err(|e| PlaybookError::File {
-        origin: origin.to_string(),
-        message: e.to_string().trim_end().to_string(),
+        origin: match e.span() {
+            Some(span) => format!(
+                "{origin}, line {}",
+                text[..span.start].matches('\n').count() + 1
+            ),
+            None => origin.to_string(),
+        },
+        message: e.message().trim_end().to_string(),
     })?;
     file.validate().map_err(|e| PlaybookError::File {
         origin: match line_of(text, &e.at) {
@@ -114,7 +120,16 @@ mod tests {
         let names: Vec<&str> = set.playbooks.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
             names,
-            ["onboarding", "adoption", "at-risk", "growth", "renewal", "win-back", "enterprise", "smb"]
+            [
+                "onboarding",
+                "adoption",
+                "at-risk",
+                "growth",
+                "renewal",
+                "win-back",
+                "enterprise",
+                "smb"
+            ]
         );
     }
 
@@ -142,15 +157,40 @@ assign = \"csm\"
 ";
         parse_playbooks(file, "team/save.toml").unwrap();
         let cases = [
-            ("\"usage_dropped\"", "\"usage_drop\"", 6, "unknown signal \"usage_drop\""),
-            ("percent = 40", "percent = 400", 7, "percent of usage_dropped must be from 1 to 100"),
-            ("percent = 40", "points = 4", 7, "takes no parameter \"points\""),
+            (
+                "\"usage_dropped\"",
+                "\"usage_drop\"",
+                6,
+                "unknown signal \"usage_drop\"",
+            ),
+            (
+                "percent = 40",
+                "percent = 400",
+                7,
+                "percent of usage_dropped must be from 1 to 100",
+            ),
+            (
+                "percent = 40",
+                "points = 4",
+                7,
+                "takes no parameter \"points\"",
+            ),
             ("percent = 40", "percent = \"a lot\"", 7, "is a number"),
             ("\"mature\"", "\"grown\"", 11, "is not one of onboarding"),
             ("\"risk\"", "\"rescue\"", 14, "is not one of risk"),
             ("\"high\"", "\"highest\"", 16, "is not one of low"),
-            ("\"csm\"", "\"cfo\"", 17, "assign is csm, am, team_lead or a pool"),
-            ("reentry_days = 30", "reentry_days = \"soon\"", 3, "invalid type"),
+            (
+                "\"csm\"",
+                "\"cfo\"",
+                17,
+                "assign is csm, am, team_lead or a pool",
+            ),
+            (
+                "reentry_days = 30",
+                "reentry_days = \"soon\"",
+                3,
+                "invalid type",
+            ),
         ];
         for (from, to, line, says) in cases {
             assert!(file.contains(from), "{from}");

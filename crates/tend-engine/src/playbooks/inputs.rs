@@ -39,23 +39,39 @@ impl Chunk {
         window: HistoryWindow,
     ) -> Result<Chunk, StoreError> {
         let loaded = Loaded::load(store, first, last, None, window).await?;
-        let since = days.0.checked_sub_days(Days::new(HISTORY_DAYS)).unwrap_or(days.0);
+        let since = days
+            .0
+            .checked_sub_days(Days::new(HISTORY_DAYS))
+            .unwrap_or(days.0);
         let range = (first, last);
         let mut health: HashMap<String, Vec<HealthPoint>> = HashMap::new();
-        for (account, day, score, band) in store.health_points_between(range, (since, days.1)).await? {
-            health.entry(account).or_default().push(HealthPoint { day, score, band });
+        for (account, day, score, band) in
+            store.health_points_between(range, (since, days.1)).await?
+        {
+            health
+                .entry(account)
+                .or_default()
+                .push(HealthPoint { day, score, band });
         }
         let mut risk: HashMap<String, Vec<RiskPoint>> = HashMap::new();
         let target = crate::risk::Target::Churn.as_str();
-        for (account, day, probability, band) in
-            store.risk_points_between(target, range, (since, days.1)).await?
+        for (account, day, probability, band) in store
+            .risk_points_between(target, range, (since, days.1))
+            .await?
         {
-            risk.entry(account).or_default().push(RiskPoint { day, probability, band });
+            risk.entry(account).or_default().push(RiskPoint {
+                day,
+                probability,
+                band,
+            });
         }
         let mut stages: HashMap<String, Vec<(LifecycleStage, NaiveDate)>> = HashMap::new();
         for row in store.stages_between(first, last).await? {
             if let Ok(stage) = LifecycleStage::parse(&row.stage) {
-                stages.entry(row.account_id).or_default().push((stage, row.entered_on));
+                stages
+                    .entry(row.account_id)
+                    .or_default()
+                    .push((stage, row.entered_on));
             }
         }
         let mut milestones: HashMap<String, Vec<Milestone>> = HashMap::new();
@@ -88,7 +104,12 @@ impl Chunk {
     }
 
     /// The input of the `i`-th account on `day`.
-    pub(crate) fn input<'a>(&'a self, set: &'a ScorecardSet, i: usize, day: NaiveDate) -> Input<'a> {
+    pub(crate) fn input<'a>(
+        &'a self,
+        set: &'a ScorecardSet,
+        i: usize,
+        day: NaiveDate,
+    ) -> Input<'a> {
         let facts = self.loaded.facts(i);
         let id = facts.account.id.as_str();
         Input {

@@ -13,7 +13,9 @@ use serde_json::json;
 use tend_core::health::ScorecardSet;
 use tend_core::playbook::{decide, Decision, Playbook};
 use tend_core::{ContactRole, TaskStatus};
-use tend_store::{HistoryWindow, NewEmail, StageRecord, Store, StoreError, TaskRecord, Transaction};
+use tend_store::{
+    HistoryWindow, NewEmail, StageRecord, Store, StoreError, TaskRecord, Transaction,
+};
 
 use super::assign::Assigner;
 use super::inputs::Chunk;
@@ -65,7 +67,9 @@ pub(crate) fn trigger_window(set: &PlaybookSet, day: NaiveDate) -> HistoryWindow
         .unwrap_or(0);
     // A 30-day trend read on the day looks 60 days back.
     let reach = longest.max(90) + 60;
-    let since = day.checked_sub_days(Days::new(reach)).unwrap_or(NaiveDate::MIN);
+    let since = day
+        .checked_sub_days(Days::new(reach))
+        .unwrap_or(NaiveDate::MIN);
     HistoryWindow {
         usage: since,
         feature_use: since,
@@ -109,9 +113,7 @@ pub(crate) fn plan_chunk(
                 .facts
                 .contacts
                 .iter()
-                .filter(|c| {
-                    c.role == ContactRole::Champion && c.left_on.is_none_or(|d| d > day)
-                })
+                .filter(|c| c.role == ContactRole::Champion && c.left_on.is_none_or(|d| d > day))
                 .filter_map(|c| c.email.clone())
                 .collect();
             out.push(Planned {
@@ -131,7 +133,12 @@ pub(crate) fn plan_chunk(
 /// ARR in force on the day in major units of the money setting; `None` when some of
 /// it cannot be converted.
 pub(crate) fn arr_major(input: &tend_core::playbook::Input, money: &Money) -> Option<f64> {
-    let on = tend_core::metrics::arr_on(input.facts.contracts, input.day, &money.reporting(), input.day);
+    let on = tend_core::metrics::arr_on(
+        input.facts.contracts,
+        input.day,
+        &money.reporting(),
+        input.day,
+    );
     if !on.left_out.is_empty() {
         return None;
     }
@@ -244,8 +251,14 @@ pub(crate) async fn apply(
                     ("owner", json!(task.owner)),
                     ("signal", json!(task.signal)),
                 ]);
-                tx.append_audit(now, &task.created_by, "task.create", &id.to_string(), &changes)
-                    .await?;
+                tx.append_audit(
+                    now,
+                    &task.created_by,
+                    "task.create",
+                    &id.to_string(),
+                    &changes,
+                )
+                .await?;
                 events.push(Event {
                     kind: TASK_CREATED,
                     account_id: task.account_id.clone(),
@@ -265,8 +278,14 @@ pub(crate) async fn apply(
                             "lifecycle_stage",
                             stage.as_str().into(),
                         )]);
-                        tx.append_audit(now, &task.created_by, "account.stage", &plan.account_id, &changes)
-                            .await?;
+                        tx.append_audit(
+                            now,
+                            &task.created_by,
+                            "account.stage",
+                            &plan.account_id,
+                            &changes,
+                        )
+                        .await?;
                     }
                 }
                 if playbook.notify {
@@ -282,9 +301,24 @@ pub(crate) async fn apply(
                 }
                 for email in &playbook.emails {
                     let to: Vec<String> = match email.to.trim() {
-                        "csm" => plan.csm.iter().filter_map(|h| assigner.email_of(h)).map(String::from).collect(),
-                        "am" => plan.am.iter().filter_map(|h| assigner.email_of(h)).map(String::from).collect(),
-                        "owner" => task.owner.iter().filter_map(|h| assigner.email_of(h)).map(String::from).collect(),
+                        "csm" => plan
+                            .csm
+                            .iter()
+                            .filter_map(|h| assigner.email_of(h))
+                            .map(String::from)
+                            .collect(),
+                        "am" => plan
+                            .am
+                            .iter()
+                            .filter_map(|h| assigner.email_of(h))
+                            .map(String::from)
+                            .collect(),
+                        "owner" => task
+                            .owner
+                            .iter()
+                            .filter_map(|h| assigner.email_of(h))
+                            .map(String::from)
+                            .collect(),
                         "champion" => plan.champions.clone(),
                         address => vec![address.to_string()],
                     };
@@ -337,7 +371,11 @@ async fn close_task(
 }
 
 /// The money setting, when a playbook needs ARR.
-async fn money_for(app: &App, set: &PlaybookSet, day: NaiveDate) -> Result<Option<Arc<Money>>, AppError> {
+async fn money_for(
+    app: &App,
+    set: &PlaybookSet,
+    day: NaiveDate,
+) -> Result<Option<Arc<Money>>, AppError> {
     if !reads_arr(set) {
         return Ok(None);
     }
@@ -364,7 +402,14 @@ pub(crate) async fn run_for_accounts(
     let mut planned = Vec::new();
     for (first, last) in crate::health::scoring::load_runs(app.store(), accounts).await? {
         let chunk = Chunk::load(app.store(), (first, last), (day, day), window).await?;
-        planned.extend(plan_chunk(&set, app.scorecards(), &chunk, day, money.as_deref(), Some(&only)));
+        planned.extend(plan_chunk(
+            &set,
+            app.scorecards(),
+            &chunk,
+            day,
+            money.as_deref(),
+            Some(&only),
+        ));
     }
     Ok(apply(app.store(), &set, day, app.now(), &planned).await?)
 }
@@ -391,7 +436,8 @@ pub async fn run_playbooks(
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get()) + 1;
     let mut plans = std::pin::pin!(futures_util::stream::iter(chunks)
         .map(|(first, last, count)| {
-            let (store, set, cards, money) = (store.clone(), set.clone(), cards.clone(), money.clone());
+            let (store, set, cards, money) =
+                (store.clone(), set.clone(), cards.clone(), money.clone());
             tokio::spawn(async move {
                 let chunk = Chunk::load(&store, (&first, &last), (day, day), window).await?;
                 let planned = tokio::task::spawn_blocking(move || {

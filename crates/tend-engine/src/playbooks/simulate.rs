@@ -130,7 +130,8 @@ pub async fn simulate(
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get()) + 1;
     let mut results = std::pin::pin!(futures_util::stream::iter(chunks)
         .map(|(first, last, count)| {
-            let (store, set, cards, money) = (store.clone(), set.clone(), cards.clone(), money.clone());
+            let (store, set, cards, money) =
+                (store.clone(), set.clone(), cards.clone(), money.clone());
             tokio::spawn(async move {
                 let chunk = Chunk::load(&store, (&first, &last), (from, to), window).await?;
                 let found = tokio::task::spawn_blocking(move || {
@@ -146,7 +147,8 @@ pub async fn simulate(
     let mut tasks: Vec<SimTask> = Vec::new();
     let mut done = 0;
     while let Some(joined) = results.next().await {
-        let (count, (mut part_accounts, part_tasks)) = joined.expect("a simulation task panicked")?;
+        let (count, (mut part_accounts, part_tasks)) =
+            joined.expect("a simulation task panicked")?;
         let offset = accounts.len();
         tasks.extend(part_tasks.into_iter().map(|t| SimTask {
             account: t.account + offset,
@@ -168,7 +170,9 @@ pub async fn simulate(
         .enumerate()
         .map(|(k, p)| {
             let original = app.playbooks().playbooks[k].enabled;
-            measure(k, &p.name, original, &tasks, &owners, &accounts, from, to, last_data, weeks)
+            measure(
+                k, &p.name, original, &tasks, &owners, &accounts, from, to, last_data, weeks,
+            )
         })
         .collect();
     Ok(Simulation {
@@ -217,7 +221,11 @@ fn replay_chunk(
         let mut day = start;
         while day <= to {
             let input = chunk.input(cards, i, day);
-            let arr = if reads_arr { arr_major(&input, money) } else { None };
+            let arr = if reads_arr {
+                arr_major(&input, money)
+            } else {
+                None
+            };
             for (k, playbook) in set.playbooks.iter().enumerate() {
                 // The owner does an open task on its due day.
                 if let Some((t, due)) = open[k] {
@@ -305,7 +313,9 @@ fn measure(
     last_data: NaiveDate,
     weeks: f64,
 ) -> PlaybookSimulation {
-    let mine: Vec<usize> = (0..tasks.len()).filter(|&t| tasks[t].playbook == k).collect();
+    let mine: Vec<usize> = (0..tasks.len())
+        .filter(|&t| tasks[t].playbook == k)
+        .collect();
     let mut per_owner: HashMap<String, usize> = HashMap::new();
     for &t in &mine {
         let owner = owners[t].clone().unwrap_or_else(|| "(nobody)".into());
@@ -337,7 +347,11 @@ fn measure(
         }
     }
     let churned: Vec<usize> = (0..accounts.len())
-        .filter(|&a| accounts[a].churned_on.is_some_and(|on| on >= from && on <= to))
+        .filter(|&a| {
+            accounts[a]
+                .churned_on
+                .is_some_and(|on| on >= from && on <= to)
+        })
         .collect();
     let arr = |a: usize| accounts[a].churned_arr.unwrap_or(0.0);
     let warned: Vec<usize> = churned

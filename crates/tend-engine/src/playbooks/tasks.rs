@@ -113,7 +113,10 @@ impl App {
         let mut filter = TaskFilter {
             statuses: Some(match &query.statuses {
                 Some(list) => list.iter().map(|s| s.as_str().to_string()).collect(),
-                None => tend_store::OPEN_STATUSES.iter().map(|s| s.to_string()).collect(),
+                None => tend_store::OPEN_STATUSES
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
             }),
             priorities: query
                 .priorities
@@ -132,7 +135,10 @@ impl App {
             }
             TaskScope::Mine | TaskScope::Team => {
                 let handle = own_handle(actor).ok_or_else(|| {
-                    AppError::invalid("scope", "only a user (or a book-restricted token) has tasks of its own")
+                    AppError::invalid(
+                        "scope",
+                        "only a user (or a book-restricted token) has tasks of its own",
+                    )
                 })?;
                 let mut owners = vec![handle.to_string()];
                 if query.scope == TaskScope::Team {
@@ -188,7 +194,10 @@ impl App {
         if users.iter().any(|u| u.handle == owner && u.active) {
             Ok(())
         } else {
-            Err(AppError::invalid(field, format!("{owner:?} is not an active user")))
+            Err(AppError::invalid(
+                field,
+                format!("{owner:?} is not an active user"),
+            ))
         }
     }
 
@@ -201,7 +210,10 @@ impl App {
         }
         for (i, (step, _)) in new.steps.iter().enumerate() {
             if step.trim().is_empty() {
-                return Err(AppError::invalid(format!("/steps/{i}/title"), "must not be empty"));
+                return Err(AppError::invalid(
+                    format!("/steps/{i}/title"),
+                    "must not be empty",
+                ));
             }
         }
         let owner = match &new.owner {
@@ -363,11 +375,19 @@ impl App {
         let (action, event) = match status {
             TaskStatus::Done => ("task.complete", TASK_COMPLETED),
             TaskStatus::Cancelled => ("task.cancel", TASK_CANCELLED),
-            _ => return Err(AppError::invalid("/status", "a task closes as done or cancelled")),
+            _ => {
+                return Err(AppError::invalid(
+                    "/status",
+                    "a task closes as done or cancelled",
+                ))
+            }
         };
         let reason = reason.trim().to_string();
         if status == TaskStatus::Cancelled && reason.is_empty() {
-            return Err(AppError::invalid("/reason", "say why the task is cancelled"));
+            return Err(AppError::invalid(
+                "/reason",
+                "say why the task is cancelled",
+            ));
         }
         self.change_task(actor, id, action, event, move |task, now| {
             require_open(task)?;
@@ -414,11 +434,17 @@ impl App {
     ) -> Result<TaskDetail, AppError> {
         self.check_owner("/owner", owner).await?;
         let owner = owner.to_string();
-        self.change_task(actor, id, "task.reassign", TASK_REASSIGNED, move |task, _| {
-            require_open(task)?;
-            task.owner = Some(owner);
-            Ok(())
-        })
+        self.change_task(
+            actor,
+            id,
+            "task.reassign",
+            TASK_REASSIGNED,
+            move |task, _| {
+                require_open(task)?;
+                task.owner = Some(owner);
+                Ok(())
+            },
+        )
         .await
     }
 
@@ -435,7 +461,9 @@ impl App {
         let now = self.now();
         let mut tx = self.store().begin().await?;
         self.task_for_change(&mut tx, actor, id).await?;
-        let comment = tx.insert_task_comment(id, actor.author(), body, now).await?;
+        let comment = tx
+            .insert_task_comment(id, actor.author(), body, now)
+            .await?;
         let changes = crate::access::audit_changes(&[("comment_id", comment.into())]);
         tx.append_audit(now, &actor.name, "task.comment", &id.to_string(), &changes)
             .await?;
@@ -459,10 +487,8 @@ impl App {
         if !tx.set_task_step_done(id, position, done_at).await? {
             return Err(AppError::not_found("step", format!("{id}/{position}")));
         }
-        let changes = crate::access::audit_changes(&[
-            ("step", position.into()),
-            ("done", done.into()),
-        ]);
+        let changes =
+            crate::access::audit_changes(&[("step", position.into()), ("done", done.into())]);
         tx.append_audit(now, &actor.name, "task.step", &id.to_string(), &changes)
             .await?;
         tx.commit().await?;
@@ -491,7 +517,16 @@ fn differences(before: &TaskRecord, after: &TaskRecord) -> Vec<(&'static str, Va
             })+
         };
     }
-    compare!(title, description, owner, priority, due_on, status, snoozed_until, status_reason);
+    compare!(
+        title,
+        description,
+        owner,
+        priority,
+        due_on,
+        status,
+        snoozed_until,
+        status_reason
+    );
     out
 }
 
