@@ -67,15 +67,18 @@ pub(crate) fn trigger_window(set: &PlaybookSet, day: NaiveDate) -> HistoryWindow
         .unwrap_or(0);
     // A 30-day trend read on the day looks 60 days back.
     let reach = longest.max(90) + 60;
+    // PostgreSQL's dates start in 4713 BC; NaiveDate::MIN is out of its range.
+    let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid day");
     let since = day
         .checked_sub_days(Days::new(reach))
-        .unwrap_or(NaiveDate::MIN);
+        .unwrap_or(earliest)
+        .max(earliest);
     HistoryWindow {
         usage: since,
         feature_use: since,
         tickets: since,
         surveys: since,
-        invoices: NaiveDate::MIN,
+        invoices: earliest,
         payments: since,
         activities: since,
     }
@@ -387,7 +390,7 @@ async fn money_for(
 
 /// Runs the playbooks over `accounts` (sorted) on `day`: the live path, after their
 /// health and risk were refreshed.
-pub(crate) async fn run_for_accounts(
+pub async fn run_for_accounts(
     app: &App,
     accounts: &[String],
     day: NaiveDate,
