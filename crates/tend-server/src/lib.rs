@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 mod extract;
 mod idempotency;
+pub mod mailer;
 pub mod metrics;
 pub mod openapi;
 mod routes;
@@ -16,6 +17,7 @@ mod throttle;
 pub mod webhooks;
 pub mod wire;
 pub mod wire_risk;
+pub mod wire_work;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -53,6 +55,10 @@ pub struct ServerState {
     pub metrics: metrics::Metrics,
     /// Sends the webhook outbox.
     pub deliverer: webhooks::Deliverer,
+    /// Sends the email outbox, when an SMTP server is configured.
+    pub mailer: Option<mailer::Mailer>,
+    /// Whether `serve` runs the playbooks over every account once a day.
+    pub daily_playbooks: bool,
 }
 
 impl ServerState {
@@ -79,7 +85,25 @@ impl ServerState {
             audited: Arc::default(),
             idempotency: Arc::default(),
             openapi_json: Arc::new(String::new()),
+            mailer: None,
+            daily_playbooks: false,
         }
+    }
+
+    /// Sends playbook emails through the SMTP server of `config`.
+    pub fn with_mail(mut self, config: &mailer::MailConfig) -> Result<ServerState, String> {
+        self.mailer = Some(mailer::Mailer::start(
+            self.app.clone(),
+            config,
+            DeliveryPolicy::default(),
+        )?);
+        Ok(self)
+    }
+
+    /// Runs the playbooks over every account once a day while serving.
+    pub fn with_daily_playbooks(mut self) -> ServerState {
+        self.daily_playbooks = true;
+        self
     }
 }
 
@@ -140,7 +164,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let deliverer = state.deliverer.clone();
+    let mailer = state.mailer.clone();
     let checkpoints = tokio::spawn(checkpoint_regularly(state.app.store().clone()));
+    let daily = state
+        .daily_playbooks
+        .then(|| tokio::spawn(tend_engine::playbooks::run::run_daily(state.app.clone())));
     let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -148,7 +176,14 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     deliverer.stop().await;
+    if let Some(mailer) = mailer {
+        mailer.stop().await;
+    }
     checkpoints.abort();
+    if let Some(daily) = daily {
+        // A run cut short rolls back its last transaction; the next start runs it again.
+        daily.abort();
+    }
     served
 }
 

@@ -24,6 +24,23 @@ pub struct ServeArgs {
     /// after each further failure, up to an hour.
     #[arg(long, default_value_t = 5.0, value_name = "SECONDS", value_parser = positive_seconds)]
     webhook_first_retry: f64,
+    /// The SMTP server playbook emails go through: smtp://host:port (STARTTLS when
+    /// offered; add ?tls=required to insist), smtps://host:port, with user:password@
+    /// to sign in. Without one, emails wait in the outbox.
+    #[arg(
+        long,
+        env = "TEND_SMTP_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    smtp_url: Option<String>,
+    /// The From address of playbook emails.
+    #[arg(long, env = "TEND_MAIL_FROM", default_value = "tend <tend@localhost>")]
+    mail_from: String,
+    /// Do not run the playbooks over every account once a day (changes still run
+    /// them on the accounts they touch).
+    #[arg(long)]
+    no_daily_playbooks: bool,
 }
 
 fn positive_seconds(text: &str) -> Result<f64, String> {
@@ -60,7 +77,17 @@ pub async fn run(app: App, args: ServeArgs) -> Result<()> {
         first_retry: std::time::Duration::from_secs_f64(args.webhook_first_retry),
         ..DeliveryPolicy::default()
     };
-    let state = ServerState::with_delivery_policy(app.clone(), policy);
+    let mut state = ServerState::with_delivery_policy(app.clone(), policy);
+    if let Some(url) = args.smtp_url {
+        let config = tend_server::mailer::MailConfig {
+            url,
+            from: args.mail_from,
+        };
+        state = state.with_mail(&config).map_err(anyhow::Error::msg)?;
+    }
+    if !args.no_daily_playbooks {
+        state = state.with_daily_playbooks();
+    }
     tend_server::serve(listener, state, shutdown).await?;
     tracing::info!("stopped");
     Ok(())

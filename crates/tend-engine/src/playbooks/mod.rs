@@ -7,6 +7,7 @@
 pub mod assign;
 pub mod config;
 pub(crate) mod inputs;
+pub mod mail;
 pub mod run;
 pub mod simulate;
 pub mod tasks;

@@ -478,3 +478,34 @@ fn report_counts(report: &RunReport) -> [i64; 3] {
         report.closed as i64,
     ]
 }
+
+/// How often the daily schedule looks whether a day is due.
+const DAILY_TICK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The daily schedule of `tend serve`: whenever the store's last day of data (never
+/// past today) has had no finished run, the playbooks run over every account on it.
+pub async fn run_daily(app: App) {
+    loop {
+        let due = async {
+            let day = crate::as_of::default_day(app.store(), app.today()).await?;
+            let last = app.store().last_playbook_run().await?;
+            Ok::<_, StoreError>(last.is_none_or(|last| last < day).then_some(day))
+        };
+        match due.await {
+            Ok(Some(day)) => match run_playbooks(&app, day, &|_, _| {}).await {
+                Ok(report) => tracing::info!(
+                    %day, accounts = report.accounts, created = report.created,
+                    closed = report.closed, woken = report.woken, "ran the playbooks"
+                ),
+                Err(error) => tracing::error!(%error, "the daily playbook run failed"),
+            },
+            Ok(None) => {}
+            Err(error) => {
+                if !app.store().is_closed() {
+                    tracing::error!(%error, "checking for the daily playbook run failed");
+                }
+            }
+        }
+        tokio::time::sleep(DAILY_TICK).await;
+    }
+}

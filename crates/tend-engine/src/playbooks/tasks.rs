@@ -93,6 +93,12 @@ fn own_handle(actor: &Actor) -> Option<&str> {
 }
 
 impl App {
+    /// The playbooks in use.
+    pub fn playbook_list(&self, actor: &Actor) -> Result<&super::PlaybookSet, AppError> {
+        authorize(actor, Action::Read)?;
+        Ok(self.playbooks())
+    }
+
     /// A page of tasks, by id.
     pub async fn tasks(
         &self,

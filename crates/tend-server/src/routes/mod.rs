@@ -11,6 +11,7 @@ pub mod risk;
 pub mod segment;
 pub mod session;
 pub mod system;
+pub mod tasks;
 pub mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
@@ -34,6 +35,7 @@ use crate::ServerState;
         (name = "health", description = "Account health"),
         (name = "reports", description = "The portfolio summary and metrics"),
         (name = "risk", description = "Churn risk, retention, why accounts left and lifetime value (docs/risk.md)"),
+        (name = "tasks", description = "Tasks (calls to action) and the playbooks that make them (docs/playbooks.md)"),
         (name = "imports", description = "File uploads"),
         (name = "access", description = "Sign-in, users, tokens, event sources, the audit log"),
         (name = "webhooks", description = "Outbound webhooks: subscriptions and their delivery log (docs/webhooks.md)"),
@@ -81,6 +83,15 @@ pub(crate) fn documented() -> OpenApiRouter<ServerState> {
         .routes(routes!(risk::retention))
         .routes(routes!(risk::why))
         .routes(routes!(risk::clv))
+        .routes(routes!(tasks::list_tasks, tasks::create_task))
+        .routes(routes!(tasks::show_task, tasks::update_task))
+        .routes(routes!(tasks::complete_task))
+        .routes(routes!(tasks::cancel_task))
+        .routes(routes!(tasks::snooze_task))
+        .routes(routes!(tasks::reassign_task))
+        .routes(routes!(tasks::comment_task))
+        .routes(routes!(tasks::set_step))
+        .routes(routes!(tasks::playbooks))
         .routes(routes!(admin::users, admin::add_user))
         .routes(routes!(admin::disable_user))
         .routes(routes!(admin::tokens, admin::create_token))
