@@ -148,6 +148,17 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/sources", Rule::Admin(201)),
     ("DELETE", "/api/v1/sources/{id}", Rule::Admin(204)),
     ("GET", "/api/v1/audit", Rule::Admin(200)),
+    ("GET", "/api/v1/tasks", Rule::SignedIn(200)),
+    ("POST", "/api/v1/tasks", Rule::WriteLark1(201)),
+    ("GET", "/api/v1/tasks/{id}", Rule::SignedIn(200)),
+    ("PATCH", "/api/v1/tasks/{id}", Rule::WriteLark1(200)),
+    ("POST", "/api/v1/tasks/{id}/complete", Rule::WriteLark1(200)),
+    ("POST", "/api/v1/tasks/{id}/cancel", Rule::WriteLark1(200)),
+    ("POST", "/api/v1/tasks/{id}/snooze", Rule::WriteLark1(200)),
+    ("POST", "/api/v1/tasks/{id}/reassign", Rule::WriteLark1(200)),
+    ("POST", "/api/v1/tasks/{id}/comments", Rule::WriteLark1(201)),
+    ("PUT", "/api/v1/tasks/{id}/steps/{position}", Rule::WriteLark1(200)),
+    ("GET", "/api/v1/playbooks", Rule::SignedIn(200)),
     ("GET", "/api/v1/webhooks", Rule::Admin(200)),
     ("POST", "/api/v1/webhooks", Rule::Admin(201)),
     ("GET", "/api/v1/webhooks/{id}", Rule::Admin(200)),
@@ -306,6 +317,25 @@ async fn request(
             let id = webhook(server, n).await;
             (p.replace("{id}", &id), None)
         }
+        ("POST", "/api/v1/tasks") => (
+            path.into(),
+            json(
+                serde_json::json!({"account_id": "lark-1", "kind": "activity", "title": format!("Call {n}"), "due_on": "2026-07-10"}),
+            ),
+        ),
+        (method, p) if p.starts_with("/api/v1/tasks/{id}") => {
+            let id = task(server, n).await;
+            let body = match p.rsplit('/').next().unwrap() {
+                "complete" | "cancel" => json(serde_json::json!({"reason": "done by hand"})),
+                "snooze" => json(serde_json::json!({"until": "2026-07-10", "reason": "away"})),
+                "reassign" => json(serde_json::json!({"owner": "lena"})),
+                "comments" => json(serde_json::json!({"body": format!("note {n}")})),
+                "{position}" => json(serde_json::json!({"done": true})),
+                _ if method == "PATCH" => json(serde_json::json!({"priority": "high"})),
+                _ => None,
+            };
+            (p.replace("{id}", &id.to_string()).replace("{position}", "0"), body)
+        }
         (_, p) if p.starts_with("/v1/") => (
             path.into(),
             json(
@@ -314,6 +344,22 @@ async fn request(
         ),
         _ => (path.replace("{id}", "lark-1"), None),
     }
+}
+
+/// A new task on lark-1, Jane's, with one step.
+async fn task(server: &common::Server, n: usize) -> i64 {
+    let new = tend_engine::playbooks::NewTask {
+        account_id: "lark-1".into(),
+        kind: tend_core::TaskKind::Activity,
+        title: format!("Follow up {n}"),
+        description: String::new(),
+        owner: Some("jane".into()),
+        priority: tend_core::TaskPriority::Normal,
+        due_on: common::today(),
+        steps: vec![("Prepare".into(), common::today())],
+    };
+    let admin = tend_engine::Actor::cli();
+    server.app.create_task(&admin, &new).await.unwrap().task.id
 }
 
 /// A new webhook subscription's id.

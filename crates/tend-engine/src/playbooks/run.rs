@@ -483,7 +483,9 @@ fn report_counts(report: &RunReport) -> [i64; 3] {
 const DAILY_TICK: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The daily schedule of `tend serve`: whenever the store's last day of data (never
-/// past today) has had no finished run, the playbooks run over every account on it.
+/// past today) has had no finished run, that day's health is scored if it was not
+/// yet (time-based measures move with the day), then the playbooks run over every
+/// account on it.
 pub async fn run_daily(app: App) {
     loop {
         let due = async {
@@ -492,7 +494,7 @@ pub async fn run_daily(app: App) {
             Ok::<_, StoreError>(last.is_none_or(|last| last < day).then_some(day))
         };
         match due.await {
-            Ok(Some(day)) => match run_playbooks(&app, day, &|_, _| {}).await {
+            Ok(Some(day)) => match score_then_run(&app, day).await {
                 Ok(report) => tracing::info!(
                     %day, accounts = report.accounts, created = report.created,
                     closed = report.closed, woken = report.woken, "ran the playbooks"
@@ -508,4 +510,14 @@ pub async fn run_daily(app: App) {
         }
         tokio::time::sleep(DAILY_TICK).await;
     }
+}
+
+/// Scores `day`'s health when the store has none yet, then runs the playbooks on it.
+async fn score_then_run(app: &App, day: NaiveDate) -> Result<RunReport, AppError> {
+    if app.store().latest_health_day().await?.is_none_or(|last| last < day) {
+        let _writing = app.write_lock().await;
+        crate::health::rescore(app.store(), app.scorecards(), day, &|_, _| {}).await?;
+        app.health_pages().invalidate();
+    }
+    run_playbooks(app, day, &|_, _| {}).await
 }

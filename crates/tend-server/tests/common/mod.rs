@@ -242,6 +242,24 @@ pub async fn start(store: Store, dir: &Path) -> Server {
 
 /// The same, with scorecards of the test's own.
 pub async fn start_with(store: Store, dir: &Path, scorecards: ScorecardSet) -> Server {
+    start_full(store, dir, scorecards, None).await
+}
+
+/// The same, with the shipped scorecards and playbooks of the test's own.
+pub async fn start_with_playbooks(
+    store: Store,
+    dir: &Path,
+    playbooks: tend_engine::playbooks::PlaybookSet,
+) -> Server {
+    start_full(store, dir, load_scorecards(None).unwrap(), Some(playbooks)).await
+}
+
+async fn start_full(
+    store: Store,
+    dir: &Path,
+    scorecards: ScorecardSet,
+    playbooks: Option<tend_engine::playbooks::PlaybookSet>,
+) -> Server {
     // The server's errors in the test's output, for when a test fails.
     let _ = tracing_subscriber::fmt()
         .with_env_filter("error")
@@ -280,7 +298,10 @@ pub async fn start_with(store: Store, dir: &Path, scorecards: ScorecardSet) -> S
         let created = create_token(&store, "test", token, now()).await.unwrap();
         tokens.insert(handle.to_string(), created.secret);
     }
-    let app = App::new(store.clone(), scorecards, FixedClock(now()));
+    let mut app = App::new(store.clone(), scorecards, FixedClock(now()));
+    if let Some(playbooks) = playbooks {
+        app = app.with_playbooks(playbooks);
+    }
     let (base, stop, task) = listen(&app, DeliveryPolicy::default()).await;
     Server {
         base,
