@@ -157,7 +157,11 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/tasks/{id}/snooze", Rule::WriteLark1(200)),
     ("POST", "/api/v1/tasks/{id}/reassign", Rule::WriteLark1(200)),
     ("POST", "/api/v1/tasks/{id}/comments", Rule::WriteLark1(201)),
-    ("PUT", "/api/v1/tasks/{id}/steps/{position}", Rule::WriteLark1(200)),
+    (
+        "PUT",
+        "/api/v1/tasks/{id}/steps/{position}",
+        Rule::WriteLark1(200),
+    ),
     ("GET", "/api/v1/playbooks", Rule::SignedIn(200)),
     ("GET", "/api/v1/webhooks", Rule::Admin(200)),
     ("POST", "/api/v1/webhooks", Rule::Admin(201)),
@@ -334,7 +338,11 @@ async fn request(
                 _ if method == "PATCH" => json(serde_json::json!({"priority": "high"})),
                 _ => None,
             };
-            (p.replace("{id}", &id.to_string()).replace("{position}", "0"), body)
+            (
+                p.replace("{id}", &id.to_string())
+                    .replace("{position}", "0"),
+                body,
+            )
         }
         (_, p) if p.starts_with("/v1/") => (
             path.into(),

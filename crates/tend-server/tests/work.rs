@@ -57,7 +57,10 @@ fn write_lark5(dir: &std::path::Path) {
     let mut usage = String::from("account_id,day,events,active_users,active_users_30d\n");
     for back in 0..60u64 {
         let events = if back < 30 { 4 } else { 6 };
-        usage.push_str(&format!("lark-5,{},{events},3,3\n", today - Days::new(back)));
+        usage.push_str(&format!(
+            "lark-5,{},{events},3,3\n",
+            today - Days::new(back)
+        ));
     }
     std::fs::write(dir.join("usage-daily.csv"), usage).unwrap();
 }
@@ -69,7 +72,10 @@ struct Receiver {
 }
 
 async fn receive(State(r): State<Receiver>, body: String) -> StatusCode {
-    r.got.lock().unwrap().push(serde_json::from_str(&body).unwrap());
+    r.got
+        .lock()
+        .unwrap()
+        .push(serde_json::from_str(&body).unwrap());
     StatusCode::NO_CONTENT
 }
 
@@ -117,7 +123,10 @@ async fn send(
 async fn settled(store: &tend_store::Store) {
     let started = Instant::now();
     while !store.waiting_changes(1).await.unwrap().is_empty() {
-        assert!(started.elapsed() < Duration::from_secs(20), "changes wait too long");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "changes wait too long"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -125,7 +134,8 @@ async fn settled(store: &tend_store::Store) {
 #[tokio::test]
 async fn a_batch_that_halves_usage_makes_one_at_risk_task() {
     test_support::on_every_backend("work_e2e", |store, dir| async move {
-        let server = common::start(store.clone(), &dir).await;
+        let shipped = tend_engine::playbooks::load_playbooks(None).unwrap();
+        let server = common::start_with_playbooks(store.clone(), &dir, shipped).await;
         let extra = dir.join("lark5");
         std::fs::create_dir_all(&extra).unwrap();
         write_lark5(&extra);
@@ -190,7 +200,10 @@ async fn a_batch_that_halves_usage_makes_one_at_risk_task() {
                 if !items.as_array().unwrap().is_empty() {
                     break;
                 }
-                assert!(started.elapsed() < Duration::from_secs(10), "no at-risk task");
+                assert!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "no at-risk task"
+                );
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             settled(&store).await;
@@ -210,7 +223,11 @@ async fn a_batch_that_halves_usage_makes_one_at_risk_task() {
         assert_eq!(detail["steps"].as_array().unwrap().len(), 3);
         // Jane's own list has it too.
         let mine = get(&server, "/api/v1/tasks?playbook=at-risk", "jane").await;
-        assert!(mine["items"].as_array().unwrap().iter().any(|t| t["id"] == task["id"]));
+        assert!(mine["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == task["id"]));
         // One task.created event for it.
         let started = Instant::now();
         let created = loop {
@@ -219,7 +236,10 @@ async fn a_batch_that_halves_usage_makes_one_at_risk_task() {
                 .lock()
                 .unwrap()
                 .iter()
-                .filter(|e| e["data"]["account_id"] == "lark-5" && e["data"]["task"]["playbook"] == "at-risk")
+                .filter(|e| {
+                    e["data"]["account_id"] == "lark-5"
+                        && e["data"]["task"]["playbook"] == "at-risk"
+                })
                 .cloned()
                 .collect();
             if !got.is_empty() || started.elapsed() > Duration::from_secs(10) {
@@ -237,7 +257,8 @@ async fn a_batch_that_halves_usage_makes_one_at_risk_task() {
 #[tokio::test]
 async fn tasks_by_hand_through_the_api() {
     test_support::on_every_backend("work_api", |store, dir| async move {
-        let server = common::start(store, &dir).await;
+        let shipped = tend_engine::playbooks::load_playbooks(None).unwrap();
+        let server = common::start_with_playbooks(store, &dir, shipped).await;
         let post = reqwest::Method::POST;
         let new = json!({
             "account_id": "lark-1", "kind": "activity", "title": "Plan the QBR",
@@ -252,18 +273,65 @@ async fn tasks_by_hand_through_the_api() {
         assert_eq!(task["owner"], "jane");
         let id = task["id"].as_i64().unwrap();
         let path = |tail: &str| format!("/api/v1/tasks/{id}{tail}");
-        let (status, body) = send(&server, reqwest::Method::PUT, &path("/steps/0"), "jane", json!({"done": true})).await;
+        let (status, body) = send(
+            &server,
+            reqwest::Method::PUT,
+            &path("/steps/0"),
+            "jane",
+            json!({"done": true}),
+        )
+        .await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["steps"][0]["done"], true);
-        let (status, body) = send(&server, post.clone(), &path("/snooze"), "jane", json!({"until": "2026-07-01", "reason": " "})).await;
+        let (status, body) = send(
+            &server,
+            post.clone(),
+            &path("/snooze"),
+            "jane",
+            json!({"until": "2026-07-01", "reason": " "}),
+        )
+        .await;
         assert_eq!(status, 400, "{body}");
         assert_eq!(body["pointer"], "/reason", "{body}");
-        let (status, body) = send(&server, post.clone(), &path("/snooze"), "jane", json!({"until": "2026-07-03", "reason": "customer away"})).await;
-        assert_eq!((status, body["status"].as_str()), (200, Some("snoozed")), "{body}");
-        let (status, body) = send(&server, post.clone(), &path("/reassign"), "omar", json!({"owner": "lena"})).await;
-        assert_eq!((status, body["owner"].as_str()), (200, Some("lena")), "{body}");
-        let (status, body) = send(&server, post.clone(), &path("/complete"), "jane", json!({"reason": "held"})).await;
-        assert_eq!((status, body["status"].as_str()), (200, Some("done")), "{body}");
+        let (status, body) = send(
+            &server,
+            post.clone(),
+            &path("/snooze"),
+            "jane",
+            json!({"until": "2026-07-03", "reason": "customer away"}),
+        )
+        .await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("snoozed")),
+            "{body}"
+        );
+        let (status, body) = send(
+            &server,
+            post.clone(),
+            &path("/reassign"),
+            "omar",
+            json!({"owner": "lena"}),
+        )
+        .await;
+        assert_eq!(
+            (status, body["owner"].as_str()),
+            (200, Some("lena")),
+            "{body}"
+        );
+        let (status, body) = send(
+            &server,
+            post.clone(),
+            &path("/complete"),
+            "jane",
+            json!({"reason": "held"}),
+        )
+        .await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("done")),
+            "{body}"
+        );
         let (status, _) = send(&server, post.clone(), &path("/complete"), "jane", json!({})).await;
         assert_eq!(status, 409);
         let listed = get(&server, "/api/v1/tasks?scope=all&status=done", "vic").await;
@@ -275,7 +343,14 @@ async fn tasks_by_hand_through_the_api() {
             .await
             .unwrap();
         assert_eq!(bad.status(), 400);
-        let (status, _) = send(&server, reqwest::Method::GET, "/api/v1/tasks/abc", "vic", json!(null)).await;
+        let (status, _) = send(
+            &server,
+            reqwest::Method::GET,
+            "/api/v1/tasks/abc",
+            "vic",
+            json!(null),
+        )
+        .await;
         assert_eq!(status, 404);
         let playbooks = get(&server, "/api/v1/playbooks", "vic").await;
         assert_eq!(playbooks["items"].as_array().unwrap().len(), 8);
@@ -295,12 +370,16 @@ impl Drop for Child {
 
 /// The virtualenv with the test clients, or why it is missing (a failure in CI).
 fn python() -> Option<std::path::PathBuf> {
-    let venv = std::env::var("TEND_CI_VENV").map(std::path::PathBuf::from).unwrap_or_else(|_| {
-        let cache = std::env::var("XDG_CACHE_HOME")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|_| std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache"));
-        cache.join("tend-ci/venv")
-    });
+    let venv = std::env::var("TEND_CI_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            let cache = std::env::var("XDG_CACHE_HOME")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|_| {
+                    std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache")
+                });
+            cache.join("tend-ci/venv")
+        });
     let python = venv.join("bin/python");
     let works = std::process::Command::new(&python)
         .args(["-c", "import aiosmtpd"])
@@ -309,7 +388,10 @@ fn python() -> Option<std::path::PathBuf> {
     if works {
         return Some(python);
     }
-    let why = format!("aiosmtpd is not installed in {} (.ci/run installs it)", venv.display());
+    let why = format!(
+        "aiosmtpd is not installed in {} (.ci/run installs it)",
+        venv.display()
+    );
     assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
     eprintln!("skipped: {why}");
     None

@@ -514,7 +514,12 @@ pub async fn run_daily(app: App) {
 
 /// Scores `day`'s health when the store has none yet, then runs the playbooks on it.
 async fn score_then_run(app: &App, day: NaiveDate) -> Result<RunReport, AppError> {
-    if app.store().latest_health_day().await?.is_none_or(|last| last < day) {
+    if app
+        .store()
+        .latest_health_day()
+        .await?
+        .is_none_or(|last| last < day)
+    {
         let _writing = app.write_lock().await;
         crate::health::rescore(app.store(), app.scorecards(), day, &|_, _| {}).await?;
         app.health_pages().invalidate();

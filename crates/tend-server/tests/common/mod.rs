@@ -245,7 +245,8 @@ pub async fn start_with(store: Store, dir: &Path, scorecards: ScorecardSet) -> S
     start_full(store, dir, scorecards, None).await
 }
 
-/// The same, with the shipped scorecards and playbooks of the test's own.
+/// The same, with the shipped scorecards and the given playbooks (the other starts
+/// run none).
 pub async fn start_with_playbooks(
     store: Store,
     dir: &Path,
@@ -298,10 +299,10 @@ async fn start_full(
         let created = create_token(&store, "test", token, now()).await.unwrap();
         tokens.insert(handle.to_string(), created.secret);
     }
-    let mut app = App::new(store.clone(), scorecards, FixedClock(now()));
-    if let Some(playbooks) = playbooks {
-        app = app.with_playbooks(playbooks);
-    }
+    // Without playbooks of the test's own, none: the stories of other features are
+    // not to be changed by tasks and stages that the shipped playbooks would make.
+    let app = App::new(store.clone(), scorecards, FixedClock(now()))
+        .with_playbooks(playbooks.unwrap_or_default());
     let (base, stop, task) = listen(&app, DeliveryPolicy::default()).await;
     Server {
         base,
