@@ -372,6 +372,14 @@ impl Milestone {
     }
 }
 
+/// A lifecycle stage an account entered on a day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageEntry {
+    pub account_id: String,
+    pub stage: LifecycleStage,
+    pub entered_on: NaiveDate,
+}
+
 /// An objective of an account's success plan: success criteria agreed with the customer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Objective {

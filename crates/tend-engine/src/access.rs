@@ -165,6 +165,31 @@ pub async fn disable_user(
     Ok(())
 }
 
+/// Puts a user in a team (for team lists, team leads and team pools), or in none
+/// with `None`; audited.
+pub async fn set_user_team(
+    store: &Store,
+    actor: &str,
+    handle: &str,
+    team: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), AccessError> {
+    let handle = parse_handle(handle).map_err(|e| invalid("handle", e.0))?;
+    let team = team.map(str::trim).filter(|t| !t.is_empty());
+    let mut tx = store.begin().await?;
+    if !tx.set_user_team(&handle, team).await? {
+        return Err(AccessError::NotFound {
+            what: "user",
+            id: handle,
+        });
+    }
+    let changes = audit_changes(&[("team", serde_json::json!(team))]);
+    tx.append_audit(now, actor, "user.team", &handle, &changes)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// A token to create.
 #[derive(Debug, Clone)]
 pub struct NewToken {

@@ -73,6 +73,10 @@ dated! {
     Contact => |_c| None,
     Contract => |_c| None,
     DemoTruth => |_t| None,
+    // Plans are set ahead: their days say nothing of how far the data goes.
+    Objective => |_o| None,
+    Milestone => |_m| None,
+    StageEntry => |_s| None,
 }
 
 /// Moves the store's data extent forward to the last day of `rows`.

@@ -32,6 +32,9 @@ pub const IMPORT_ORDER: &[Entity] = &[
     Entity::Tickets,
     Entity::SurveyResponses,
     Entity::Activities,
+    Entity::Objectives,
+    Entity::Milestones,
+    Entity::LifecycleStages,
     Entity::UsageDaily,
     Entity::Events,
     Entity::DemoTruth,
@@ -123,6 +126,46 @@ pub async fn export_store(store: &Store, dir: &Path) -> Result<Vec<(PathBuf, usi
                     dir,
                     entity,
                     rows.chain(pending.iter().map(export::pending_call)),
+                )?
+            }
+            Entity::Objectives => {
+                let rows = store.all_objectives().await?;
+                write_rows(
+                    dir,
+                    entity,
+                    rows.into_iter().map(|o| {
+                        vec![o.id, o.account_id, o.title, o.created_on.to_string(), o.criteria, o.status]
+                    }),
+                )?
+            }
+            Entity::Milestones => {
+                let rows = store.all_milestones().await?;
+                let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+                write_rows(
+                    dir,
+                    entity,
+                    rows.into_iter().map(|m| {
+                        vec![
+                            m.id,
+                            m.account_id,
+                            m.title,
+                            m.kind,
+                            m.due_on.to_string(),
+                            m.objective_id.unwrap_or_default(),
+                            m.owner.unwrap_or_default(),
+                            m.status,
+                            day(m.done_on),
+                        ]
+                    }),
+                )?
+            }
+            Entity::LifecycleStages => {
+                let rows = store.all_stages().await?;
+                write_rows(
+                    dir,
+                    entity,
+                    rows.into_iter()
+                        .map(|r| vec![r.account_id, r.stage, r.entered_on.to_string()]),
                 )?
             }
             Entity::FxRates => write_csv(dir, entity, &store.fx_rates().await?, export::fx_rate)?,

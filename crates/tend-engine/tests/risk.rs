@@ -158,6 +158,7 @@ fn facts_of<'a>(
         invoices: slice_of(&company.invoices, |i| i.account_id == id),
         payments: &[],
         activities: slice_of(&company.activities, |a| a.account_id == id),
+        milestones: &[],
     }
 }
 

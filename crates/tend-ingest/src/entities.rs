@@ -19,6 +19,9 @@ pub enum Entity {
     Invoices,
     Payments,
     Activities,
+    Objectives,
+    Milestones,
+    LifecycleStages,
     FxRates,
     DemoTruth,
 }
@@ -35,6 +38,9 @@ impl Entity {
         Entity::Invoices,
         Entity::Payments,
         Entity::Activities,
+        Entity::Objectives,
+        Entity::Milestones,
+        Entity::LifecycleStages,
         Entity::FxRates,
         Entity::DemoTruth,
     ];
@@ -52,6 +58,9 @@ impl Entity {
             Entity::Invoices => "invoices",
             Entity::Payments => "payments",
             Entity::Activities => "activities",
+            Entity::Objectives => "objectives",
+            Entity::Milestones => "milestones",
+            Entity::LifecycleStages => "lifecycle-stages",
             Entity::FxRates => "fx-rates",
             Entity::DemoTruth => "demo-truth",
         }
@@ -184,6 +193,19 @@ impl Entity {
                 "contact_id",
                 "body",
             ],
+            Entity::Objectives => &["id", "account_id", "title", "created_on", "criteria", "status"],
+            Entity::Milestones => &[
+                "id",
+                "account_id",
+                "title",
+                "kind",
+                "due_on",
+                "objective_id",
+                "owner",
+                "status",
+                "done_on",
+            ],
+            Entity::LifecycleStages => &["account_id", "stage", "entered_on"],
             Entity::FxRates => &["date", "currency", "rate", "base"],
             Entity::DemoTruth => &["account_id", "churn_propensity", "churned_on"],
         }
@@ -532,6 +554,53 @@ pub fn activity(r: &Record) -> Result<Activity, RowError> {
         occurred_at: r.timestamp("occurred_at")?,
         subject: r.text("subject")?,
         body: r.optional_text("body"),
+    })
+}
+
+pub fn objective(r: &Record) -> Result<Objective, RowError> {
+    Ok(Objective {
+        id: r.id("id")?,
+        account_id: r.id("account_id")?,
+        title: r.text("title")?,
+        criteria: r.optional_text("criteria").unwrap_or_default(),
+        status: match r.optional_text("status") {
+            Some(_) => r.choice("status", ObjectiveStatus::parse)?,
+            None => ObjectiveStatus::Open,
+        },
+        created_on: r.date("created_on")?,
+    })
+}
+
+/// A milestone; its status defaults to `done` with a done day, else `planned`. A
+/// done milestone needs its done day (time to value reads it).
+pub fn milestone(r: &Record) -> Result<Milestone, RowError> {
+    let done_on = r.optional_date("done_on")?;
+    let status = match r.optional_text("status") {
+        Some(_) => r.choice("status", MilestoneStatus::parse)?,
+        None if done_on.is_some() => MilestoneStatus::Done,
+        None => MilestoneStatus::Planned,
+    };
+    if status == MilestoneStatus::Done && done_on.is_none() {
+        return Err(r.error("done_on", "a done milestone needs the day it was done"));
+    }
+    Ok(Milestone {
+        id: r.id("id")?,
+        account_id: r.id("account_id")?,
+        objective_id: r.optional_text("objective_id"),
+        title: r.text("title")?,
+        kind: r.choice("kind", MilestoneKind::parse)?,
+        due_on: r.date("due_on")?,
+        owner: r.optional_text("owner"),
+        status,
+        done_on,
+    })
+}
+
+pub fn lifecycle_stage(r: &Record) -> Result<StageEntry, RowError> {
+    Ok(StageEntry {
+        account_id: r.id("account_id")?,
+        stage: r.choice("stage", LifecycleStage::parse)?,
+        entered_on: r.date("entered_on")?,
     })
 }
 

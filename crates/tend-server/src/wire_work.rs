@@ -255,3 +255,160 @@ impl PlaybookBody {
 pub struct PlaybookList {
     pub items: Vec<PlaybookBody>,
 }
+
+/// An objective of a success plan: success criteria agreed with the customer.
+#[derive(Serialize, ToSchema)]
+pub struct ObjectiveBody {
+    pub id: String,
+    pub title: String,
+    pub criteria: String,
+    /// open, achieved or dropped.
+    pub status: String,
+    pub created_on: NaiveDate,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MilestoneBody {
+    pub id: String,
+    pub objective_id: Option<String>,
+    pub title: String,
+    /// onboarding, value (its done day gives time to value), adoption or outcome.
+    pub kind: String,
+    pub due_on: NaiveDate,
+    pub owner: Option<String>,
+    /// planned, in_progress, done or missed.
+    pub status: String,
+    pub done_on: Option<NaiveDate>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StageBody {
+    /// onboarding, adoption, mature, renewal or churned.
+    pub stage: String,
+    pub entered_on: NaiveDate,
+}
+
+/// An account's success plan.
+#[derive(Serialize, ToSchema)]
+pub struct SuccessPlanBody {
+    pub account_id: String,
+    pub objectives: Vec<ObjectiveBody>,
+    pub milestones: Vec<MilestoneBody>,
+    /// The lifecycle stages entered, oldest first.
+    pub stages: Vec<StageBody>,
+    /// First value milestone done − first contract start, in days.
+    pub time_to_value_days: Option<i64>,
+}
+
+impl From<tend_engine::views::plans::SuccessPlan> for SuccessPlanBody {
+    fn from(p: tend_engine::views::plans::SuccessPlan) -> Self {
+        SuccessPlanBody {
+            account_id: p.account_id,
+            objectives: p
+                .objectives
+                .into_iter()
+                .map(|o| ObjectiveBody {
+                    id: o.id,
+                    title: o.title,
+                    criteria: o.criteria,
+                    status: o.status.as_str().to_string(),
+                    created_on: o.created_on,
+                })
+                .collect(),
+            milestones: p
+                .milestones
+                .into_iter()
+                .map(|m| MilestoneBody {
+                    id: m.id,
+                    objective_id: m.objective_id,
+                    title: m.title,
+                    kind: m.kind.as_str().to_string(),
+                    due_on: m.due_on,
+                    owner: m.owner,
+                    status: m.status.as_str().to_string(),
+                    done_on: m.done_on,
+                })
+                .collect(),
+            stages: p
+                .stages
+                .into_iter()
+                .map(|(stage, entered_on)| StageBody {
+                    stage: stage.as_str().to_string(),
+                    entered_on,
+                })
+                .collect(),
+            time_to_value_days: p.time_to_value_days,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewObjectiveBody {
+    /// Made from the account and title when left out; an existing id is replaced.
+    pub id: Option<String>,
+    pub title: String,
+    #[serde(default)]
+    pub criteria: String,
+    /// open (the default), achieved or dropped.
+    pub status: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMilestoneBody {
+    /// Made from the account and title when left out; an existing id is replaced.
+    pub id: Option<String>,
+    pub objective_id: Option<String>,
+    pub title: String,
+    /// onboarding, value, adoption or outcome.
+    pub kind: String,
+    pub due_on: NaiveDate,
+    pub owner: Option<String>,
+    /// planned (the default; done with done_on), in_progress, done or missed.
+    pub status: Option<String>,
+    pub done_on: Option<NaiveDate>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ValueGroupBody {
+    /// The segment or start quarter; empty for all accounts.
+    pub group: String,
+    /// Accounts that reached first value.
+    pub reached: usize,
+    /// Accounts with a contract and no value milestone done yet.
+    pub waiting: usize,
+    pub median_days: Option<f64>,
+    pub p90_days: Option<f64>,
+}
+
+/// Time to value: first value milestone done − first contract start.
+#[derive(Serialize, ToSchema)]
+pub struct TimeToValueBody {
+    pub overall: ValueGroupBody,
+    pub by_segment: Vec<ValueGroupBody>,
+    /// By the quarter of the first contract's start.
+    pub by_cohort: Vec<ValueGroupBody>,
+}
+
+impl From<tend_engine::views::plans::ValueGroup> for ValueGroupBody {
+    fn from(g: tend_engine::views::plans::ValueGroup) -> Self {
+        ValueGroupBody {
+            group: g.group,
+            reached: g.reached,
+            waiting: g.waiting,
+            median_days: g.median_days,
+            p90_days: g.p90_days,
+        }
+    }
+}
+
+impl From<tend_engine::views::plans::TimeToValue> for TimeToValueBody {
+    fn from(t: tend_engine::views::plans::TimeToValue) -> Self {
+        TimeToValueBody {
+            overall: t.overall.into(),
+            by_segment: t.by_segment.into_iter().map(Into::into).collect(),
+            by_cohort: t.by_cohort.into_iter().map(Into::into).collect(),
+        }
+    }
+}

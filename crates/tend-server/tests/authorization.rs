@@ -163,6 +163,10 @@ const TABLE: &[(&str, &str, Rule)] = &[
         Rule::WriteLark1(200),
     ),
     ("GET", "/api/v1/playbooks", Rule::SignedIn(200)),
+    ("GET", "/api/v1/accounts/{id}/plan", Rule::SignedIn(200)),
+    ("POST", "/api/v1/accounts/{id}/objectives", Rule::WriteLark1(200)),
+    ("POST", "/api/v1/accounts/{id}/milestones", Rule::WriteLark1(200)),
+    ("GET", "/api/v1/time-to-value", Rule::SignedIn(200)),
     ("GET", "/api/v1/webhooks", Rule::Admin(200)),
     ("POST", "/api/v1/webhooks", Rule::Admin(201)),
     ("GET", "/api/v1/webhooks/{id}", Rule::Admin(200)),
@@ -321,6 +325,16 @@ async fn request(
             let id = webhook(server, n).await;
             (p.replace("{id}", &id), None)
         }
+        ("POST", "/api/v1/accounts/{id}/objectives") => (
+            "/api/v1/accounts/lark-1/objectives".into(),
+            json(serde_json::json!({"title": format!("Objective {n}"), "criteria": "Go live"})),
+        ),
+        ("POST", "/api/v1/accounts/{id}/milestones") => (
+            "/api/v1/accounts/lark-1/milestones".into(),
+            json(
+                serde_json::json!({"title": format!("Milestone {n}"), "kind": "value", "due_on": "2026-07-01"}),
+            ),
+        ),
         ("POST", "/api/v1/tasks") => (
             path.into(),
             json(

@@ -88,6 +88,21 @@ impl Store {
         }))
     }
 
+    pub async fn all_objectives(&self) -> Result<Vec<ObjectiveRecord>> {
+        let sql = format!("SELECT {OBJECTIVE_COLUMNS} FROM objectives ORDER BY account_id, id");
+        Ok(on_backend!(&self.pool, pool => {
+            sqlx::query_as(&sql).fetch_all(pool).await?
+        }))
+    }
+
+    pub async fn all_stages(&self) -> Result<Vec<StageRecord>> {
+        let sql = "SELECT account_id, stage, entered_on FROM lifecycle_stages \
+             ORDER BY account_id, entered_on, stage";
+        Ok(on_backend!(&self.pool, pool => {
+            sqlx::query_as(sql).fetch_all(pool).await?
+        }))
+    }
+
     /// The stages accounts `first..=last` entered, by account and day.
     pub async fn stages_between(&self, first: &str, last: &str) -> Result<Vec<StageRecord>> {
         let sql = "SELECT account_id, stage, entered_on FROM lifecycle_stages \
@@ -144,6 +159,14 @@ impl Transaction {
                 .await?;
         });
         Ok(())
+    }
+
+    /// The account an objective belongs to, if it exists.
+    pub async fn objective_account(&mut self, id: &str) -> Result<Option<String>> {
+        let sql = "SELECT account_id FROM objectives WHERE id = $1";
+        Ok(on_tx!(&mut self.tx, conn => {
+            sqlx::query_scalar(sql).bind(id).fetch_optional(&mut **conn).await?
+        }))
     }
 
     pub async fn milestone(&mut self, id: &str) -> Result<Option<MilestoneRecord>> {

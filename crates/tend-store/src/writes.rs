@@ -1,8 +1,8 @@
 //! Upserts of customer data inside a [`Transaction`], many rows per statement.
 
 use tend_core::{
-    Account, Activity, Contact, Contract, DemoTruth, FxRate, Invoice, Payment, SurveyResponse,
-    Ticket, UsageDaily,
+    Account, Activity, Contact, Contract, DemoTruth, FxRate, Invoice, Milestone, Objective,
+    Payment, StageEntry, SurveyResponse, Ticket, UsageDaily,
 };
 
 use crate::{on_tx, Result, Transaction};
@@ -335,6 +335,56 @@ impl Transaction {
                 .push_bind(a.subject.as_str())
                 .push_bind(a.body.as_deref());
         })
+    }
+
+    pub async fn upsert_objectives(&mut self, rows: &[Objective]) -> Result<()> {
+        const COLUMNS: &[&str] = &["id", "account_id", "title", "criteria", "status", "created_on"];
+        upsert_rows!(self, "objectives", &["id"], COLUMNS, rows, |b, o| {
+            b.push_bind(o.id.as_str())
+                .push_bind(o.account_id.as_str())
+                .push_bind(o.title.as_str())
+                .push_bind(o.criteria.as_str())
+                .push_bind(o.status.as_str())
+                .push_bind(o.created_on);
+        })
+    }
+
+    pub async fn upsert_milestones(&mut self, rows: &[Milestone]) -> Result<()> {
+        const COLUMNS: &[&str] = &[
+            "id",
+            "account_id",
+            "objective_id",
+            "title",
+            "kind",
+            "due_on",
+            "owner",
+            "status",
+            "done_on",
+        ];
+        upsert_rows!(self, "milestones", &["id"], COLUMNS, rows, |b, m| {
+            b.push_bind(m.id.as_str())
+                .push_bind(m.account_id.as_str())
+                .push_bind(m.objective_id.as_deref())
+                .push_bind(m.title.as_str())
+                .push_bind(m.kind.as_str())
+                .push_bind(m.due_on)
+                .push_bind(m.owner.as_deref())
+                .push_bind(m.status.as_str())
+                .push_bind(m.done_on);
+        })
+    }
+
+    /// Records stages entered; each account's latest entered becomes its stage.
+    pub async fn upsert_lifecycle_stages(&mut self, rows: &[StageEntry]) -> Result<()> {
+        for row in rows {
+            let record = crate::StageRecord {
+                account_id: row.account_id.clone(),
+                stage: row.stage.as_str().to_string(),
+                entered_on: row.entered_on,
+            };
+            self.enter_stage(&record).await?;
+        }
+        Ok(())
     }
 
     pub async fn upsert_fx_rates(&mut self, rows: &[FxRate]) -> Result<()> {

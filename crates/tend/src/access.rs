@@ -41,6 +41,9 @@ pub enum UserCommand {
     List,
     /// Stop a user from signing in.
     Disable { handle: String },
+    /// Put a user in a team (team task lists, team leads, team pools of playbooks);
+    /// without TEAM, in none.
+    Team { handle: String, team: Option<String> },
 }
 
 #[derive(Subcommand)]
@@ -160,6 +163,14 @@ pub async fn user(store: &Store, command: UserCommand) -> Result<()> {
         UserCommand::Disable { handle } => {
             disable_user(store, CLI_ACTOR, &handle, now).await?;
             println!("Disabled {handle}.");
+        }
+        UserCommand::Team { handle, team } => {
+            tend_engine::access::set_user_team(store, CLI_ACTOR, &handle, team.as_deref(), now)
+                .await?;
+            match team {
+                Some(team) => println!("{handle} is in team {team}."),
+                None => println!("{handle} is in no team."),
+            }
         }
     }
     Ok(())

@@ -9,7 +9,7 @@ use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use super::scorecard::KeyFeature;
 use crate::metrics::{csat, nps, weighted_nps};
 use crate::model::{
-    Account, Activity, Contact, ContactRole, Contract, Invoice, InvoiceStatus, Payment,
+    Account, Activity, Contact, ContactRole, Contract, Invoice, InvoiceStatus, Milestone, Payment,
     PaymentStatus, SurveyKind, SurveyResponse, Ticket, TicketPriority, UsageDaily,
 };
 
@@ -27,6 +27,8 @@ pub struct AccountFacts<'a> {
     pub invoices: &'a [Invoice],
     pub payments: &'a [Payment],
     pub activities: &'a [Activity],
+    /// The milestones of its success plan, by due day.
+    pub milestones: &'a [Milestone],
 }
 
 /// The day being scored and the settings measures take from the scorecard.
@@ -227,6 +229,7 @@ pub const MEASURES: &[MeasureSpec] = &[
     spec("days_since_csm_touch", "relationships", 0, (Latest, &[Activities]), "days since the last CSM touch", Count("days"), days_since_csm_touch),
     spec("overdue_invoices", "finance", 0, (Current, &[Invoices]), "overdue invoices", Count("invoices"), overdue_invoices),
     spec("failed_payments", "finance", 90, (Window, &[Payments]), "failed payments", Count("payments"), failed_payments),
+    spec("milestones_on_track", "outcomes", 0, (Current, &[]), "success-plan milestones done on time", Share, milestones_on_track),
     spec("contraction_at_last_renewal", "finance", 0, (Current, &[]), "contracted at the last renewal", Flag, contraction_at_last_renewal),
 ];
 
@@ -600,6 +603,21 @@ fn of_product<'a>(
 /// term (every contract of the product starting that day) is compared with the term
 /// it renews (every contract of the product in force on the old term's last day,
 /// add-ons included), in one currency.
+/// Of the success plan's milestones due by the day, the share done by their due day
+/// (as known on the day); none due yet is no value.
+fn milestones_on_track(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
+    let due: Vec<&Milestone> = facts
+        .milestones
+        .iter()
+        .filter(|m| m.due_on <= ctx.day)
+        .collect();
+    let on_time = due
+        .iter()
+        .filter(|m| m.done_on.is_some_and(|d| d <= m.due_on && d <= ctx.day))
+        .count();
+    (!due.is_empty()).then(|| on_time as f64 / due.len() as f64)
+}
+
 fn contraction_at_last_renewal(facts: &AccountFacts, ctx: &Context) -> Option<f64> {
     let contracts = facts.contracts;
     let starts_a_term = |c: &Contract| {
@@ -649,7 +667,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::model::{ActivityKind, ContractStatus, TicketStatus};
+    use crate::model::{ActivityKind, ContractStatus, MilestoneKind, MilestoneStatus, TicketStatus};
     use crate::money::{Currency, Money};
 
     fn date(m: u32, d: u32) -> NaiveDate {
@@ -671,6 +689,7 @@ mod tests {
         invoices: Vec<Invoice>,
         payments: Vec<Payment>,
         activities: Vec<Activity>,
+        milestones: Vec<Milestone>,
     }
 
     fn account() -> Account {
@@ -704,6 +723,7 @@ mod tests {
                 invoices: &self.invoices,
                 payments: &self.payments,
                 activities: &self.activities,
+                milestones: &self.milestones,
             };
             let spec = measure(name).unwrap();
             let ctx = Context {
@@ -824,6 +844,31 @@ mod tests {
                 body: None,
             });
         }
+    }
+
+    #[test]
+    fn milestones_on_track_is_the_share_due_that_was_done_in_time() {
+        let mut d = Data::default();
+        assert_eq!(d.at("milestones_on_track", date(6, 30)), None);
+        let milestone = |id: &str, due: NaiveDate, done: Option<NaiveDate>| Milestone {
+            id: id.into(),
+            account_id: "acme".into(),
+            objective_id: None,
+            title: id.into(),
+            kind: MilestoneKind::Onboarding,
+            due_on: due,
+            owner: None,
+            status: if done.is_some() { MilestoneStatus::Done } else { MilestoneStatus::Planned },
+            done_on: done,
+        };
+        d.milestones.push(milestone("kickoff", date(3, 1), Some(date(2, 27))));
+        d.milestones.push(milestone("plan", date(4, 1), Some(date(4, 9))));
+        d.milestones.push(milestone("training", date(5, 1), None));
+        d.milestones.push(milestone("value", date(8, 1), None));
+        assert_eq!(d.at("milestones_on_track", date(3, 31)), Some(1.0));
+        assert_eq!(d.at("milestones_on_track", date(6, 30)), Some(1.0 / 3.0));
+        // Done before the day asked about only counts once known.
+        assert_eq!(d.at("milestones_on_track", date(2, 26)), None);
     }
 
     #[test]

@@ -82,11 +82,11 @@ impl Data {
                 invoices: &self.invoices,
                 payments: &self.payments,
                 activities: &self.activities,
+                milestones: &self.milestones,
             },
             health: &self.health,
             risk: &self.risk,
             stages: &self.stages,
-            milestones: &self.milestones,
             key_features: &[],
         };
         spec.fires(&input, &spec.params_with(&given))
@@ -384,11 +384,11 @@ fn feature_adoption_counts_the_key_features() {
             invoices: &[],
             payments: &[],
             activities: &[],
+            milestones: &[],
         },
         health: &[],
         risk: &[],
         stages: &[],
-        milestones: &[],
         key_features: &features,
     };
     let params = spec.params_with(&[("share".into(), n(0.5))]);
@@ -656,11 +656,11 @@ fn decide_fires_once_closes_when_cleared_and_waits_to_reenter() {
                 invoices: &data.invoices,
                 payments: &[],
                 activities: &[],
+                milestones: &[],
             },
             health: &[],
             risk: &[],
             stages: &[],
-            milestones: &[],
             key_features: &[],
         };
         decide(&playbook, &input, None, state)
@@ -718,11 +718,11 @@ fn decide_fires_once_closes_when_cleared_and_waits_to_reenter() {
                 invoices: &[],
                 payments: &[],
                 activities: &[],
+                milestones: &[],
             },
             health: &[],
             risk: &[],
             stages: &[],
-            milestones: &[],
             key_features: &[],
         },
         None

@@ -8,7 +8,7 @@ use chrono::{Days, NaiveDate};
 use crate::health::scorecard::KeyFeature;
 use crate::health::{measure, AccountFacts, Context};
 use crate::model::{
-    ContactRole, InvoiceStatus, LifecycleStage, Milestone, PaymentStatus, SurveyKind,
+    ContactRole, InvoiceStatus, LifecycleStage, PaymentStatus, SurveyKind,
 };
 
 /// An account's health on a day, as stored.
@@ -39,7 +39,6 @@ pub struct Input<'a> {
     pub risk: &'a [RiskPoint],
     /// The stages the account entered, oldest first.
     pub stages: &'a [(LifecycleStage, NaiveDate)],
-    pub milestones: &'a [Milestone],
     /// The key features of the account's scorecard (feature adoption).
     pub key_features: &'a [KeyFeature],
 }
@@ -593,7 +592,7 @@ fn milestone_overdue(input: &Input, params: &Params) -> Option<Evidence> {
     let kind = params.text("kind");
     let late = params.days("days");
     let day = input.day;
-    let milestone = input.milestones.iter().find(|m| {
+    let milestone = input.facts.milestones.iter().find(|m| {
         (kind.is_empty() || m.kind.as_str() == kind)
             && m.due_on
                 .checked_add_days(Days::new(late))

@@ -13,6 +13,8 @@ use tend_store::{AccountData, HistoryWindow, Store, StoreError};
 /// Accounts loaded together, with each one's rows located in the shared lists.
 pub(crate) struct Loaded {
     data: AccountData,
+    /// The success plans' milestones, by account and due day.
+    milestones: Vec<tend_core::Milestone>,
     spans: Vec<Spans>,
 }
 
@@ -26,6 +28,7 @@ struct Spans {
     invoices: Range<usize>,
     payments: Range<usize>,
     activities: Range<usize>,
+    milestones: Range<usize>,
 }
 
 impl Loaded {
@@ -38,12 +41,18 @@ impl Loaded {
         days: Option<(NaiveDate, NaiveDate)>,
         window: HistoryWindow,
     ) -> Result<Loaded, StoreError> {
-        Ok(Loaded::new(
-            store.account_data(first, last, days, window).await?,
-        ))
+        let data = store.account_data(first, last, days, window).await?;
+        // Milestones are few and read whole: a plan's history is short.
+        let milestones = store
+            .milestones_between(first, last)
+            .await?
+            .into_iter()
+            .filter_map(crate::playbooks::inputs::milestone)
+            .collect();
+        Ok(Loaded::new(data, milestones))
     }
 
-    fn new(mut data: AccountData) -> Loaded {
+    fn new(mut data: AccountData, milestones: Vec<tend_core::Milestone>) -> Loaded {
         let imported = std::mem::take(&mut data.usage);
         let from_events = std::mem::take(&mut data.event_usage);
         data.usage = combined_usage(&data.accounts, imported, from_events);
@@ -67,7 +76,17 @@ impl Loaded {
         locate!(invoices);
         locate!(payments);
         locate!(activities);
-        Loaded { data, spans }
+        for (span, range) in spans
+            .iter_mut()
+            .zip(ranges(&ids, &milestones, |m| &m.account_id))
+        {
+            span.milestones = range;
+        }
+        Loaded {
+            data,
+            milestones,
+            spans,
+        }
     }
 
     pub(crate) fn accounts(&self) -> &[Account] {
@@ -88,6 +107,7 @@ impl Loaded {
             invoices: &d.invoices[s.invoices.clone()],
             payments: &d.payments[s.payments.clone()],
             activities: &d.activities[s.activities.clone()],
+            milestones: &self.milestones[s.milestones.clone()],
         }
     }
 }

@@ -329,6 +329,27 @@ impl Session {
                 upsert_activities,
             )
             .len(),
+            Entity::Objectives => load!(
+                entities::objective,
+                |o| o.id.clone(),
+                |r, o| account(r, &o.account_id),
+                upsert_objectives,
+            )
+            .len(),
+            Entity::Milestones => load!(
+                entities::milestone,
+                |m| m.id.clone(),
+                |r, m| account(r, &m.account_id),
+                upsert_milestones,
+            )
+            .len(),
+            Entity::LifecycleStages => load!(
+                entities::lifecycle_stage,
+                |e| format!("{}/{}/{}", e.account_id, e.entered_on, e.stage),
+                |r, e| account(r, &e.account_id),
+                upsert_lifecycle_stages,
+            )
+            .len(),
             Entity::DemoTruth => load!(
                 entities::demo_truth,
                 |t| t.account_id.clone(),

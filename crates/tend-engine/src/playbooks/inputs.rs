@@ -21,7 +21,6 @@ pub(crate) struct Chunk {
     health: HashMap<String, Vec<HealthPoint>>,
     risk: HashMap<String, Vec<RiskPoint>>,
     stages: HashMap<String, Vec<(LifecycleStage, NaiveDate)>>,
-    milestones: HashMap<String, Vec<Milestone>>,
     /// Open playbook tasks by (account, playbook).
     pub open: HashMap<(String, String), TaskRecord>,
     /// The day each (account, playbook)'s last task closed.
@@ -74,12 +73,6 @@ impl Chunk {
                     .push((stage, row.entered_on));
             }
         }
-        let mut milestones: HashMap<String, Vec<Milestone>> = HashMap::new();
-        for row in store.milestones_between(first, last).await? {
-            if let Some(m) = milestone(row) {
-                milestones.entry(m.account_id.clone()).or_default().push(m);
-            }
-        }
         let open = store
             .open_playbook_tasks(first, last)
             .await?
@@ -97,7 +90,6 @@ impl Chunk {
             health,
             risk,
             stages,
-            milestones,
             open,
             last_closed,
         })
@@ -118,7 +110,6 @@ impl Chunk {
             health: self.health.get(id).map_or(&[], Vec::as_slice),
             risk: self.risk.get(id).map_or(&[], Vec::as_slice),
             stages: self.stages.get(id).map_or(&[], Vec::as_slice),
-            milestones: self.milestones.get(id).map_or(&[], Vec::as_slice),
             key_features: &set.for_account(facts.account).key_features,
         }
     }

@@ -9,6 +9,7 @@ pub mod health;
 pub mod imports;
 pub mod metrics;
 pub mod page;
+pub mod plans;
 pub mod records;
 pub mod risk;
 pub mod timeline;

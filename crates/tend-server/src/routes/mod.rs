@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod health;
 pub mod imports;
+pub mod plans;
 pub mod records;
 pub mod reports;
 pub mod risk;
@@ -92,6 +93,10 @@ pub(crate) fn documented() -> OpenApiRouter<ServerState> {
         .routes(routes!(tasks::comment_task))
         .routes(routes!(tasks::set_step))
         .routes(routes!(tasks::playbooks))
+        .routes(routes!(plans::plan))
+        .routes(routes!(plans::save_objective))
+        .routes(routes!(plans::save_milestone))
+        .routes(routes!(plans::time_to_value))
         .routes(routes!(admin::users, admin::add_user))
         .routes(routes!(admin::disable_user))
         .routes(routes!(admin::tokens, admin::create_token))
