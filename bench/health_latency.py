@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""From a track batch's acknowledgement to the account's new health in the API.
+"""From a track batch's acknowledgement to the account's new health in the API, or
+(with --task PLAYBOOK) to the task that playbook makes readable in the API.
 
 Run by bench/ingest_wrk.sh next to the load: every INTERVAL seconds it sends one
 batch of track calls from USERS users new to a probe account (one the load never
@@ -9,7 +10,10 @@ GET /api/v1/accounts/{id} until the account's health snapshot differs from the o
 before (more active users than the imported usage counted change its measures). Prints p50/p99/max of that latency and how many probes saw
 no new snapshot within TIMEOUT seconds.
 
-    bench/health_latency.py URL WRITE_KEY API_TOKEN FIRST_PROBE LAST_PROBE SECONDS
+    bench/health_latency.py URL WRITE_KEY API_TOKEN FIRST_PROBE LAST_PROBE SECONDS [--task PLAYBOOK]
+
+With --task, each probe account is used once (its task stays open), so the range
+must hold as many accounts as probes are sent.
 """
 
 import base64
@@ -33,6 +37,7 @@ def call(url, headers, body=None):
 
 def main():
     base, key, token, first, last, seconds = sys.argv[1:7]
+    task = sys.argv[8] if len(sys.argv) > 8 and sys.argv[7] == "--task" else None
     first, last, seconds = int(first), int(last), float(seconds)
     write = {
         "authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode(),
@@ -44,9 +49,12 @@ def main():
     while time.time() < deadline:
         account = f"ACC-{first + n % (last - first + 1):05d}"
         n += 1
+        if task and n > last - first + 1:
+            break
         picture = f"{base}/api/v1/accounts/{account}"
         health = call(picture, read)["health"]
         before = json.dumps(health, sort_keys=True)
+        tasks = f"{base}/api/v1/tasks?scope=all&account={account}&playbook={task}"
         batch = {"batch": [{
             "type": "track", "event": "Report Run", "messageId": f"probe-{n}-{u}",
             "userId": f"probe-user-{n}-{u}", "context": {"groupId": account},
@@ -55,9 +63,12 @@ def main():
         call(f"{base}/v1/batch", write, batch)
         acknowledged = time.perf_counter()
         while True:
-            after = json.dumps(call(picture, read)["health"], sort_keys=True)
+            if task:
+                changed = bool(call(tasks, read)["items"])
+            else:
+                changed = json.dumps(call(picture, read)["health"], sort_keys=True) != before
             waited = time.perf_counter() - acknowledged
-            if after != before:
+            if changed:
                 latencies.append(waited)
                 break
             if waited > TIMEOUT:
@@ -66,14 +77,15 @@ def main():
             time.sleep(POLL)
         time.sleep(INTERVAL)
     latencies.sort()
+    what = f"its {task} task" if task else "new health"
     if not latencies:
-        print(f"ack to new health: no probe saw a new snapshot ({missed} missed)")
+        print(f"ack to {what}: no probe saw it ({missed} missed)")
         return
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
     print(
-        f"ack to new health: {len(latencies)} probes, p50 {pick(0.5):.0f} ms, "
+        f"ack to {what}: {len(latencies)} probes, p50 {pick(0.5):.0f} ms, "
         f"p99 {pick(0.99):.0f} ms, max {latencies[-1] * 1000:.0f} ms, "
-        f"{missed} without a new snapshot within {TIMEOUT:.0f} s"
+        f"{missed} without it within {TIMEOUT:.0f} s"
     )
 
 

@@ -6,7 +6,12 @@
 # Meanwhile bench/health_latency.py measures, on accounts the load leaves alone, the
 # time from a batch's acknowledgement to the account's new health in the API.
 #
-#   bench/ingest_wrk.sh [SECONDS] [sqlite|postgres]     (defaults 60 and sqlite)
+#   bench/ingest_wrk.sh [SECONDS] [sqlite|postgres] [health|task]
+#
+# (defaults 60, sqlite, health). With `task` the probe measures the time from a
+# batch's acknowledgement to the task the probe playbook (bench/probe-playbooks)
+# makes of it being readable through the API, with the shipped playbooks running on
+# every change of the load too.
 #
 # The store is a fresh demo company of 10,000 accounts and 3 months (SQLite under
 # bench/data/, or the PostgreSQL database TEND_BENCH_PG_URL, replaced).
@@ -15,6 +20,14 @@ cd "$(dirname "$0")/.."
 
 seconds="${1:-60}"
 backend="${2:-sqlite}"
+probe_kind="${3:-health}"
+probe_args=()
+serve_args=()
+if [ "$probe_kind" = task ]; then
+    probe_args=(--task probe)
+    serve_args=(--no-daily-playbooks)
+    export TEND_PLAYBOOKS="$PWD/bench/probe-playbooks"
+fi
 connections=8
 cargo build -q --release -p tend
 tend="$PWD/target/release/tend"
@@ -43,7 +56,7 @@ fi
 export TEND_BENCH_WRITE_KEY="$("$tend" source create "wrk benchmark" 2>/dev/null)"
 probe_token="$("$tend" token create "latency probe" --role viewer 2>/dev/null)"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-TEND_LOG=warn "$tend" serve --listen "127.0.0.1:$port" 2>/tmp/tend-ingest-serve.log &
+TEND_LOG=warn "$tend" serve --listen "127.0.0.1:$port" "${serve_args[@]}" 2>/tmp/tend-ingest-serve.log &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
@@ -53,7 +66,7 @@ done
 echo "== $backend: POST /v1/batch (100 track calls), $connections connections, ${seconds} s"
 # The load covers ACC-00001…ACC-09900; the last 100 accounts are the probe's.
 python3 bench/health_latency.py "http://127.0.0.1:$port" "$TEND_BENCH_WRITE_KEY" "$probe_token" \
-    9901 10000 "$((seconds - 2))" >/tmp/tend-ingest-probe.log 2>&1 &
+    9901 10000 "$((seconds - 2))" "${probe_args[@]}" >/tmp/tend-ingest-probe.log 2>&1 &
 probe=$!
 TEND_BENCH_ACCOUNTS=9900 wrk -t2 -c"$connections" -d"${seconds}s" --timeout 10s \
     -s bench/ingest_wrk.lua "http://127.0.0.1:$port" | tail -n 2

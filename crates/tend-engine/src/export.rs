@@ -134,13 +134,21 @@ pub async fn export_store(store: &Store, dir: &Path) -> Result<Vec<(PathBuf, usi
                     dir,
                     entity,
                     rows.into_iter().map(|o| {
-                        vec![o.id, o.account_id, o.title, o.created_on.to_string(), o.criteria, o.status]
+                        vec![
+                            o.id,
+                            o.account_id,
+                            o.title,
+                            o.created_on.to_string(),
+                            o.criteria,
+                            o.status,
+                        ]
                     }),
                 )?
             }
             Entity::Milestones => {
                 let rows = store.all_milestones().await?;
-                let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+                let day =
+                    |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
                 write_rows(
                     dir,
                     entity,

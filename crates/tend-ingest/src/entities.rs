@@ -193,7 +193,14 @@ impl Entity {
                 "contact_id",
                 "body",
             ],
-            Entity::Objectives => &["id", "account_id", "title", "created_on", "criteria", "status"],
+            Entity::Objectives => &[
+                "id",
+                "account_id",
+                "title",
+                "created_on",
+                "criteria",
+                "status",
+            ],
             Entity::Milestones => &[
                 "id",
                 "account_id",

@@ -164,8 +164,16 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ),
     ("GET", "/api/v1/playbooks", Rule::SignedIn(200)),
     ("GET", "/api/v1/accounts/{id}/plan", Rule::SignedIn(200)),
-    ("POST", "/api/v1/accounts/{id}/objectives", Rule::WriteLark1(200)),
-    ("POST", "/api/v1/accounts/{id}/milestones", Rule::WriteLark1(200)),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/objectives",
+        Rule::WriteLark1(200),
+    ),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/milestones",
+        Rule::WriteLark1(200),
+    ),
     ("GET", "/api/v1/time-to-value", Rule::SignedIn(200)),
     ("GET", "/api/v1/webhooks", Rule::Admin(200)),
     ("POST", "/api/v1/webhooks", Rule::Admin(201)),

@@ -338,7 +338,14 @@ impl Transaction {
     }
 
     pub async fn upsert_objectives(&mut self, rows: &[Objective]) -> Result<()> {
-        const COLUMNS: &[&str] = &["id", "account_id", "title", "criteria", "status", "created_on"];
+        const COLUMNS: &[&str] = &[
+            "id",
+            "account_id",
+            "title",
+            "criteria",
+            "status",
+            "created_on",
+        ];
         upsert_rows!(self, "objectives", &["id"], COLUMNS, rows, |b, o| {
             b.push_bind(o.id.as_str())
                 .push_bind(o.account_id.as_str())

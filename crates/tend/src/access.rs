@@ -43,7 +43,10 @@ pub enum UserCommand {
     Disable { handle: String },
     /// Put a user in a team (team task lists, team leads, team pools of playbooks);
     /// without TEAM, in none.
-    Team { handle: String, team: Option<String> },
+    Team {
+        handle: String,
+        team: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

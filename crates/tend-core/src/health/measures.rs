@@ -667,7 +667,9 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::model::{ActivityKind, ContractStatus, MilestoneKind, MilestoneStatus, TicketStatus};
+    use crate::model::{
+        ActivityKind, ContractStatus, MilestoneKind, MilestoneStatus, TicketStatus,
+    };
     use crate::money::{Currency, Money};
 
     fn date(m: u32, d: u32) -> NaiveDate {
@@ -858,11 +860,17 @@ mod tests {
             kind: MilestoneKind::Onboarding,
             due_on: due,
             owner: None,
-            status: if done.is_some() { MilestoneStatus::Done } else { MilestoneStatus::Planned },
+            status: if done.is_some() {
+                MilestoneStatus::Done
+            } else {
+                MilestoneStatus::Planned
+            },
             done_on: done,
         };
-        d.milestones.push(milestone("kickoff", date(3, 1), Some(date(2, 27))));
-        d.milestones.push(milestone("plan", date(4, 1), Some(date(4, 9))));
+        d.milestones
+            .push(milestone("kickoff", date(3, 1), Some(date(2, 27))));
+        d.milestones
+            .push(milestone("plan", date(4, 1), Some(date(4, 9))));
         d.milestones.push(milestone("training", date(5, 1), None));
         d.milestones.push(milestone("value", date(8, 1), None));
         assert_eq!(d.at("milestones_on_track", date(3, 31)), Some(1.0));

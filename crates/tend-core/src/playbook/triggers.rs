@@ -7,9 +7,7 @@ use chrono::{Days, NaiveDate};
 
 use crate::health::scorecard::KeyFeature;
 use crate::health::{measure, AccountFacts, Context};
-use crate::model::{
-    ContactRole, InvoiceStatus, LifecycleStage, PaymentStatus, SurveyKind,
-};
+use crate::model::{ContactRole, InvoiceStatus, LifecycleStage, PaymentStatus, SurveyKind};
 
 /// An account's health on a day, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -198,6 +196,25 @@ impl TriggerSpec {
         (self.eval)(input, params)
     }
 
+    /// How many days before the evaluated day it reads, per kind of record (days
+    /// looked back by its parameters, and the 60 of a 30-day trend). Contacts,
+    /// contracts and invoices are read whole; health and risk history apart.
+    pub fn reach(&self, params: &Params) -> Vec<(crate::health::Source, u32)> {
+        use crate::health::Source::*;
+        let days = || params.number("days").max(0.0) as u32 + 1;
+        match self.name {
+            "usage_dropped" | "usage_grew" => vec![(Usage, 2 * days())],
+            "utilization_below" | "utilization_above" => vec![(Usage, 60)],
+            "feature_adoption_below" => vec![(Usage, 30), (FeatureUse, 30)],
+            "no_activity" => vec![(Usage, days())],
+            "ticket_surge" => vec![(Tickets, 60)],
+            "sponsor_silent" => vec![(Activities, days()), (Tickets, days()), (Surveys, days())],
+            "payment_failed" => vec![(Payments, days())],
+            "detractor" => vec![(Surveys, days())],
+            _ => Vec::new(),
+        }
+    }
+
     /// The defaults, overridden by `given` (checked by the caller against `params`).
     pub fn params_with(&self, given: &[(String, Value)]) -> Params {
         Params(
@@ -259,8 +276,8 @@ pub const TRIGGERS: &[TriggerSpec] = &[
     TriggerSpec { name: "health_band", words: "health is in band {band}", params: &[BAND], eval: health_band },
     TriggerSpec { name: "health_band_changed", words: "health changed band (to {to})", params: &[TO_BAND], eval: health_band_changed },
     TriggerSpec { name: "health_dropped", words: "health fell {points} points or more within {days} days", params: &[number("points", 10.0, 1.0, 100.0, "points of score"), number("days", 30.0, 1.0, 365.0, "days looked back")], eval: health_dropped },
-    TriggerSpec { name: "usage_dropped", words: "product use fell {percent}% or more (30 days against the 30 before)", params: &[number("percent", 30.0, 1.0, 100.0, "percent fewer events")], eval: usage_dropped },
-    TriggerSpec { name: "usage_grew", words: "product use grew {percent}% or more (30 days against the 30 before)", params: &[number("percent", 20.0, 1.0, 10_000.0, "percent more events")], eval: usage_grew },
+    TriggerSpec { name: "usage_dropped", words: "product use fell {percent}% or more ({days} days against the {days} before)", params: &[number("percent", 30.0, 1.0, 100.0, "percent fewer events"), number("days", 30.0, 7.0, 365.0, "days compared with as many before")], eval: usage_dropped },
+    TriggerSpec { name: "usage_grew", words: "product use grew {percent}% or more ({days} days against the {days} before)", params: &[number("percent", 20.0, 1.0, 10_000.0, "percent more events"), number("days", 30.0, 7.0, 365.0, "days compared with as many before")], eval: usage_grew },
     TriggerSpec { name: "utilization_below", words: "fewer than {share} of the seats were used in 30 days", params: &[number("share", 0.5, 0.0, 10.0, "active users ÷ seats")], eval: utilization_below },
     TriggerSpec { name: "utilization_above", words: "more than {share} of the seats were used in 30 days", params: &[number("share", 0.9, 0.0, 10.0, "active users ÷ seats")], eval: utilization_above },
     TriggerSpec { name: "feature_adoption_below", words: "fewer than {share} of the key features were used in 30 days", params: &[number("share", 0.5, 0.0, 1.0, "key features used ÷ key features")], eval: feature_adoption_below },
@@ -333,20 +350,22 @@ fn health_dropped(input: &Input, params: &Params) -> Option<Evidence> {
 }
 
 fn usage_dropped(input: &Input, params: &Params) -> Option<Evidence> {
-    let change = input.measure("usage_trend", 30)?;
+    let days = params.days("days") as u32;
+    let change = input.measure("usage_trend", days)?;
     (change <= -params.number("percent") / 100.0).then(|| {
         Evidence::new(format!(
-            "product use fell {} (30 days against the 30 before)",
+            "product use fell {} ({days} days against the {days} before)",
             percent(-change)
         ))
     })
 }
 
 fn usage_grew(input: &Input, params: &Params) -> Option<Evidence> {
-    let change = input.measure("usage_trend", 30)?;
+    let days = params.days("days") as u32;
+    let change = input.measure("usage_trend", days)?;
     (change >= params.number("percent") / 100.0).then(|| {
         Evidence::new(format!(
-            "product use grew {} (30 days against the 30 before)",
+            "product use grew {} ({days} days against the {days} before)",
             percent(change)
         ))
     })

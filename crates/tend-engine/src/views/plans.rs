@@ -122,7 +122,11 @@ fn group(name: String, days: &mut [f64], waiting: usize) -> ValueGroup {
 }
 
 impl App {
-    pub async fn success_plan(&self, actor: &Actor, account_id: &str) -> Result<SuccessPlan, AppError> {
+    pub async fn success_plan(
+        &self,
+        actor: &Actor,
+        account_id: &str,
+    ) -> Result<SuccessPlan, AppError> {
         authorize(actor, Action::Read)?;
         let store = self.store();
         store
@@ -218,7 +222,10 @@ impl App {
             return Err(AppError::invalid("/title", "must not be empty"));
         }
         if new.status == MilestoneStatus::Done && new.done_on.is_none() {
-            return Err(AppError::invalid("/done_on", "a done milestone needs the day it was done"));
+            return Err(AppError::invalid(
+                "/done_on",
+                "a done milestone needs the day it was done",
+            ));
         }
         if let Some(objective) = &new.objective_id {
             let found = self.store().objective(objective).await?;
@@ -232,7 +239,10 @@ impl App {
         if let Some(owner) = &new.owner {
             let users = self.store().users().await?;
             if !users.iter().any(|u| &u.handle == owner && u.active) {
-                return Err(AppError::invalid("/owner", format!("{owner:?} is not an active user")));
+                return Err(AppError::invalid(
+                    "/owner",
+                    format!("{owner:?} is not an active user"),
+                ));
             }
         }
         let id = id_or(&new.id, account_id, title)?;
@@ -297,7 +307,8 @@ impl App {
         }
         tx.append_audit(now, &actor.name, action, target, &changes.to_string())
             .await?;
-        tx.record_changes(&[account], PLAN_CHANGE_REASON, now).await?;
+        tx.record_changes(&[account], PLAN_CHANGE_REASON, now)
+            .await?;
         tx.commit().await?;
         self.success_plan(actor, account).await
     }
@@ -314,7 +325,12 @@ impl App {
             *start = (*start).min(c.start_date);
         }
         let mut milestones: BTreeMap<String, Vec<Milestone>> = BTreeMap::new();
-        for m in store.all_milestones().await?.into_iter().filter_map(milestone) {
+        for m in store
+            .all_milestones()
+            .await?
+            .into_iter()
+            .filter_map(milestone)
+        {
             milestones.entry(m.account_id.clone()).or_default().push(m);
         }
         type Groups = BTreeMap<String, (Vec<f64>, usize)>;

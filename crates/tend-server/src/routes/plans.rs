@@ -20,7 +20,9 @@ pub async fn plan(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<SuccessPlanBody>, ApiError> {
-    Ok(Json(state.app.success_plan(&caller.actor, &id).await?.into()))
+    Ok(Json(
+        state.app.success_plan(&caller.actor, &id).await?.into(),
+    ))
 }
 
 /// Adds (or, with an existing id, replaces) an objective of the account's plan.
@@ -43,7 +45,13 @@ pub async fn save_objective(
             None => ObjectiveStatus::Open,
         },
     };
-    Ok(Json(state.app.save_objective(&caller.actor, &id, &new).await?.into()))
+    Ok(Json(
+        state
+            .app
+            .save_objective(&caller.actor, &id, &new)
+            .await?
+            .into(),
+    ))
 }
 
 /// Adds (or, with an existing id, replaces) a milestone of the account's plan.
@@ -72,7 +80,13 @@ pub async fn save_milestone(
         status,
         done_on: body.done_on,
     };
-    Ok(Json(state.app.save_milestone(&caller.actor, &id, &new).await?.into()))
+    Ok(Json(
+        state
+            .app
+            .save_milestone(&caller.actor, &id, &new)
+            .await?
+            .into(),
+    ))
 }
 
 /// Time to value by segment and by start quarter.
