@@ -201,12 +201,7 @@ pub async fn complete_task(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<CloseTaskBody>,
 ) -> Result<Json<TaskDetailBody>, ApiError> {
-    let id = task_id(&id)?;
-    let detail = state
-        .app
-        .close_task(&caller.actor, id, TaskStatus::Done, &body.reason)
-        .await?;
-    Ok(Json(detail.into()))
+    close(&state, &caller, &id, TaskStatus::Done, &body.reason).await
 }
 
 /// Cancels a task, saying why.
@@ -220,11 +215,19 @@ pub async fn cancel_task(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<CloseTaskBody>,
 ) -> Result<Json<TaskDetailBody>, ApiError> {
-    let id = task_id(&id)?;
-    let detail = state
-        .app
-        .close_task(&caller.actor, id, TaskStatus::Cancelled, &body.reason)
-        .await?;
+    close(&state, &caller, &id, TaskStatus::Cancelled, &body.reason).await
+}
+
+/// Closes the task of the path as done or cancelled.
+async fn close(
+    state: &ServerState,
+    caller: &Caller,
+    id: &str,
+    status: TaskStatus,
+    reason: &str,
+) -> Result<Json<TaskDetailBody>, ApiError> {
+    let id = task_id(id)?;
+    let detail = state.app.close_task(&caller.actor, id, status, reason).await?;
     Ok(Json(detail.into()))
 }
 
