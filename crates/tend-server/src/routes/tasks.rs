@@ -227,7 +227,10 @@ async fn close(
     reason: &str,
 ) -> Result<Json<TaskDetailBody>, ApiError> {
     let id = task_id(id)?;
-    let detail = state.app.close_task(&caller.actor, id, status, reason).await?;
+    let detail = state
+        .app
+        .close_task(&caller.actor, id, status, reason)
+        .await?;
     Ok(Json(detail.into()))
 }
 
