@@ -28,16 +28,19 @@ pub(crate) struct Chunk {
 }
 
 impl Chunk {
-    /// Loads accounts `first..=last` (churned ones too: win-back reads them) with the
-    /// history `window`, and their health and risk from before `days` (first and
-    /// last) through them.
+    /// Loads accounts `first..=last` that were customers on some day from
+    /// `customers_since` to the last of `days` (earlier than `days` for win-back,
+    /// which reads accounts churned a while ago) with the history `window`, and their
+    /// health and risk from before `days` (first and last) through them.
     pub(crate) async fn load(
         store: &Store,
         (first, last): (&str, &str),
         days: (NaiveDate, NaiveDate),
         window: HistoryWindow,
+        customers_since: NaiveDate,
     ) -> Result<Chunk, StoreError> {
-        let loaded = Loaded::load(store, first, last, None, window).await?;
+        let active = Some((customers_since.min(days.0), days.1));
+        let loaded = Loaded::load(store, first, last, active, window).await?;
         let since = days
             .0
             .checked_sub_days(Days::new(HISTORY_DAYS))

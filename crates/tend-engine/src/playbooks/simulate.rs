@@ -133,7 +133,8 @@ pub async fn simulate(
             let (store, set, cards, money) =
                 (store.clone(), set.clone(), cards.clone(), money.clone());
             tokio::spawn(async move {
-                let chunk = Chunk::load(&store, (&first, &last), (from, to), window).await?;
+                let since = super::run::customers_since(&set, from);
+                let chunk = Chunk::load(&store, (&first, &last), (from, to), window, since).await?;
                 let found = tokio::task::spawn_blocking(move || {
                     replay_chunk(&set, &cards, &chunk, &money, from, to)
                 })
