@@ -65,13 +65,6 @@ impl Store {
         }))
     }
 
-    pub async fn milestone(&self, id: &str) -> Result<Option<MilestoneRecord>> {
-        let sql = format!("SELECT {MILESTONE_COLUMNS} FROM milestones WHERE id = $1");
-        Ok(on_backend!(&self.pool, pool => {
-            sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
-        }))
-    }
-
     pub async fn objective(&self, id: &str) -> Result<Option<ObjectiveRecord>> {
         let sql = format!("SELECT {OBJECTIVE_COLUMNS} FROM objectives WHERE id = $1");
         Ok(on_backend!(&self.pool, pool => {
