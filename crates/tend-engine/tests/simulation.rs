@@ -3,10 +3,11 @@
 //! will not renew fades: its use falls over the months before its renewal to a
 //! fraction of what it was. Others have a dip of a few weeks and recover (holidays,
 //! a project ending) — the false alarms a team has to live with. Replayed over the
-//! last year with health scored on every day, an at-risk playbook tuned for such a
-//! slow fade (use down 15% over two months against the two before) warns of most
-//! churn months ahead without drowning the CSMs; the shipped one is reported beside
-//! it (its triggers, tuned on the demo's sudden falls, miss slow fades).
+//! last year with health scored on every day, the shipped at-risk playbook (tuned on
+//! the demo's sudden falls and on these fades together) warns of nearly all churn
+//! about two months ahead without drowning the CSMs; one a team would write for this
+//! history alone (use down 15% over two months against the two before) does a little
+//! better still.
 
 use chrono::{Days, Months, NaiveDate};
 use rand::{Rng, SeedableRng};
@@ -183,7 +184,7 @@ fn figures(sim: &Simulation) -> (String, &tend_engine::playbooks::PlaybookSimula
 }
 
 #[tokio::test]
-async fn a_playbook_tuned_on_fernhills_history_warns_of_its_churn() {
+async fn the_shipped_and_fernhills_own_at_risk_playbooks_warn_of_its_churn() {
     on_every_backend(
         "simulation_fernhill",
         &fernhill(240, 11),
@@ -198,7 +199,21 @@ async fn a_playbook_tuned_on_fernhills_history_warns_of_its_churn() {
             let shipped = App::new(store.clone(), scorecards.clone(), FixedClock(now))
                 .with_playbooks(load_playbooks(None).unwrap());
             let sim = simulate(&shipped, from, to, &|_, _| {}).await.unwrap();
-            println!("Fernhill, shipped at-risk: {}", figures(&sim).0);
+            let (figures_shipped, at_risk) = figures(&sim);
+            println!("Fernhill, shipped at-risk: {figures_shipped}");
+            // The targets, but for the median: 56 days here (the demo's is
+            // 88); a fade is seen once it has gone on for a while.
+            assert!(at_risk.churned >= 20, "{figures_shipped}");
+            assert!(at_risk.churned_share().unwrap() >= 0.7, "{figures_shipped}");
+            assert!(
+                at_risk.median_warning_days.unwrap() >= 45.0,
+                "{figures_shipped}"
+            );
+            assert!(
+                at_risk.max_per_owner_week().unwrap() <= 2.0,
+                "{figures_shipped}"
+            );
+            assert!(at_risk.precision().unwrap() >= 0.15, "{figures_shipped}");
             let own = PlaybookSet {
                 playbooks: parse_playbooks(SLOW_FADE, "at-risk.toml").unwrap(),
                 origins: vec!["at-risk.toml".into()],

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use tend_core::playbook::{fill_params, Playbook};
+use tend_core::playbook::{Playbook, Trigger};
 use tend_engine::playbooks::tasks::evidence_words;
 use tend_engine::playbooks::TaskDetail;
 use tend_store::{TaskComment, TaskRecord, TaskStep};
@@ -237,11 +237,7 @@ impl PlaybookBody {
             description: p.description.clone(),
             enabled: p.enabled,
             origin: origin.to_string(),
-            triggers: p
-                .triggers
-                .iter()
-                .map(|(spec, params)| fill_params(spec.words, params))
-                .collect(),
+            triggers: p.triggers.iter().map(Trigger::words).collect(),
             task_kind: p.task.kind.as_str().to_string(),
             task_title: p.task.title.clone(),
             task_steps: p.task.steps.iter().map(|(t, _)| t.clone()).collect(),

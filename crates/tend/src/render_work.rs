@@ -2,7 +2,6 @@
 
 use std::fmt::Write;
 
-use tend_core::playbook::fill_params;
 use tend_engine::playbooks::{PlaybookSet, Simulation, TaskDetail};
 use tend_store::TaskRecord;
 
@@ -16,8 +15,8 @@ pub fn playbooks(set: &PlaybookSet) -> String {
         if !playbook.description.is_empty() {
             let _ = writeln!(out, "  {}", playbook.description);
         }
-        for (spec, params) in &playbook.triggers {
-            let _ = writeln!(out, "  when {}", fill_params(spec.words, params));
+        for trigger in &playbook.triggers {
+            let _ = writeln!(out, "  when {}", trigger.words());
         }
         let task = &playbook.task;
         let _ = writeln!(

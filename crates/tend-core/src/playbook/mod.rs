@@ -67,10 +67,13 @@ fn thirty() -> u32 {
     30
 }
 
-/// A trigger: a signal and its parameters, e.g. `{ signal = "usage_dropped", percent = 40 }`.
+/// A trigger: a signal and its parameters, e.g. `{ signal = "usage_dropped", percent = 40 }`,
+/// optionally held only on the accounts its own `when` names.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct TriggerConfig {
     pub signal: String,
+    #[serde(default)]
+    pub when: ConditionsConfig,
     #[serde(flatten)]
     pub params: BTreeMap<String, ParamConfig>,
 }
@@ -168,7 +171,7 @@ pub struct Playbook {
     pub name: String,
     pub description: String,
     pub enabled: bool,
-    pub triggers: Vec<(&'static TriggerSpec, Params)>,
+    pub triggers: Vec<Trigger>,
     pub conditions: Conditions,
     pub reentry_days: u32,
     pub auto_close: bool,
@@ -176,6 +179,26 @@ pub struct Playbook {
     pub set_stage: Option<LifecycleStage>,
     pub notify: bool,
     pub emails: Vec<EmailConfig>,
+}
+
+/// A validated trigger: the signal, its parameters and the accounts it holds on (a
+/// weak signal may count only where another already points the same way).
+#[derive(Debug, Clone)]
+pub struct Trigger {
+    pub spec: &'static TriggerSpec,
+    pub params: Params,
+    pub when: Conditions,
+}
+
+impl Trigger {
+    /// The signal's words with its parameters and conditions filled in.
+    pub fn words(&self) -> String {
+        let words = fill_params(self.spec.words, &self.params);
+        match self.when.words() {
+            Some(when) => format!("{words} while {when}"),
+            None => words,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -337,11 +360,7 @@ fn looks_like_address(text: &str) -> bool {
 }
 
 impl TriggerConfig {
-    fn validate(
-        &self,
-        at: &FilePath,
-        place: &str,
-    ) -> Result<(&'static TriggerSpec, Params), PlaybookError> {
+    fn validate(&self, at: &FilePath, place: &str) -> Result<Trigger, PlaybookError> {
         let known: Vec<&str> = TRIGGERS.iter().map(|t| t.name).collect();
         let spec = trigger(&self.signal).ok_or_else(|| {
             error(
@@ -410,7 +429,11 @@ impl TriggerConfig {
             }
             given.push((name.clone(), value));
         }
-        Ok((spec, spec.params_with(&given)))
+        Ok(Trigger {
+            spec,
+            params: spec.params_with(&given),
+            when: self.when.validate(&at.key("when"), place)?,
+        })
     }
 }
 
@@ -511,23 +534,43 @@ pub struct Firing {
 impl Playbook {
     /// The first trigger that holds on the input's day. Only `churned` fires on an
     /// account that is not a customer that day.
-    pub fn fired(&self, input: &Input) -> Option<Firing> {
+    /// `arr` is the account's ARR in force in major units of the reporting currency.
+    pub fn fired(&self, input: &Input, arr: Option<f64>) -> Option<Firing> {
         let customer = input.is_customer();
-        self.triggers.iter().find_map(|(spec, params)| {
-            if !customer && spec.name != "churned" {
+        self.triggers.iter().find_map(|trigger| {
+            if !customer && trigger.spec.name != "churned" {
                 return None;
             }
-            spec.fires(input, params).map(|evidence| Firing {
-                signal: spec.name,
-                evidence,
-            })
+            if !trigger.when.hold(input, arr) {
+                return None;
+            }
+            trigger
+                .spec
+                .fires(input, &trigger.params)
+                .map(|evidence| Firing {
+                    signal: trigger.spec.name,
+                    evidence,
+                })
         })
     }
 
     /// Whether the account is one the playbook acts on; `arr` is its ARR in force in
     /// major units of the reporting currency, if known.
     pub fn applies_to(&self, input: &Input, arr: Option<f64>) -> bool {
-        let c = &self.conditions;
+        self.conditions.hold(input, arr)
+    }
+
+    /// `text` with `{account}` and `{evidence}` filled in.
+    pub fn fill(text: &str, account_name: &str, evidence: &Evidence) -> String {
+        text.replace("{account}", account_name)
+            .replace("{evidence}", &evidence.words)
+    }
+}
+
+impl Conditions {
+    /// Whether the account meets every condition given; `arr` as in [`Playbook::fired`].
+    pub fn hold(&self, input: &Input, arr: Option<f64>) -> bool {
+        let c = self;
         let account = input.facts.account;
         let listed = |list: &[String], value: Option<&str>| {
             list.is_empty() || value.is_some_and(|v| list.iter().any(|l| l.eq_ignore_ascii_case(v)))
@@ -544,10 +587,27 @@ impl Playbook {
             && c.arr_max.is_none_or(|max| arr.is_some_and(|a| a <= max))
     }
 
-    /// `text` with `{account}` and `{evidence}` filled in.
-    pub fn fill(text: &str, account_name: &str, evidence: &Evidence) -> String {
-        text.replace("{account}", account_name)
-            .replace("{evidence}", &evidence.words)
+    /// The conditions in words, or `None` when there are none.
+    pub fn words(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        let list = |name: &str, values: &[String], parts: &mut Vec<String>| {
+            if !values.is_empty() {
+                parts.push(format!("{name} is {}", values.join(" or ")));
+            }
+        };
+        list("segment", &self.segment, &mut parts);
+        list("tier", &self.tier, &mut parts);
+        let stages: Vec<String> = self.lifecycle_stage.iter().map(|s| s.to_string()).collect();
+        list("stage", &stages, &mut parts);
+        list("health", &self.health_band, &mut parts);
+        list("churn risk", &self.risk_band, &mut parts);
+        if let Some(min) = self.arr_min {
+            parts.push(format!("ARR is at least {min}"));
+        }
+        if let Some(max) = self.arr_max {
+            parts.push(format!("ARR is at most {max}"));
+        }
+        (!parts.is_empty()).then(|| parts.join(" and "))
     }
 }
 
@@ -586,7 +646,7 @@ pub fn decide(
     if !playbook.enabled {
         return Decision::Nothing;
     }
-    let fired = playbook.fired(input);
+    let fired = playbook.fired(input, arr);
     match (state.open_task, fired) {
         (Some(task_id), None) if playbook.auto_close => Decision::Close {
             task_id,
@@ -610,11 +670,7 @@ pub fn decide(
 
 /// Why an auto-closed task was closed.
 pub fn cleared_reason(playbook: &Playbook) -> String {
-    let words: Vec<String> = playbook
-        .triggers
-        .iter()
-        .map(|(spec, params)| fill_params(spec.words, params))
-        .collect();
+    let words: Vec<String> = playbook.triggers.iter().map(Trigger::words).collect();
     format!("the trigger cleared: no longer {}", words.join(", nor "))
 }
 

@@ -63,14 +63,9 @@ impl Data {
         }
     }
 
-    /// Whether `signal` with `params` holds on `on`, and its words.
-    fn fires(&self, signal: &str, params: &[(&str, Value)], on: NaiveDate) -> Option<String> {
-        let spec = trigger(signal).unwrap();
-        let given: Vec<(String, Value)> = params
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.clone()))
-            .collect();
-        let input = Input {
+    /// The account's data as a signal reads it on `on`.
+    fn input(&self, on: NaiveDate) -> Input<'_> {
+        Input {
             day: on,
             facts: AccountFacts {
                 account: self.account.as_ref().unwrap(),
@@ -88,8 +83,17 @@ impl Data {
             risk: &self.risk,
             stages: &self.stages,
             key_features: &[],
-        };
-        spec.fires(&input, &spec.params_with(&given))
+        }
+    }
+
+    /// Whether `signal` with `params` holds on `on`, and its words.
+    fn fires(&self, signal: &str, params: &[(&str, Value)], on: NaiveDate) -> Option<String> {
+        let spec = trigger(signal).unwrap();
+        let given: Vec<(String, Value)> = params
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.clone()))
+            .collect();
+        spec.fires(&self.input(on), &spec.params_with(&given))
             .map(|e| e.words)
     }
 
@@ -355,6 +359,122 @@ fn usage_signals_compare_30_days_with_the_30_before() {
         day(6, 29),
         day(6, 28),
         "no product use for 30 days",
+    );
+}
+
+/// `start` events a day on `from`, `step` more (or fewer) each day after, to `to`.
+fn sloped_usage(data: &mut Data, from: NaiveDate, to: NaiveDate, start: f64, step: f64) {
+    let mut d = from;
+    let mut events = start;
+    while d <= to {
+        data.usage(d, d, events.round() as i64, 5);
+        events += step;
+        d = d.succ_opt().unwrap();
+    }
+}
+
+#[test]
+fn usage_declining_tells_a_steady_fade_from_a_step_or_a_dip() {
+    let params = [("percent", n(25.0)), ("weeks", n(9.0)), ("fit", n(0.8))];
+    // Flat until March, then a little less each day: 40% down over the nine weeks
+    // ending on May 5 (63 days from March 4).
+    let mut fade = Data::new();
+    fade.usage(day(1, 1), day(3, 3), 100, 5);
+    sloped_usage(&mut fade, day(3, 4), day(5, 5), 100.0, -40.0 / 62.0);
+    check(
+        &fade,
+        "usage_declining",
+        &params,
+        day(5, 5),
+        day(3, 20),
+        // Week totals: the first week 98 a day on average, the last 62.
+        "product use fell 37% over 9 weeks",
+    );
+    assert_eq!(
+        fade.fires("usage_declining", &[("percent", n(50.0))], day(5, 5)),
+        None,
+        "less than half"
+    );
+    // The same fall at once, half-way: a line explains only 75% of it.
+    let mut step = Data::new();
+    step.usage(day(1, 1), day(3, 31), 100, 5);
+    step.usage(day(4, 1), day(5, 5), 60, 5);
+    assert_eq!(step.fires("usage_declining", &params, day(5, 5)), None);
+    assert!(step
+        .fires("usage_declining", &[("fit", n(0.7))], day(5, 5))
+        .is_some());
+    // A dip of two weeks that recovers.
+    let mut dip = Data::new();
+    dip.usage(day(1, 1), day(3, 31), 100, 5);
+    dip.usage(day(4, 1), day(4, 14), 50, 5);
+    dip.usage(day(4, 15), day(5, 5), 100, 5);
+    assert_eq!(dip.fires("usage_declining", &params, day(5, 5)), None);
+    // An account younger than the window is not judged on it.
+    let mut young = fade.clone();
+    young.account.as_mut().unwrap().created_on = day(3, 10);
+    assert_eq!(young.fires("usage_declining", &params, day(5, 5)), None);
+}
+
+#[test]
+fn a_trigger_holds_only_where_its_own_conditions_do() {
+    let playbook = playbook(
+        "
+[[playbook]]
+name = \"fading\"
+[[playbook.trigger]]
+signal = \"usage_declining\"
+when = { health_band = [\"yellow\", \"red\"] }
+[[playbook.trigger]]
+signal = \"invoice_overdue\"
+[playbook.task]
+kind = \"risk\"
+title = \"Call {account}\"
+assign = \"csm\"
+",
+    );
+    assert_eq!(
+        playbook.triggers[0].words(),
+        "product use fell 25% or more over 10 weeks along a steady line (fit R² at least 0.8) while health is yellow or red"
+    );
+    let mut data = Data::new();
+    data.usage(day(1, 1), day(2, 24), 100, 5);
+    sloped_usage(&mut data, day(2, 25), day(5, 5), 100.0, -0.6);
+    data.health(day(5, 5), 72.0, "green");
+    let fresh = PlaybookState::default();
+    assert_eq!(
+        decide(&playbook, &data.input(day(5, 5)), None, &fresh),
+        Decision::Nothing,
+        "fading while green"
+    );
+    data.health(day(5, 6), 55.0, "yellow");
+    let Decision::Fire(firing) = decide(&playbook, &data.input(day(5, 6)), None, &fresh) else {
+        panic!("fading while yellow fires")
+    };
+    assert_eq!(firing.signal, "usage_declining");
+    // A mistake in a trigger's conditions names the trigger.
+    let text = "
+[[playbook]]
+name = \"fading\"
+[[playbook.trigger]]
+signal = \"usage_declining\"
+when = { lifecycle_stage = [\"dormant\"] }
+[playbook.task]
+kind = \"risk\"
+title = \"Call {account}\"
+assign = \"csm\"
+";
+    let file: PlaybookFile = toml::from_str(text).unwrap();
+    let err = file.validate().unwrap_err();
+    assert_eq!(
+        err.at,
+        FilePath::default()
+            .key("playbook")
+            .index(0)
+            .key("trigger")
+            .index(0)
+            .key("when")
+            .key("lifecycle_stage")
+            .index(0)
     );
 }
 
@@ -642,29 +762,8 @@ fn decide_fires_once_closes_when_cleared_and_waits_to_reenter() {
     data.invoice("inv1", day(5, 1), Some(day(5, 10)));
     data.invoice("inv2", day(6, 1), None);
     let playbook = playbook(OVERDUE);
-    let account = data.account.clone().unwrap();
-    let decide_on = |on: NaiveDate, state: &PlaybookState| {
-        let input = Input {
-            day: on,
-            facts: AccountFacts {
-                account: &account,
-                contracts: &[],
-                contacts: &[],
-                usage: &[],
-                tickets: &[],
-                surveys: &[],
-                invoices: &data.invoices,
-                payments: &[],
-                activities: &[],
-                milestones: &[],
-            },
-            health: &[],
-            risk: &[],
-            stages: &[],
-            key_features: &[],
-        };
-        decide(&playbook, &input, None, state)
-    };
+    let decide_on =
+        |on: NaiveDate, state: &PlaybookState| decide(&playbook, &data.input(on), None, state);
     let fresh = PlaybookState::default();
     let Decision::Fire(firing) = decide_on(day(5, 2), &fresh) else {
         panic!("an overdue invoice fires the playbook")
@@ -705,28 +804,7 @@ fn decide_fires_once_closes_when_cleared_and_waits_to_reenter() {
     // Conditions: another segment is left alone.
     let mut other = playbook.clone();
     other.conditions.segment = vec!["enterprise".into()];
-    assert!(!other.applies_to(
-        &Input {
-            day: day(6, 9),
-            facts: AccountFacts {
-                account: &account,
-                contracts: &[],
-                contacts: &[],
-                usage: &[],
-                tickets: &[],
-                surveys: &[],
-                invoices: &[],
-                payments: &[],
-                activities: &[],
-                milestones: &[],
-            },
-            health: &[],
-            risk: &[],
-            stages: &[],
-            key_features: &[],
-        },
-        None
-    ));
+    assert!(!other.applies_to(&data.input(day(6, 9)), None));
 }
 
 #[test]

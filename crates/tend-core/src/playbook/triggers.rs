@@ -204,6 +204,7 @@ impl TriggerSpec {
         let days = || params.number("days").max(0.0) as u32 + 1;
         match self.name {
             "usage_dropped" | "usage_grew" => vec![(Usage, 2 * days())],
+            "usage_declining" => vec![(Usage, 7 * params.number("weeks").max(0.0) as u32)],
             "utilization_below" | "utilization_above" => vec![(Usage, 60)],
             "feature_adoption_below" => vec![(Usage, 30), (FeatureUse, 30)],
             "no_activity" => vec![(Usage, days())],
@@ -277,6 +278,7 @@ pub const TRIGGERS: &[TriggerSpec] = &[
     TriggerSpec { name: "health_band_changed", words: "health changed band (to {to})", params: &[TO_BAND], eval: health_band_changed },
     TriggerSpec { name: "health_dropped", words: "health fell {points} points or more within {days} days", params: &[number("points", 10.0, 1.0, 100.0, "points of score"), number("days", 30.0, 1.0, 365.0, "days looked back")], eval: health_dropped },
     TriggerSpec { name: "usage_dropped", words: "product use fell {percent}% or more ({days} days against the {days} before)", params: &[number("percent", 30.0, 1.0, 100.0, "percent fewer events"), number("days", 30.0, 7.0, 365.0, "days compared with as many before")], eval: usage_dropped },
+    TriggerSpec { name: "usage_declining", words: "product use fell {percent}% or more over {weeks} weeks along a steady line (fit R² at least {fit})", params: &[number("percent", 25.0, 1.0, 100.0, "percent fewer events a week, first week to last on the fitted line"), number("weeks", 10.0, 4.0, 52.0, "whole weeks ending on the day"), number("fit", 0.8, 0.0, 1.0, "share of the weekly variation the line explains")], eval: usage_declining },
     TriggerSpec { name: "usage_grew", words: "product use grew {percent}% or more ({days} days against the {days} before)", params: &[number("percent", 20.0, 1.0, 10_000.0, "percent more events"), number("days", 30.0, 7.0, 365.0, "days compared with as many before")], eval: usage_grew },
     TriggerSpec { name: "utilization_below", words: "fewer than {share} of the seats were used in 30 days", params: &[number("share", 0.5, 0.0, 10.0, "active users ÷ seats")], eval: utilization_below },
     TriggerSpec { name: "utilization_above", words: "more than {share} of the seats were used in 30 days", params: &[number("share", 0.9, 0.0, 10.0, "active users ÷ seats")], eval: utilization_above },
@@ -357,6 +359,71 @@ fn usage_dropped(input: &Input, params: &Params) -> Option<Evidence> {
             "product use fell {} ({days} days against the {days} before)",
             percent(-change)
         ))
+    })
+}
+
+/// A slow fade, told from a dip or a step by how well a straight line fits the weekly
+/// events: a customer drifting away uses the product a little less week after week,
+/// while ordinary ups and downs leave the line a poor fit.
+fn usage_declining(input: &Input, params: &Params) -> Option<Evidence> {
+    let weeks = params.number("weeks") as usize;
+    let first_day = input.day - Days::new(7 * weeks as u64 - 1);
+    if !input.is_customer() || input.facts.account.created_on > first_day {
+        return None;
+    }
+    let mut totals = vec![0.0; weeks];
+    let start = input.facts.usage.partition_point(|u| u.day < first_day);
+    for u in input.facts.usage[start..]
+        .iter()
+        .take_while(|u| u.day <= input.day)
+    {
+        totals[(u.day - first_day).num_days() as usize / 7] += u.events as f64;
+    }
+    let line = fit_line(&totals)?;
+    let first = line.intercept;
+    let last = line.intercept + line.slope * (weeks - 1) as f64;
+    if first <= 0.0 || line.slope >= 0.0 {
+        return None;
+    }
+    let fall = 1.0 - last.max(0.0) / first;
+    (fall >= params.number("percent") / 100.0 && line.r_squared >= params.number("fit")).then(
+        || {
+            Evidence::new(format!(
+                "product use fell {} over {weeks} weeks, week after week (a straight line explains {} of the weekly change)",
+                percent(fall),
+                percent(line.r_squared)
+            ))
+        },
+    )
+}
+
+/// A least-squares line through `ys` at x = 0, 1, …
+struct Line {
+    intercept: f64,
+    slope: f64,
+    r_squared: f64,
+}
+
+// Ten-odd points: a closed form is clearer than pulling a regression crate into the core.
+fn fit_line(ys: &[f64]) -> Option<Line> {
+    let n = ys.len() as f64;
+    let mean_x = (n - 1.0) / 2.0;
+    let mean_y = ys.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (x, y) in ys.iter().enumerate() {
+        let (dx, dy) = (x as f64 - mean_x, y - mean_y);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        return None;
+    }
+    let slope = sxy / sxx;
+    Some(Line {
+        intercept: mean_y - slope * mean_x,
+        slope,
+        r_squared: sxy * sxy / (sxx * syy),
     })
 }
 

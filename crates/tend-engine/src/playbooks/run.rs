@@ -58,8 +58,8 @@ pub struct RunReport {
 pub(crate) fn trigger_window(set: &PlaybookSet, day: NaiveDate) -> HistoryWindow {
     use tend_core::health::Source;
     let mut reach: std::collections::HashMap<Source, u32> = std::collections::HashMap::new();
-    for (spec, params) in set.playbooks.iter().flat_map(|p| &p.triggers) {
-        for (source, days) in spec.reach(params) {
+    for trigger in set.playbooks.iter().flat_map(|p| &p.triggers) {
+        for (source, days) in trigger.spec.reach(&trigger.params) {
             let longest = reach.entry(source).or_default();
             *longest = (*longest).max(days);
         }
@@ -92,8 +92,9 @@ pub(crate) fn customers_since(set: &PlaybookSet, day: NaiveDate) -> NaiveDate {
         .playbooks
         .iter()
         .flat_map(|p| &p.triggers)
-        .filter(|(spec, _)| spec.name == "churned")
-        .map(|(_, params)| {
+        .filter(|trigger| trigger.spec.name == "churned")
+        .map(|trigger| {
+            let params = &trigger.params;
             let number = |name: &str| {
                 params.0.iter().find_map(|(n, v)| match v {
                     tend_core::playbook::Value::Number(x) if *n == name => Some(*x),
@@ -109,8 +110,9 @@ pub(crate) fn customers_since(set: &PlaybookSet, day: NaiveDate) -> NaiveDate {
 
 /// Whether any playbook reads ARR (and so needs the money setting loaded).
 fn reads_arr(set: &PlaybookSet) -> bool {
+    let reads = |c: &tend_core::playbook::Conditions| c.arr_min.is_some() || c.arr_max.is_some();
     set.enabled()
-        .any(|p| p.conditions.arr_min.is_some() || p.conditions.arr_max.is_some())
+        .any(|p| reads(&p.conditions) || p.triggers.iter().any(|t| reads(&t.when)))
 }
 
 /// The decisions on every account of `chunk` (those in `only`, if given) on `day`.
