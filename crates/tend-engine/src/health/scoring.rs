@@ -434,23 +434,22 @@ pub(crate) async fn store_refreshed(
         let same_day = stored.first().is_some_and(|d| d.day == day);
         let mut lists = vec![Vec::new(); card.measures().count()];
         for mut d in stored {
-            for row in &members {
-                // The account's value already in that day's distribution, if it was
-                // scored with this scorecard (a changed segment or stage moves it).
-                let old = previous
-                    .get(&row.account_id)
-                    .filter(|p| same_day && p.score.scorecard == card.name)
-                    .and_then(|p| p.score.measures[d.measure].raw);
-                if let Some(old) = old {
-                    if let Some(at) = d.values.iter().position(|v| *v == old) {
-                        d.values.remove(at);
-                    }
-                }
-                if let Some(new) = row.raw[d.measure] {
-                    let at = d.values.partition_point(|v| *v < new);
-                    d.values.insert(at, new);
-                }
-            }
+            // The members' values already in that day's distribution, if they were
+            // scored with this scorecard (a changed segment or stage moves them).
+            let old: Vec<f64> = members
+                .iter()
+                .filter_map(|row| {
+                    previous
+                        .get(&row.account_id)
+                        .filter(|p| same_day && p.score.scorecard == card.name)
+                        .and_then(|p| p.score.measures[d.measure].raw)
+                })
+                .collect();
+            let new: Vec<f64> = members
+                .iter()
+                .filter_map(|row| row.raw[d.measure])
+                .collect();
+            d.values = replace_values(&d.values, old, new);
             if same_day {
                 changed_distributions.push(d.clone());
             }
@@ -467,6 +466,38 @@ pub(crate) async fn store_refreshed(
         .await?;
     tx.commit().await?;
     Ok(scored)
+}
+
+/// `values` (sorted) with `new` added and then one occurrence of each of `old` taken
+/// out, in one merge: a chunk of thousands of accounts refreshed in a distribution of
+/// tens of thousands, value by value, moved the whole list once per account.
+fn replace_values(values: &[f64], mut old: Vec<f64>, mut new: Vec<f64>) -> Vec<f64> {
+    old.sort_by(f64::total_cmp);
+    new.sort_by(f64::total_cmp);
+    let mut merged = Vec::with_capacity(values.len() + new.len());
+    let (mut i, mut j) = (0, 0);
+    while i < values.len() || j < new.len() {
+        if j == new.len() || (i < values.len() && values[i] <= new[j]) {
+            merged.push(values[i]);
+            i += 1;
+        } else {
+            merged.push(new[j]);
+            j += 1;
+        }
+    }
+    let mut out = Vec::with_capacity(merged.len());
+    let mut k = 0;
+    for v in merged {
+        while k < old.len() && old[k] < v {
+            k += 1; // not in the distribution
+        }
+        if k < old.len() && old[k] == v {
+            k += 1;
+        } else {
+            out.push(v);
+        }
+    }
+    out
 }
 
 /// Raw values on `day` of the accounts of `ids` (sorted) scored then: the first half
@@ -572,4 +603,48 @@ pub async fn rebuild_distribution(
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_values;
+
+    /// The value-by-value way: each new value inserted in order, then each old one
+    /// removed where found.
+    fn one_by_one(values: &[f64], old: &[f64], new: &[f64]) -> Vec<f64> {
+        let mut out = values.to_vec();
+        for &n in new {
+            let at = out.partition_point(|v| *v < n);
+            out.insert(at, n);
+        }
+        for &o in old {
+            if let Some(at) = out.iter().position(|v| *v == o) {
+                out.remove(at);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn replacing_values_in_one_merge_matches_doing_it_one_by_one() {
+        // A small generator: ties, values absent from the list, empty sides.
+        let mut seed = 7u64;
+        let mut next = |modulo: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) % modulo) as f64
+        };
+        for case in 0..200 {
+            let mut values: Vec<f64> = (0..case % 23).map(|_| next(10)).collect();
+            values.sort_by(f64::total_cmp);
+            let old: Vec<f64> = (0..case % 7).map(|_| next(12)).collect();
+            let new: Vec<f64> = (0..case % 5).map(|_| next(10) + 0.5 * next(2)).collect();
+            assert_eq!(
+                replace_values(&values, old.clone(), new.clone()),
+                one_by_one(&values, &old, &new),
+                "{values:?} - {old:?} + {new:?}"
+            );
+        }
+    }
 }
