@@ -56,7 +56,7 @@ fi
 export TEND_BENCH_WRITE_KEY="$("$tend" source create "wrk benchmark" 2>/dev/null)"
 probe_token="$("$tend" token create "latency probe" --role viewer 2>/dev/null)"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-TEND_LOG=warn "$tend" serve --listen "127.0.0.1:$port" "${serve_args[@]}" 2>/tmp/tend-ingest-serve.log &
+TEND_LOG="${TEND_LOG:-warn}" "$tend" serve --listen "127.0.0.1:$port" "${serve_args[@]}" 2>/tmp/tend-ingest-serve.log &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

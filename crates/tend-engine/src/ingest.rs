@@ -221,6 +221,7 @@ async fn refresh_waiting(app: &App) -> Option<bool> {
             tracing::error!(%error, "refreshing health after changes failed");
         }
     };
+    let started = Instant::now();
     let waiting = match app.store().waiting_changes(CHANGES_READ).await {
         Ok(waiting) => waiting,
         Err(error) => {
@@ -245,16 +246,26 @@ async fn refresh_waiting(app: &App) -> Option<bool> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    let read = started.elapsed();
     for chunk in accounts.chunks(REFRESH_CHUNK) {
         if let Err(error) = refresh_chunk(app, chunk).await {
             failed(&error);
             return None;
         }
     }
+    let refreshed = started.elapsed();
     if let Err(error) = finish_changes(app, &waiting).await {
         failed(&error);
         return None;
     }
+    tracing::debug!(
+        changes = waiting.len(),
+        accounts = accounts.len(),
+        read_ms = read.as_millis() as u64,
+        refresh_ms = (refreshed - read).as_millis() as u64,
+        finish_ms = (started.elapsed() - refreshed).as_millis() as u64,
+        "account changes handled"
+    );
     Some(true)
 }
 
@@ -266,15 +277,27 @@ async fn refresh_chunk(app: &App, accounts: &[String]) -> Result<(), AppError> {
     let Some(day) = app.store().latest_health_day().await? else {
         return Ok(());
     };
+    let started = Instant::now();
     let rows =
         crate::health::refreshed_raw_values(app.store(), app.scorecards(), accounts, day).await?;
+    let measured = started.elapsed();
     {
         let _writing = app.write_lock().await;
         crate::health::store_refreshed(app.store(), app.scorecards(), accounts, &rows, day).await?;
         app.health_pages().invalidate();
     }
+    let stored = started.elapsed();
     rescore_risk(app, accounts).await;
+    let risk = started.elapsed();
     run_playbooks(app, accounts, day).await;
+    tracing::debug!(
+        accounts = accounts.len(),
+        measures_ms = measured.as_millis() as u64,
+        health_stored_ms = (stored - measured).as_millis() as u64,
+        risk_ms = (risk - stored).as_millis() as u64,
+        playbooks_ms = (started.elapsed() - risk).as_millis() as u64,
+        "accounts refreshed after changes"
+    );
     Ok(())
 }
 
@@ -283,7 +306,10 @@ async fn refresh_chunk(app: &App, accounts: &[String]) -> Result<(), AppError> {
 /// logged; the daily run evaluates every account again.
 async fn run_playbooks(app: &App, accounts: &[String], day: chrono::NaiveDate) {
     if let Err(error) = crate::playbooks::run::run_for_accounts(app, accounts, day).await {
-        tracing::error!(%error, "running playbooks after changes failed");
+        // A store closed by shutdown is not a failure: the next start runs them.
+        if !app.store().is_closed() {
+            tracing::error!(%error, "running playbooks after changes failed");
+        }
     }
 }
 
