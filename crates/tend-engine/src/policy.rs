@@ -33,6 +33,25 @@ impl Actor {
         }
     }
 
+    /// A signed-in user: a CSM's or account manager's writes are limited to their book.
+    pub fn of_user(user: &tend_core::access::User) -> Actor {
+        let book = matches!(user.role, Role::Csm | Role::Am).then(|| user.handle.clone());
+        Actor {
+            name: format!("user:{}", user.handle),
+            role: user.role,
+            book,
+        }
+    }
+
+    /// A caller with an API token, limited as the token says.
+    pub fn of_token(token: &tend_core::access::ApiToken) -> Actor {
+        Actor {
+            name: format!("token:{}", token.id),
+            role: token.role,
+            book: token.book.clone(),
+        }
+    }
+
     /// The handle activities are logged under: a user's own, a book-restricted
     /// token's book (it acts for that person), otherwise the audit name.
     pub fn author(&self) -> &str {

@@ -9,7 +9,6 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::http::Method;
-use tend_core::Role;
 use tend_engine::access::{audit_event, session_for_secret, token_for_secret};
 use tend_engine::Actor;
 
@@ -155,16 +154,12 @@ impl FromRequestParts<ServerState> for Caller {
             let Some(token) = token_for_secret(state.app.store(), secret.trim(), now).await? else {
                 return Err(state.refused(parts, "token").await);
             };
-            let name = format!("token:{}", token.id);
+            let actor = Actor::of_token(&token);
             state
-                .audit_use(parts, &name, "token.use", &token.id)
+                .audit_use(parts, &actor.name, "token.use", &token.id)
                 .await?;
             return Ok(Caller {
-                actor: Actor {
-                    name,
-                    role: token.role,
-                    book: token.book,
-                },
+                actor,
                 credential: Credential::Token { id: token.id },
             });
         }
@@ -188,14 +183,8 @@ impl FromRequestParts<ServerState> for Caller {
                 ));
             }
         }
-        let user = session.user;
-        let book = matches!(user.role, Role::Csm | Role::Am).then(|| user.handle.clone());
         Ok(Caller {
-            actor: Actor {
-                name: format!("user:{}", user.handle),
-                role: user.role,
-                book,
-            },
+            actor: Actor::of_user(&session.user),
             credential: Credential::Session {
                 secret,
                 csrf_token: session.csrf_token,

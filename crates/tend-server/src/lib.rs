@@ -10,6 +10,7 @@ pub mod error;
 mod extract;
 mod idempotency;
 pub mod mailer;
+pub mod mcp;
 pub mod metrics;
 pub mod openapi;
 mod routes;
@@ -140,6 +141,7 @@ pub fn router(mut state: ServerState) -> Router {
             state.clone(),
             metrics::track,
         ))
+        .merge(mcp::router(state.clone()))
         .fallback(not_found)
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

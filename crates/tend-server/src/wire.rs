@@ -81,6 +81,23 @@ pub struct AccountPage {
     pub next_cursor: Option<String>,
 }
 
+impl From<tend_engine::views::Page<tend_store::AccountListing>> for AccountPage {
+    fn from(page: tend_engine::views::Page<tend_store::AccountListing>) -> Self {
+        AccountPage {
+            items: page
+                .items
+                .into_iter()
+                .map(|row| AccountListItem {
+                    account: row.account.into(),
+                    health_score: row.health_score,
+                    health_band: row.health_band,
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct ContactBody {
     pub id: String,
@@ -526,6 +543,25 @@ pub struct TimelinePage {
     /// Newest first.
     pub items: Vec<TimelineEntryBody>,
     pub next_cursor: Option<String>,
+}
+
+impl From<tend_engine::views::Page<tend_engine::views::timeline::TimelineEntry>> for TimelinePage {
+    fn from(page: tend_engine::views::Page<tend_engine::views::timeline::TimelineEntry>) -> Self {
+        TimelinePage {
+            items: page
+                .items
+                .into_iter()
+                .map(|e| TimelineEntryBody {
+                    at: e.at,
+                    kind: e.kind.as_str(),
+                    id: e.id,
+                    title: e.title,
+                    detail: e.detail,
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+        }
+    }
 }
 
 /// One row of the portfolio health table.

@@ -140,6 +140,15 @@ pub struct TaskPage {
     pub next_cursor: Option<String>,
 }
 
+impl From<tend_engine::views::Page<tend_store::TaskRecord>> for TaskPage {
+    fn from(page: tend_engine::views::Page<tend_store::TaskRecord>) -> Self {
+        TaskPage {
+            items: page.items.into_iter().map(Into::into).collect(),
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTaskStepBody {

@@ -2,6 +2,7 @@
 
 mod access;
 mod health;
+mod mcp;
 mod render;
 mod render_retention;
 mod render_risk;
@@ -164,6 +165,8 @@ enum Command {
     Source(access::SourceCommand),
     /// Serve the JSON API (stops on SIGINT or SIGTERM, finishing requests in flight).
     Serve(serve::ServeArgs),
+    /// Serve the MCP tools to an agent client over stdin and stdout (docs/agents.md).
+    Mcp(mcp::McpArgs),
     /// The audit log: every change to users and tokens, newest first.
     Audit {
         /// Entries to show.
@@ -308,6 +311,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Source(command) => access::source(store, command).await,
         Command::Audit { limit } => access::audit(store, limit).await,
         Command::Serve(args) => serve::run(app.clone(), args).await,
+        Command::Mcp(args) => mcp::run(&app, args).await,
     };
     store.close().await;
     result

@@ -5,6 +5,7 @@
 //! application's write lock.
 
 pub mod accounts;
+pub mod context;
 pub mod health;
 pub mod imports;
 pub mod metrics;

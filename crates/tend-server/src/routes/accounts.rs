@@ -96,18 +96,7 @@ pub async fn list(
         },
     };
     let page = state.app.list_accounts(&caller.actor, &query).await?;
-    Ok(Json(AccountPage {
-        items: page
-            .items
-            .into_iter()
-            .map(|row| AccountListItem {
-                account: row.account.into(),
-                health_score: row.health_score,
-                health_band: row.health_band,
-            })
-            .collect(),
-        next_cursor: page.next_cursor,
-    }))
+    Ok(Json(page.into()))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -178,20 +167,7 @@ pub async fn timeline(
         limit: p.limit,
     };
     let page = state.app.timeline(&caller.actor, &id, &page).await?;
-    Ok(Json(TimelinePage {
-        items: page
-            .items
-            .into_iter()
-            .map(|e| TimelineEntryBody {
-                at: e.at,
-                kind: e.kind.as_str(),
-                id: e.id,
-                title: e.title,
-                detail: e.detail,
-            })
-            .collect(),
-        next_cursor: page.next_cursor,
-    }))
+    Ok(Json(page.into()))
 }
 
 /// Logs a note, call, meeting or email on the account. Send an `Idempotency-Key`

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod agent;
 pub mod health;
 pub mod imports;
 pub mod plans;
@@ -41,13 +42,19 @@ use crate::ServerState;
         (name = "access", description = "Sign-in, users, tokens, event sources, the audit log"),
         (name = "webhooks", description = "Outbound webhooks: subscriptions and their delivery log (docs/webhooks.md)"),
         (name = "ingest", description = "Segment's HTTP Tracking API, with a source's write key (docs/ingest.md)"),
+        (name = "agents", description = "The seed agents' JSON messages (docs/agents.md); MCP is served at /mcp"),
         (name = "system", description = "Liveness and readiness")
     )
 )]
 struct ApiDoc;
 
 /// Routes outside the OpenAPI document: (method, path).
-pub const UNDOCUMENTED: &[(&str, &str)] = &[("GET", "/api/openapi.json"), ("GET", "/api/docs")];
+pub const UNDOCUMENTED: &[(&str, &str)] = &[
+    ("GET", "/api/openapi.json"),
+    ("GET", "/api/docs"),
+    // The MCP endpoint (streamable HTTP), described in docs/agents.md.
+    ("POST", "/mcp"),
+];
 
 pub(crate) fn documented() -> OpenApiRouter<ServerState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -107,6 +114,7 @@ pub(crate) fn documented() -> OpenApiRouter<ServerState> {
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::show, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::deliveries))
+        .routes(routes!(agent::message))
         .routes(routes!(segment::track))
         .routes(routes!(segment::identify))
         .routes(routes!(segment::group))

@@ -96,10 +96,7 @@ pub async fn list_tasks(
         limit: p.limit,
     };
     let page = state.app.tasks(&caller.actor, &query, &page).await?;
-    Ok(Json(TaskPage {
-        items: page.items.into_iter().map(Into::into).collect(),
-        next_cursor: page.next_cursor,
-    }))
+    Ok(Json(page.into()))
 }
 
 /// Creates a task by hand on an account the caller may write. Send an
