@@ -33,7 +33,8 @@ const REASONS_SHOWN: usize = 2;
 /// Whose context: an owner's book and a segment (both optional), a page of accounts.
 #[derive(Debug, Clone, Default)]
 pub struct ContextQuery {
-    /// A CSM's or account manager's handle; the caller's own book by default.
+    /// A CSM's or account manager's handle, or `*` for every account; the caller's
+    /// own book by default.
     pub owner: Option<String>,
     pub segment: Option<String>,
     pub page: PageRequest,
@@ -219,6 +220,19 @@ fn round1(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
 }
 
+/// Whose accounts a context covers: `owner`, the caller's book when not given, and
+/// the whole portfolio for [`WHOLE_PORTFOLIO`].
+fn scope_owner(actor: &Actor, owner: Option<&str>) -> Option<String> {
+    match owner {
+        Some(WHOLE_PORTFOLIO) => None,
+        Some(handle) => Some(handle.to_string()),
+        None => actor.book.clone(),
+    }
+}
+
+/// The owner that stands for every account.
+pub const WHOLE_PORTFOLIO: &str = "*";
+
 fn in_book(account: &Account, owner: &str) -> bool {
     account.csm_owner.as_deref() == Some(owner) || account.am_owner.as_deref() == Some(owner)
 }
@@ -291,7 +305,7 @@ impl App {
                 .parse()
                 .map_err(|_| AppError::invalid("cursor", "is not a cursor of this list"))?,
         };
-        let owner = query.owner.clone().or_else(|| actor.book.clone());
+        let owner = scope_owner(actor, query.owner.as_deref());
         let chosen = self
             .chosen_accounts(owner.as_deref(), query.segment.as_deref())
             .await?;
@@ -389,6 +403,15 @@ impl App {
                 .total_cmp(&b.health.unwrap_or(f64::INFINITY))
                 .then(a.id.cmp(&b.id))
         });
+        if offset > 0 && offset >= lines.len() {
+            return Err(AppError::invalid(
+                "cursor",
+                format!(
+                    "is past the last page ({} accounts); start again without a cursor",
+                    lines.len()
+                ),
+            ));
+        }
         let rest: Vec<AccountLine> = lines.into_iter().skip(offset).collect();
         let page = Page::from_overfetch(rest, limit, |_| Cursor::new("context", &[""]));
         let next_cursor = page
@@ -412,7 +435,7 @@ impl App {
             currency: chosen.currency.as_str().to_string(),
             accounts: chosen.accounts.len(),
             active_accounts: chosen.active,
-            arr: chosen.arr.values().sum::<f64>().round(),
+            arr: chosen.accounts.iter().map(|a| arr_of(&a.id)).sum::<f64>().round(),
             health,
             segments: segments
                 .into_iter()
@@ -468,7 +491,7 @@ impl App {
         owner: Option<String>,
     ) -> Result<ProgressReport, AppError> {
         authorize(actor, Action::Read)?;
-        let owner = owner.or_else(|| actor.book.clone());
+        let owner = scope_owner(actor, owner.as_deref());
         let chosen = self.chosen_accounts(owner.as_deref(), None).await?;
         let scores = chosen
             .accounts
@@ -493,7 +516,7 @@ impl App {
         let churn_rate = (r.cohort_accounts > 0)
             .then(|| round1(100.0 * r.churned_accounts as f64 / r.cohort_accounts as f64));
         let nps_score = year.nps.map(f64::round);
-        let renewal_rate = year.renewals.rate_by_arr().map(|x| round1(100.0 * x));
+        let renewal_rate = year.renewals.rate_by_arr().map(round1);
         let scale = 10f64.powi(chosen.currency.minor_digits() as i32);
         let expansion_arr = (r.expansion_arr as f64 / scale).round();
         let summary = progress_words(

@@ -104,8 +104,9 @@ fn each_parsed<T>(
 pub struct ContextArgs {
     /// One account's context (its id, e.g. ACC-00001); the portfolio's when left out.
     pub account_id: Option<String>,
-    /// A CSM's or account manager's handle: their book. The caller's own book by
-    /// default (a book-limited token's), else the whole portfolio.
+    /// A CSM's or account manager's handle: their book; `*` for the whole portfolio.
+    /// The caller's own book by default (a book-limited token's or a CSM's), else
+    /// the whole portfolio.
     pub owner: Option<String>,
     /// Only accounts of this segment (e.g. enterprise, mid-market, smb).
     pub segment: Option<String>,
@@ -122,7 +123,9 @@ pub struct SearchArgs {
     pub query: Option<String>,
     /// A CSM's or account manager's handle.
     pub owner: Option<String>,
+    /// enterprise, mid-market, smb or the company's own segments.
     pub segment: Option<String>,
+    /// The account's tier, as imported.
     pub tier: Option<String>,
     /// onboarding, adoption, mature, renewal or churned.
     pub stage: Option<String>,
@@ -152,6 +155,7 @@ pub struct AtRiskArgs {
     pub target: Option<String>,
     /// A CSM's or account manager's handle.
     pub owner: Option<String>,
+    /// Only accounts of this segment.
     pub segment: Option<String>,
     /// high (default), medium or low; `any` for every band.
     pub band: Option<String>,
@@ -196,6 +200,7 @@ pub struct TaskListArgs {
 pub struct CreateTaskArgs {
     /// The account the task is for.
     pub account_id: String,
+    /// What is to be done, in a line.
     pub title: String,
     /// What to do and why.
     pub description: Option<String>,
@@ -216,7 +221,9 @@ pub struct CreateTaskArgs {
 pub struct UpdateTaskArgs {
     /// The task's id.
     pub task_id: i64,
+    /// A new title.
     pub title: Option<String>,
+    /// A new description.
     pub description: Option<String>,
     /// low, normal, high or urgent.
     pub priority: Option<String>,
@@ -259,7 +266,8 @@ pub struct MetricsArgs {
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProgressArgs {
-    /// A CSM's or account manager's handle; the caller's own book by default.
+    /// A CSM's or account manager's handle, or `*` for the whole portfolio; the
+    /// caller's own book by default.
     pub owner: Option<String>,
 }
 
