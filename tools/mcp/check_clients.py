@@ -244,15 +244,15 @@ async def refusals(client, viewer, how):
 
     bad = [
         ("get_account", {"account_id": "ACC-1"}, "ACC-00001"),
-        ("get_account", {}, "account_id"),
+        ("get_account", {}, "`account_id` is required"),
         ("get_account", {"account_id": 17}, "account_id"),
         ("search_accounts", {"limit": "ten"}, "limit"),
         ("search_accounts", {"limit": 100000}, "limit"),
         ("get_customer_context", {"limit": 0}, "limit"),
         ("search_accounts", {"colour": "red"}, "colour"),
         ("list_tasks", {"status": ["finished"]}, "status"),
-        ("create_task", {"account_id": account, "title": "x", "due_on": "next week"}, "due_on"),
-        ("create_task", {"account_id": "ACC-99999", "title": "x"}, "ACC-99999"),
+        ("create_task", {"account_id": account, "title": "x", "due_on": "next week"}, "YYYY-MM-DD"),
+        ("create_task", {"account_id": "ACC-99999", "title": "x"}, "no account \"ACC-99999\""),
         ("update_task", {"task_id": "seven"}, "task_id"),
         ("log_activity", {"account_id": account, "kind": "fax", "subject": "x"}, "kind"),
         ("list_at_risk", {"band": "severe"}, "band"),

@@ -435,7 +435,12 @@ impl App {
             currency: chosen.currency.as_str().to_string(),
             accounts: chosen.accounts.len(),
             active_accounts: chosen.active,
-            arr: chosen.accounts.iter().map(|a| arr_of(&a.id)).sum::<f64>().round(),
+            arr: chosen
+                .accounts
+                .iter()
+                .map(|a| arr_of(&a.id))
+                .sum::<f64>()
+                .round(),
             health,
             segments: segments
                 .into_iter()

@@ -67,7 +67,7 @@ pub fn closest_id<'a>(wanted: &str, ids: &'a [String]) -> Option<&'a str> {
     let wanted = wanted.to_ascii_uppercase();
     ids.iter()
         .map(|id| (strsim::levenshtein(&wanted, &id.to_ascii_uppercase()), id))
-        .filter(|(distance, id)| *distance <= id.len() / 2)
+        .filter(|(distance, id)| *distance <= 2.min(id.len() / 3))
         .min()
         .map(|(_, id)| id.as_str())
 }
@@ -91,6 +91,25 @@ async fn words(app: &App, error: ToolError) -> String {
             tracing::error!(%cause, "an MCP tool call failed");
             "tend could not complete the call; the server's log has the cause".to_string()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closest_id;
+
+    #[test]
+    fn an_unknown_account_id_suggests_the_one_meant() {
+        let ids: Vec<String> = ["ACC-00001", "ACC-00099", "ACC-00100", "BETA-7"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(closest_id("ACC-1", &ids), Some("ACC-00001"));
+        assert_eq!(closest_id("acc-99", &ids), Some("ACC-00099"));
+        assert_eq!(closest_id("ACC-0010", &ids), Some("ACC-00100"));
+        assert_eq!(closest_id("BETA-8", &ids), Some("BETA-7"));
+        assert_eq!(closest_id("ACC-99999", &ids), None);
+        assert_eq!(closest_id("Northwind", &ids), None);
     }
 }
 

@@ -393,9 +393,29 @@ fn read<T: DeserializeOwned>(arguments: JsonObject) -> Result<T, ToolError> {
     serde_path_to_error::deserialize(Value::Object(arguments)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
+        if let Some(name) = inner
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.strip_suffix('`'))
+        {
+            return ToolError::Argument(format!("argument `{name}` is required"));
+        }
         if path == "." {
-            // Missing and unknown fields: serde names the argument in the message.
-            ToolError::Argument(inner)
+            return ToolError::Argument(inner);
+        }
+        // chrono's parse errors do not say what a date looks like.
+        let dated = [
+            "invalid characters",
+            "premature end",
+            "out of range",
+            "input is not enough",
+        ]
+        .iter()
+        .any(|m| inner.contains(m));
+        if dated {
+            ToolError::argument(
+                &path,
+                format!("{inner}; expected a day as YYYY-MM-DD (a time as RFC 3339)"),
+            )
         } else {
             ToolError::argument(&path, inner)
         }
