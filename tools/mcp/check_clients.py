@@ -206,7 +206,6 @@ async def every_tool(client, how):
 
 async def writes(client, how, token_id):
     account = book_accounts()[0]
-    before = one("SELECT COUNT(*) FROM audit_log WHERE actor = ?", f"token:{token_id}")
     result, words = await call(client, "create_task", {
         "account_id": account, "title": f"Review adoption plan ({how})", "priority": "high",
         "steps": ["Book the call", "Send the recap"]})
@@ -222,8 +221,13 @@ async def writes(client, how, token_id):
         "account_id": account, "kind": "call", "subject": f"Adoption check-in ({how})", "body": "Agreed next steps."})
     check(not result.is_error and one("SELECT COUNT(*) FROM activities WHERE subject = ?", f"Adoption check-in ({how})") == 1,
           f"{how}: log_activity stored the call")
-    after = one("SELECT COUNT(*) FROM audit_log WHERE actor = ?", f"token:{token_id}")
-    check(after - before >= 3, f"{how}: the three writes are audited with the token as actor ({after - before} entries)")
+    activity = result.structured_content["id"]
+    actor = f"token:{token_id}"
+    audited = [
+        one("SELECT COUNT(*) FROM audit_log WHERE actor = ? AND action = ? AND target = ?", actor, action, target)
+        for action, target in (("task.create", str(task)), ("task.update", str(task)), ("activity.create", activity))
+    ]
+    check(audited == [1, 1, 1], f"{how}: each write is audited once with {actor} as actor ({audited})")
 
 
 async def refusals(client, viewer, how):

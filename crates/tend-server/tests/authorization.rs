@@ -28,6 +28,8 @@ enum Rule {
     SessionOnly(u16),
     /// Only a source's write key, which no user or API token is: 401 for all.
     WriteKey,
+    /// Only an API token (MCP over HTTP): sessions and the anonymous get 401.
+    TokenOnly(u16),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +52,9 @@ fn expected(rule: Rule, who: Who) -> u16 {
     if let Rule::WriteKey = rule {
         return 401;
     }
+    if let Rule::TokenOnly(status) = rule {
+        return if who.via == Via::Token { status } else { 401 };
+    }
     if who.via == Via::Anonymous {
         return match rule {
             Rule::Public(s) => s,
@@ -65,7 +70,7 @@ fn expected(rule: Rule, who: Who) -> u16 {
         Rule::Portfolio(_) => matches!(role, Admin | Leader),
         Rule::Admin(_) => role == Admin,
         Rule::SessionOnly(_) => true,
-        Rule::WriteKey => false,
+        Rule::WriteKey | Rule::TokenOnly(_) => false,
     };
     let status = match rule {
         Rule::Public(s)
@@ -74,7 +79,7 @@ fn expected(rule: Rule, who: Who) -> u16 {
         | Rule::Portfolio(s)
         | Rule::Admin(s)
         | Rule::SessionOnly(s) => s,
-        Rule::WriteKey => 401,
+        Rule::WriteKey | Rule::TokenOnly(_) => 401,
     };
     match rule {
         Rule::SessionOnly(_) if who.via == Via::Token => 409,
@@ -188,6 +193,8 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/v1/screen", Rule::WriteKey),
     ("POST", "/v1/alias", Rule::WriteKey),
     ("POST", "/v1/batch", Rule::WriteKey),
+    ("POST", "/api/v1/agent/messages", Rule::SignedIn(200)),
+    ("POST", "/mcp", Rule::TokenOnly(200)),
 ];
 
 #[test]
@@ -366,6 +373,22 @@ async fn request(
                 body,
             )
         }
+        ("POST", "/api/v1/agent/messages") => (
+            path.into(),
+            json(serde_json::json!({
+                "requesting_agent": "customer-success-manager",
+                "request_type": "get_customer_context",
+                "payload": {"query": "Customer context needed"}
+            })),
+        ),
+        ("POST", "/mcp") => (
+            path.into(),
+            json(serde_json::json!({
+                "jsonrpc": "2.0", "id": 1, "method": "initialize",
+                "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                           "clientInfo": {"name": "matrix", "version": "1"}}
+            })),
+        ),
         (_, p) if p.starts_with("/v1/") => (
             path.into(),
             json(
@@ -484,6 +507,9 @@ async fn every_route_answers_every_caller_as_the_table_says() {
                 }
                 if let Some((content_type, body)) = body {
                     call = call.header("content-type", content_type).body(body);
+                }
+                if url == "/mcp" {
+                    call = call.header("accept", "application/json, text/event-stream");
                 }
                 let response = call.send().await.unwrap();
                 let want = expected(*rule, *who);

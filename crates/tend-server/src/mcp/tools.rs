@@ -113,6 +113,7 @@ pub struct ContextArgs {
     /// From a previous answer's `next_cursor`: the next page of `account_page`.
     pub cursor: Option<String>,
     /// Accounts per page of `account_page`, 1–100 (default 25).
+    #[schemars(range(min = 1, max = 100))]
     pub limit: Option<u32>,
 }
 
@@ -136,6 +137,7 @@ pub struct SearchArgs {
     /// From a previous answer's `next_cursor`.
     pub cursor: Option<String>,
     /// Accounts per page, 1–100 (default 20).
+    #[schemars(range(min = 1, max = 100))]
     pub limit: Option<u32>,
 }
 
@@ -160,6 +162,7 @@ pub struct AtRiskArgs {
     /// high (default), medium or low; `any` for every band.
     pub band: Option<String>,
     /// Accounts listed, 1–100 (default 20), highest risk first.
+    #[schemars(range(min = 1, max = 100))]
     pub limit: Option<u32>,
 }
 
@@ -171,6 +174,7 @@ pub struct TimelineArgs {
     /// From a previous answer's `next_cursor`.
     pub cursor: Option<String>,
     /// Entries per page, 1–100 (default 20).
+    #[schemars(range(min = 1, max = 100))]
     pub limit: Option<u32>,
 }
 
@@ -192,6 +196,7 @@ pub struct TaskListArgs {
     /// From a previous answer's `next_cursor`.
     pub cursor: Option<String>,
     /// Tasks per page, 1–100 (default 20).
+    #[schemars(range(min = 1, max = 100))]
     pub limit: Option<u32>,
 }
 
@@ -281,7 +286,26 @@ struct Spec {
 }
 
 fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    rmcp::handler::server::tool::schema_for_type::<T>()
+    let mut schema = rmcp::handler::server::tool::schema_for_type::<T>()
+        .as_ref()
+        .clone();
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        properties.values_mut().for_each(single_type);
+    }
+    Arc::new(schema)
+}
+
+/// `"type": ["string", "null"]` (how schemars writes an `Option`) becomes
+/// `"type": "string"`: an optional argument is one left out, and clients that map
+/// schemas onto a one-type dialect (Gemini's function declarations) refuse arrays.
+fn single_type(property: &mut Value) {
+    let Some(Value::Array(types)) = property.get("type") else {
+        return;
+    };
+    let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+    if let [one] = kept.as_slice() {
+        property["type"] = one.clone();
+    }
 }
 
 const SPECS: &[Spec] = &[
