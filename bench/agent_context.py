@@ -41,7 +41,7 @@ async def measure(label, token, args):
         words = len(re.findall(r"\w+|[^\w\s]", text))
         times.sort()
         p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-        print(f"{label}: {result.structured_content['accounts']} accounts, "
+        print(f"{label}: {result.structured_content.get('accounts', 1)} accounts, "
               f"p50 {statistics.median(times):.1f} ms, p99 {p99:.1f} ms, max {times[-1]:.1f} ms; "
               f"{len(text):,} bytes of JSON, ~{len(text) // 4:,} tokens (bytes/4), "
               f"at most {words:,} (words and marks)")
