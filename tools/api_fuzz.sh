@@ -21,24 +21,17 @@ command -v "$schemathesis" >/dev/null || schemathesis=schemathesis
 
 cargo build -q -p tend
 tend="$PWD/target/debug/tend"
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-    [ -n "${KEEP_FUZZ:-}" ] && cp "$work/events.ndjson" /tmp/fuzz-events.ndjson; rm -rf "$work"
+source tools/live_server.sh
+live_work
+keep_events() {
+    if [ -n "${KEEP_FUZZ:-}" ]; then cp "$work/events.ndjson" /tmp/fuzz-events.ndjson; fi
 }
-trap cleanup EXIT
+before_cleanup=keep_events
 
 export TEND_DATABASE_URL="sqlite:$work/fuzz.db"
 "$tend" demo --accounts 40 --months 12 --health-days 35 >/dev/null 2>"$work/demo.log"
 token="$("$tend" token create fuzz --role admin 2>/dev/null)"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-TEND_LOG=warn "$tend" serve --listen "127.0.0.1:$port" 2>"$work/serve.log" &
-server_pid=$!
-for _ in $(seq 1 100); do
-    python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/readyz', timeout=1)" 2>/dev/null && break
-    sleep 0.1
-done
+live_serve "$tend"
 
 status=0
 "$schemathesis" run "http://127.0.0.1:$port/api/openapi.json" \

@@ -13,13 +13,8 @@ cd "$(dirname "$0")/.."
 venv="${TEND_CI_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/tend-ci/venv}"
 cargo build -q -p tend
 tend="$PWD/target/debug/tend"
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+source tools/live_server.sh
+live_work
 
 export TEND_DATABASE_URL="sqlite:$work/mcp.db"
 "$tend" demo >/dev/null 2>"$work/demo.log"
@@ -39,13 +34,7 @@ token_id() {
 }
 export TEND_TOKEN_ID_ADMIN="$(token_id "mcp admin")" TEND_TOKEN_ID_CSM="$(token_id "mcp csm")" TEND_TOKEN_ID_VIEWER="$(token_id "mcp viewer")"
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-TEND_LOG=warn "$tend" serve --listen "127.0.0.1:$port" --no-daily-playbooks 2>"$work/serve.log" &
-server_pid=$!
-for _ in $(seq 1 100); do
-    python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/readyz', timeout=1)" 2>/dev/null && break
-    sleep 0.1
-done
+live_serve "$tend" --no-daily-playbooks
 export TEND_BIN="$tend" TEND_DB="$work/mcp.db" TEND_URL="http://127.0.0.1:$port" TEND_BOOK="$book"
 "$venv/bin/python" tools/mcp/check_clients.py
 

@@ -14,24 +14,13 @@ cd "$(dirname "$0")/.."
 venv="${TEND_CI_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/tend-ci/venv}"
 cargo build -q -p tend
 tend="$PWD/target/debug/tend"
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+source tools/live_server.sh
+live_work
 
 export TEND_DATABASE_URL="sqlite:$work/sdk.db"
 "$tend" demo --accounts 20 --months 3 >/dev/null 2>"$work/demo.log"
 key="$("$tend" source create "sdk clients" 2>/dev/null)"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-TEND_LOG=warn "$tend" serve --listen "127.0.0.1:$port" 2>"$work/serve.log" &
-server_pid=$!
-for _ in $(seq 1 100); do
-    python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/readyz', timeout=1)" 2>/dev/null && break
-    sleep 0.1
-done
+live_serve "$tend"
 accounts="$(python3 - "$work/sdk.db" <<'PY'
 import sqlite3, sys
 rows = sqlite3.connect(sys.argv[1]).execute("SELECT id FROM accounts ORDER BY id LIMIT 3")

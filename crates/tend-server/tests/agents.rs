@@ -29,6 +29,10 @@ async fn agents_get_the_context_of_their_book_computed_from_the_store() {
                 .header("authorization", server.token(who))
                 .json(&body)
         };
+        let ask = |who: &str, body: Value| {
+            let request = send(who, body);
+            async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        };
         let query = "Customer context needed: account segments, product usage, health metrics, churn risks, growth opportunities, and success goals.";
 
         // Jane's book: lark-1 and lark-2, with their stored health.
@@ -67,13 +71,7 @@ async fn agents_get_the_context_of_their_book_computed_from_the_store() {
         assert!(body["summary"].as_str().unwrap().starts_with("2 accounts in jane's book"));
 
         // The whole portfolio when asked, for a reader without a book.
-        let body: Value = send("vic", seed("get_customer_context", json!({ "owner": "*" })))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = ask("vic", seed("get_customer_context", json!({ "owner": "*" }))).await;
         assert_eq!(body["context"]["accounts"], 4);
         let segments: Vec<(&str, u64)> = body["context"]["segments"]
             .as_array()
@@ -84,26 +82,14 @@ async fn agents_get_the_context_of_their_book_computed_from_the_store() {
         assert_eq!(segments, [("mid-market", 2), ("smb", 2)]);
 
         // One account.
-        let body: Value = send("jane", seed("get_customer_context", json!({ "account_id": "lark-3" })))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = ask("jane", seed("get_customer_context", json!({ "account_id": "lark-3" }))).await;
         assert_eq!(body["context"]["id"], "lark-3");
         assert_eq!(body["context"]["csm_owner"], "lee");
         let shown = body["context"]["health"]["score"].as_f64().unwrap();
         assert!((shown - (score("lark-3") * 10.0).round() / 10.0).abs() < 1e-9);
 
         // The progress message of Lee's book.
-        let body: Value = send("lee", seed("progress_report", json!({})))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = ask("lee", seed("progress_report", json!({}))).await;
         let progress = &body["context"]["progress"];
         assert_eq!(progress["accounts_managed"], 2);
         let lee = ((score("lark-3") + score("lark-4")) / 2.0).round();
