@@ -26,6 +26,7 @@ print(sqlite3.connect(sys.argv[1]).execute(
 ).fetchone()[0])
 PY
 )"
+echo "not a real password" | "$tend" user add "$book" --email "$book@example.com" --name "$book" --role csm --password-stdin >/dev/null 2>&1
 export TEND_TOKEN_ADMIN="$("$tend" token create --role admin "mcp admin" 2>/dev/null)"
 export TEND_TOKEN_CSM="$("$tend" token create --role csm --book "$book" "mcp csm" 2>/dev/null)"
 export TEND_TOKEN_VIEWER="$("$tend" token create --role viewer "mcp viewer" 2>/dev/null)"

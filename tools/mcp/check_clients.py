@@ -63,6 +63,12 @@ def stdio(role):
         env={"TEND_DATABASE_URL": f"sqlite:{DB_PATH}", "PATH": os.environ.get("PATH", "")})
 
 
+def stdio_user(handle):
+    return StdioServerParameters(
+        command=TEND, args=["mcp", "--user", handle],
+        env={"TEND_DATABASE_URL": f"sqlite:{DB_PATH}", "PATH": os.environ.get("PATH", "")})
+
+
 def http(role):
     headers = {"Authorization": f"Bearer {TOKENS[role]}"}
     return streamable_http_client(f"{URL}/mcp", http_client=create_mcp_http_client(headers=headers))
@@ -322,18 +328,23 @@ def agent_messages():
 
 
 async def main():
-    async with Client(stdio("csm")) as client, Client(stdio("viewer")) as viewer:
-        await list_tools(client, "stdio")
-        await every_tool(client, "stdio")
-        await writes(client, "stdio", TOKEN_IDS["csm"])
-        await refusals(client, viewer, "stdio")
-        await resources_and_prompts(client, "stdio")
-    async with Client(http("csm")) as client, Client(http("viewer")) as viewer:
-        await list_tools(client, "HTTP")
-        await every_tool(client, "HTTP")
-        await writes(client, "HTTP", TOKEN_IDS["csm"])
-        await refusals(client, viewer, "HTTP")
-        await resources_and_prompts(client, "HTTP")
+    for how, transport in (("stdio", stdio), ("HTTP", http)):
+        async with Client(transport("csm")) as client, Client(transport("viewer")) as viewer:
+            await list_tools(client, how)
+            await every_tool(client, how)
+            await writes(client, how, TOKEN_IDS["csm"])
+            await refusals(client, viewer, how)
+            await resources_and_prompts(client, how)
+    # A user instead of a token: the CSM whose book it is, acting as themselves.
+    async with Client(stdio_user(BOOK)) as user:
+        result, words = await call(user, "progress_report", {})
+        check(not result.is_error and result.structured_content["progress"]["accounts_managed"] == len(book_accounts()),
+              f"stdio as user {BOOK}: the progress report of their own book: {words[:50]}")
+        account = book_accounts()[0]
+        result, _ = await call(user, "log_activity", {"account_id": account, "kind": "note", "subject": "as a user"})
+        check(not result.is_error and one("SELECT COUNT(*) FROM audit_log WHERE actor = ? AND action = 'activity.create'",
+                                         f"user:{BOOK}") == 1,
+              f"stdio as user {BOOK}: a write audited as user:{BOOK}")
     agent_messages()
     print(f"{len(failures)} failed" if failures else "every check passed")
     sys.exit(1 if failures else 0)
