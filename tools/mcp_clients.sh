@@ -22,7 +22,8 @@ export TEND_DATABASE_URL="sqlite:$work/mcp.db"
 book="$(python3 - "$work/mcp.db" <<'PY'
 import sqlite3, sys
 print(sqlite3.connect(sys.argv[1]).execute(
-    "SELECT csm_owner FROM accounts WHERE csm_owner IS NOT NULL GROUP BY csm_owner ORDER BY COUNT(*), csm_owner LIMIT 1"
+    "SELECT csm_owner FROM accounts WHERE csm_owner IS NOT NULL AND churned_on IS NULL "
+    "GROUP BY csm_owner ORDER BY COUNT(*), csm_owner LIMIT 1"
 ).fetchone()[0])
 PY
 )"

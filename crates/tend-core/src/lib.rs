@@ -13,6 +13,7 @@ pub mod model;
 pub mod money;
 pub mod period;
 pub mod playbook;
+pub mod renewal;
 pub mod retention;
 pub mod risk;
 pub mod rollup;

@@ -4,6 +4,7 @@
 //! for a period. Every write is authorised, validated, audited and done under the
 //! application's write lock.
 
+pub mod account_context;
 pub mod accounts;
 pub mod context;
 pub mod health;

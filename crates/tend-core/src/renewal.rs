@@ -1,0 +1,319 @@
+//! Renewals derived from contracts: one per term coming due (an account's contracts
+//! of one product ending on the same day — a term and its co-terminous add-ons —
+//! renew together, as `metrics::renewals` counts them), with the dates that matter
+//! (notice deadline, T-120/90/60/30), the ARR up for renewal, the stage the dates
+//! and the contracts say, and the outcome once there is one: renewed with the ARR of
+//! the following term (expansion or contraction against the ARR due), or lost.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate};
+
+use crate::model::{Contract, ContractStatus};
+use crate::money::{Currency, Money};
+
+/// Days before the due date of each step of the renewal timeline.
+pub const MILESTONE_DAYS: [u64; 4] = [120, 90, 60, 30];
+/// From this many days before the due date a renewal is in outreach.
+pub const OUTREACH_DAYS: u64 = 120;
+/// A term whose due date passed this long ago without a following term or a mark
+/// is taken as lost.
+pub const GRACE_DAYS: u64 = 30;
+
+/// Where a renewal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    Upcoming,
+    Outreach,
+    Negotiation,
+    Committed,
+    ClosedWon,
+    ClosedLost,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Upcoming => "upcoming",
+            Stage::Outreach => "outreach",
+            Stage::Negotiation => "negotiation",
+            Stage::Committed => "committed",
+            Stage::ClosedWon => "closed_won",
+            Stage::ClosedLost => "closed_lost",
+        }
+    }
+
+    pub fn is_closed(self) -> bool {
+        matches!(self, Stage::ClosedWon | Stage::ClosedLost)
+    }
+}
+
+/// How a closed renewal ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub won: bool,
+    /// The ARR of the following term, in the renewal's currency (0 when lost).
+    pub renewed_arr: Money,
+    /// The following term, when there is one.
+    pub new_term: Option<(NaiveDate, NaiveDate)>,
+}
+
+impl Outcome {
+    /// Renewed ARR above the ARR due (0 when it fell).
+    pub fn expansion(&self, due: Money) -> i64 {
+        (self.renewed_arr.minor - due.minor).max(0)
+    }
+
+    /// Renewed ARR below the ARR due, for a renewal won (a loss is churn, not
+    /// contraction).
+    pub fn contraction(&self, due: Money) -> i64 {
+        if self.won {
+            (due.minor - self.renewed_arr.minor).max(0)
+        } else {
+            0
+        }
+    }
+}
+
+/// One term coming due.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Renewal {
+    pub account_id: String,
+    pub product: String,
+    pub due_on: NaiveDate,
+    /// ARR up for renewal, in the currency of the term's contracts.
+    pub arr: Money,
+    /// The contracts of the term.
+    pub contracts: Vec<String>,
+    /// All of the term's contracts renew themselves unless notice is given.
+    pub auto_renew: bool,
+    /// The last day notice can be given (the longest notice period of the term).
+    pub notice_deadline: NaiveDate,
+    /// T-120, T-90, T-60 and T-30.
+    pub milestones: [NaiveDate; 4],
+    /// `None` while open.
+    pub outcome: Option<Outcome>,
+}
+
+impl Renewal {
+    /// The stage the dates and the contracts say on `day`; a person's call moves an
+    /// open renewal on to negotiation or committed (kept beside, not here).
+    pub fn stage_on(&self, day: NaiveDate) -> Stage {
+        match &self.outcome {
+            Some(o) if o.won => Stage::ClosedWon,
+            Some(_) => Stage::ClosedLost,
+            None if day + Days::new(OUTREACH_DAYS) >= self.due_on => Stage::Outreach,
+            None => Stage::Upcoming,
+        }
+    }
+}
+
+/// Why the contracts of an account and product cannot be made into renewals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixedCurrencies {
+    pub account_id: String,
+    pub product: String,
+    pub due_on: NaiveDate,
+}
+
+/// The renewals of `contracts` as known on `day`: every term's due date, in account,
+/// product and due-date order. A term is closed won when a contract of it is marked
+/// renewed or a following term of the same product starts within the grace after
+/// its due date; closed lost when marked churned, or when the grace has passed
+/// without either. Cancelled contracts never come due. A term whose contracts are
+/// in different currencies is left out and reported.
+pub fn renewals(contracts: &[Contract], day: NaiveDate) -> (Vec<Renewal>, Vec<MixedCurrencies>) {
+    type Key<'a> = (&'a str, &'a str, NaiveDate);
+    let mut terms: BTreeMap<Key, Vec<&Contract>> = BTreeMap::new();
+    for c in contracts
+        .iter()
+        .filter(|c| c.status != ContractStatus::Cancelled)
+    {
+        terms
+            .entry((c.account_id.as_str(), c.product.as_str(), c.renewal_date))
+            .or_default()
+            .push(c);
+    }
+    // Every term's start, to find the one after a due date.
+    let starts: BTreeMap<(&str, &str), Vec<(NaiveDate, Key)>> =
+        terms.iter().fold(BTreeMap::new(), |mut acc, (key, cs)| {
+            let start = cs
+                .iter()
+                .map(|c| c.start_date)
+                .min()
+                .expect("a term has a contract");
+            acc.entry((key.0, key.1)).or_default().push((start, *key));
+            acc
+        });
+    let mut found = Vec::new();
+    let mut mixed = Vec::new();
+    for (key, cs) in &terms {
+        let (account, product, due_on) = *key;
+        let currency: Currency = cs[0].arr.currency;
+        if cs.iter().any(|c| c.arr.currency != currency) {
+            mixed.push(MixedCurrencies {
+                account_id: account.into(),
+                product: product.into(),
+                due_on,
+            });
+            continue;
+        }
+        let arr = Money::new(cs.iter().map(|c| c.arr.minor).sum(), currency);
+        let grace_end = due_on + Days::new(GRACE_DAYS);
+        let next = starts[&(account, product)]
+            .iter()
+            .filter(|(start, _)| *start >= due_on && *start <= grace_end)
+            .min_by_key(|(start, _)| *start)
+            .map(|(_, k)| *k);
+        let marked_won = cs.iter().any(|c| c.status == ContractStatus::Renewed);
+        let marked_lost = cs.iter().any(|c| c.status == ContractStatus::Churned);
+        let following = next.map(|k| {
+            let next_cs = &terms[&k];
+            let same = next_cs.iter().filter(|c| c.arr.currency == currency);
+            let start = next_cs
+                .iter()
+                .map(|c| c.start_date)
+                .min()
+                .expect("a term has a contract");
+            let end = next_cs
+                .iter()
+                .map(|c| c.end_date)
+                .max()
+                .expect("a term has a contract");
+            (
+                Money::new(same.map(|c| c.arr.minor).sum(), currency),
+                (start, end),
+            )
+        });
+        let outcome = match following {
+            Some((renewed_arr, term)) => Some(Outcome {
+                won: true,
+                renewed_arr,
+                new_term: Some(term),
+            }),
+            None if marked_won => Some(Outcome {
+                won: true,
+                renewed_arr: arr,
+                new_term: None,
+            }),
+            None if marked_lost || day > grace_end => Some(Outcome {
+                won: false,
+                renewed_arr: Money::new(0, currency),
+                new_term: None,
+            }),
+            None => None,
+        };
+        let notice_days = cs.iter().map(|c| c.notice_days.max(0)).max().unwrap_or(0) as u64;
+        found.push(Renewal {
+            account_id: account.into(),
+            product: product.into(),
+            due_on,
+            arr,
+            contracts: cs.iter().map(|c| c.id.clone()).collect(),
+            auto_renew: cs.iter().all(|c| c.auto_renew),
+            notice_deadline: due_on - Days::new(notice_days),
+            milestones: MILESTONE_DAYS.map(|d| due_on - Days::new(d)),
+            outcome,
+        });
+    }
+    (found, mixed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn contract(id: &str, product: &str, arr: i64, start: NaiveDate, end: NaiveDate) -> Contract {
+        Contract {
+            id: id.into(),
+            account_id: "a-1".into(),
+            product: product.into(),
+            seats: 10,
+            arr: Money::new(arr, Currency::parse("USD").unwrap()),
+            start_date: start,
+            end_date: end,
+            renewal_date: end.succ_opt().unwrap(),
+            auto_renew: false,
+            notice_days: 60,
+            status: ContractStatus::Active,
+        }
+    }
+
+    #[test]
+    fn a_term_renewed_by_a_larger_following_term_is_won_with_expansion() {
+        let first = contract("c-1", "core", 100_000, day(2025, 1, 1), day(2025, 12, 31));
+        let addon = contract("c-2", "core", 20_000, day(2025, 6, 1), day(2025, 12, 31));
+        let second = contract("c-3", "core", 150_000, day(2026, 1, 1), day(2026, 12, 31));
+        let (found, mixed) = renewals(&[first, addon, second], day(2026, 3, 1));
+        assert!(mixed.is_empty());
+        assert_eq!(found.len(), 2);
+        let r = &found[0];
+        assert_eq!(r.due_on, day(2026, 1, 1));
+        assert_eq!(r.arr.minor, 120_000);
+        assert_eq!(r.contracts, ["c-1", "c-2"]);
+        assert_eq!(r.notice_deadline, day(2025, 11, 2));
+        assert_eq!(r.milestones[0], day(2025, 9, 3));
+        assert_eq!(r.milestones[3], day(2025, 12, 2));
+        let outcome = r.outcome.as_ref().unwrap();
+        assert!(outcome.won);
+        assert_eq!(outcome.renewed_arr.minor, 150_000);
+        assert_eq!(outcome.expansion(r.arr), 30_000);
+        assert_eq!(outcome.contraction(r.arr), 0);
+        assert_eq!(outcome.new_term, Some((day(2026, 1, 1), day(2026, 12, 31))));
+        assert_eq!(r.stage_on(day(2026, 3, 1)), Stage::ClosedWon);
+        // The second term is still open: upcoming, then in outreach from T-120.
+        let open = &found[1];
+        assert_eq!(open.outcome, None);
+        assert_eq!(open.stage_on(day(2026, 9, 1)), Stage::Upcoming);
+        assert_eq!(open.stage_on(day(2026, 9, 3)), Stage::Outreach);
+    }
+
+    #[test]
+    fn a_term_without_a_following_one_is_lost_after_the_grace() {
+        let only = contract("c-1", "core", 50_000, day(2025, 1, 1), day(2025, 12, 31));
+        let (found, _) = renewals(std::slice::from_ref(&only), day(2026, 1, 20));
+        assert_eq!(found[0].outcome, None, "still within the grace");
+        let (found, _) = renewals(&[only], day(2026, 2, 1));
+        let outcome = found[0].outcome.as_ref().unwrap();
+        assert!(!outcome.won);
+        assert_eq!(outcome.contraction(found[0].arr), 0);
+        assert_eq!(found[0].stage_on(day(2026, 2, 1)), Stage::ClosedLost);
+    }
+
+    #[test]
+    fn marks_on_the_contracts_decide_and_cancelled_contracts_never_come_due() {
+        let mut renewed = contract("c-1", "core", 50_000, day(2025, 1, 1), day(2025, 12, 31));
+        renewed.status = ContractStatus::Renewed;
+        renewed.auto_renew = true;
+        let mut churned = contract("c-2", "extra", 10_000, day(2025, 1, 1), day(2025, 12, 31));
+        churned.status = ContractStatus::Churned;
+        let mut cancelled = contract("c-3", "other", 10_000, day(2025, 1, 1), day(2025, 12, 31));
+        cancelled.status = ContractStatus::Cancelled;
+        let (found, _) = renewals(&[renewed, churned, cancelled], day(2025, 12, 1));
+        assert_eq!(found.len(), 2);
+        assert!(found[0].auto_renew);
+        assert!(found[0].outcome.as_ref().unwrap().won);
+        assert_eq!(found[0].outcome.as_ref().unwrap().renewed_arr.minor, 50_000);
+        assert!(!found[1].outcome.as_ref().unwrap().won);
+    }
+
+    #[test]
+    fn a_smaller_following_term_is_contraction_and_mixed_currencies_are_reported() {
+        let first = contract("c-1", "core", 100_000, day(2025, 1, 1), day(2025, 12, 31));
+        let second = contract("c-2", "core", 80_000, day(2026, 1, 5), day(2026, 12, 31));
+        let mut euro = contract("c-3", "eu", 10_000, day(2025, 1, 1), day(2025, 12, 31));
+        euro.arr = Money::new(10_000, Currency::parse("EUR").unwrap());
+        let usd = contract("c-4", "eu", 10_000, day(2025, 1, 1), day(2025, 12, 31));
+        let (found, mixed) = renewals(&[first, second, euro, usd], day(2026, 2, 1));
+        let outcome = found[0].outcome.as_ref().unwrap();
+        assert!(outcome.won, "a term starting within the grace renews it");
+        assert_eq!(outcome.contraction(found[0].arr), 20_000);
+        assert_eq!(outcome.expansion(found[0].arr), 0);
+        assert_eq!(mixed.len(), 1);
+        assert_eq!(mixed[0].product, "eu");
+    }
+}
