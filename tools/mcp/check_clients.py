@@ -28,7 +28,7 @@ BOOK = os.environ["TEND_BOOK"]
 EXPECTED_TOOLS = {
     "get_customer_context", "search_accounts", "get_account", "explain_health",
     "list_at_risk", "get_timeline", "list_tasks", "create_task", "update_task",
-    "log_activity", "portfolio_metrics", "progress_report",
+    "log_activity", "portfolio_metrics", "progress_report", "list_renewals",
 }
 WRITE_TOOLS = {"create_task", "update_task", "log_activity"}
 
@@ -113,7 +113,7 @@ def latest_scores(ids):
 async def list_tools(client, how):
     tools = (await client.list_tools()).tools
     names = {t.name for t in tools}
-    check(names == EXPECTED_TOOLS, f"{how}: tools/list names the twelve tools ({sorted(names ^ EXPECTED_TOOLS)} differ)")
+    check(names == EXPECTED_TOOLS, f"{how}: tools/list names the {len(EXPECTED_TOOLS)} tools ({sorted(names ^ EXPECTED_TOOLS)} differ)")
     undescribed = [
         f"{t.name}.{p}" for t in tools for p, s in t.input_schema.get("properties", {}).items()
         if not s.get("description")
@@ -203,6 +203,17 @@ async def every_tool(client, how):
     ever = one("SELECT COUNT(*) FROM accounts WHERE csm_owner = ? OR am_owner = ?", BOOK, BOOK)
     check(not result.is_error and metrics["portfolio"] == summary and metrics["scoped"]["accounts"] == ever,
           f"{how}: portfolio_metrics is the API's summary, and the book's metrics over its {ever} accounts")
+
+    result, words = await call(client, "list_renewals", {"owner": "*", "limit": 100})
+    with db() as conn:
+        last = conn.execute("SELECT MAX(day) FROM health_snapshots").fetchone()[0]
+        due = conn.execute(
+            "SELECT COUNT(DISTINCT account_id || '/' || product || '/' || renewal_date) FROM contracts "
+            "WHERE status <> 'cancelled' AND renewal_date BETWEEN ? AND date(?, '+180 days')", (last, last)).fetchone()[0]
+    pipeline = result.structured_content
+    check(not result.is_error and pipeline["total"] == due
+          and all(last <= r["due_on"] for r in pipeline["pipeline"]["items"]),
+          f"{how}: list_renewals has the {due} terms the contracts bring due in 180 days: {words}")
 
     result, words = await call(client, "progress_report", {})
     progress = result.structured_content["progress"]

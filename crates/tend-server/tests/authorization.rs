@@ -153,6 +153,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/sources", Rule::Admin(201)),
     ("DELETE", "/api/v1/sources/{id}", Rule::Admin(204)),
     ("GET", "/api/v1/audit", Rule::Admin(200)),
+    ("GET", "/api/v1/renewals", Rule::SignedIn(200)),
     ("GET", "/api/v1/tasks", Rule::SignedIn(200)),
     ("POST", "/api/v1/tasks", Rule::WriteLark1(201)),
     ("GET", "/api/v1/tasks/{id}", Rule::SignedIn(200)),

@@ -7,6 +7,7 @@ mod render;
 mod render_retention;
 mod render_risk;
 mod render_work;
+mod renewals;
 mod retention;
 mod risk;
 mod serve;
@@ -148,6 +149,8 @@ enum Command {
     /// store's history to tune them.
     #[command(subcommand)]
     Playbooks(work::PlaybooksCommand),
+    /// Renewals coming due: one per contract term, with its dates, stage and ARR.
+    Renewals(renewals::RenewalsArgs),
     /// Tasks still to do, by id; filter by owner, account, playbook, due day, priority.
     Tasks(work::TasksArgs),
     /// One task: show it, mark it done, cancel or snooze it.
@@ -305,6 +308,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Clv(args) => retention::clv(store, cli.currency, args).await,
         Command::Playbooks(command) => work::playbooks(&app, command).await,
         Command::Tasks(args) => work::tasks(&app, args).await,
+        Command::Renewals(args) => renewals::run(&app, args).await,
         Command::Task(command) => work::task(&app, command).await,
         Command::User(command) => access::user(store, command).await,
         Command::Token(command) => access::token(store, command).await,

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod page;
 pub mod plans;
 pub mod records;
+pub mod renewals;
 pub mod risk;
 pub mod timeline;
 

@@ -270,6 +270,23 @@ pub struct MetricsArgs {
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct RenewalArgs {
+    /// First due day included (YYYY-MM-DD); the last day of the data by default.
+    pub from: Option<NaiveDate>,
+    /// Last due day included; 180 days after `from` by default.
+    pub to: Option<NaiveDate>,
+    /// A CSM's or account manager's handle; the caller's own book by default, `*`
+    /// for every account.
+    pub owner: Option<String>,
+    /// Only accounts of this segment.
+    pub segment: Option<String>,
+    /// Renewals listed, 1–100 (default 20), soonest first.
+    #[schemars(range(min = 1, max = 100))]
+    pub limit: Option<u32>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProgressArgs {
     /// A CSM's or account manager's handle, or `*` for the whole portfolio; the
     /// caller's own book by default.
@@ -384,6 +401,13 @@ const SPECS: &[Spec] = &[
         title: "Portfolio metrics",
         description: "NRR, GRR, logo and revenue churn, NPS, CSAT, renewal rate, expansion and first-response times of the portfolio, each against its checklist target; with owner or segment, also those of that book over the 12 months.",
         schema: schema::<MetricsArgs>,
+        writes: false,
+    },
+    Spec {
+        name: "list_renewals",
+        title: "Renewals",
+        description: "The renewal pipeline: one renewal per contract term coming due in a window (180 days ahead by default), soonest first, with ARR up for renewal, auto-renew, notice deadline and the next of T-120/90/60/30, the stage, the outcome of closed ones and the risk model's probability that it renews.",
+        schema: schema::<RenewalArgs>,
         writes: false,
     },
     Spec {
@@ -549,6 +573,7 @@ pub async fn call(
             answer(ActivityBody::from(activity), summary)
         }
         "portfolio_metrics" => portfolio_metrics(app, actor, read(arguments)?).await,
+        "list_renewals" => list_renewals(app, actor, read(arguments)?).await,
         "progress_report" => {
             let a: ProgressArgs = read(arguments)?;
             let report = app.progress_report(actor, a.owner).await?;
@@ -830,6 +855,60 @@ async fn portfolio_metrics(app: &App, actor: &Actor, a: MetricsArgs) -> Result<A
     answer(
         serde_json::json!({ "portfolio": body, "scoped": scoped }),
         words,
+    )
+}
+
+async fn list_renewals(app: &App, actor: &Actor, a: RenewalArgs) -> Result<Answer, ToolError> {
+    let limit = page(None, a.limit, 20)?.limit.unwrap_or(20) as usize;
+    let from = match a.from {
+        Some(day) => day,
+        None => tend_engine::default_day(app.store(), app.today())
+            .await
+            .map_err(|e| ToolError::Internal(e.to_string()))?,
+    };
+    let to =
+        a.to.or_else(|| from.checked_add_days(chrono::Days::new(180)))
+            .ok_or_else(|| ToolError::argument("from", "is too far in the future"))?;
+    let owner = match a.owner.as_deref() {
+        Some("*") => None,
+        Some(handle) => Some(handle.to_string()),
+        None => actor.book.clone(),
+    };
+    let query = tend_engine::views::renewals::RenewalQuery {
+        from,
+        to,
+        owner,
+        segment: a.segment,
+    };
+    let mut body =
+        crate::wire_renewals::RenewalPipelineBody::from(app.renewal_pipeline(actor, &query).await?);
+    let total = body.items.len();
+    let open: Vec<_> = body.items.iter().filter(|r| r.outcome.is_none()).collect();
+    let mut currencies: Vec<&str> = open.iter().map(|r| r.arr.currency.as_str()).collect();
+    currencies.sort_unstable();
+    currencies.dedup();
+    let due = match currencies.as_slice() {
+        [one] => format!(
+            "{} {one} ARR up for renewal",
+            tend_core::money::group_thousands(
+                open.iter().map(|r| r.arr.major).sum::<f64>().max(0.0) as u64
+            )
+        ),
+        _ => "ARR in several currencies".to_string(),
+    };
+    let summary = format!(
+        "{total} renewals due {from} to {to}, {} open ({due}){}",
+        open.len(),
+        if total > limit {
+            format!("; the first {limit} listed")
+        } else {
+            String::new()
+        }
+    );
+    body.items.truncate(limit);
+    answer(
+        serde_json::json!({ "total": total, "pipeline": body }),
+        summary,
     )
 }
 

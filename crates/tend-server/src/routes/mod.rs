@@ -8,6 +8,7 @@ pub mod health;
 pub mod imports;
 pub mod plans;
 pub mod records;
+pub mod renewals;
 pub mod reports;
 pub mod risk;
 pub mod segment;
@@ -37,6 +38,7 @@ use crate::ServerState;
         (name = "health", description = "Account health"),
         (name = "reports", description = "The portfolio summary and metrics"),
         (name = "risk", description = "Churn risk, retention, why accounts left and lifetime value (docs/risk.md)"),
+        (name = "renewals", description = "The renewal pipeline (docs/renewals.md)"),
         (name = "tasks", description = "Tasks (calls to action) and the playbooks that make them (docs/playbooks.md)"),
         (name = "imports", description = "File uploads"),
         (name = "access", description = "Sign-in, users, tokens, event sources, the audit log"),
@@ -91,6 +93,7 @@ pub(crate) fn documented() -> OpenApiRouter<ServerState> {
         .routes(routes!(risk::retention))
         .routes(routes!(risk::why))
         .routes(routes!(risk::clv))
+        .routes(routes!(renewals::pipeline))
         .routes(routes!(tasks::list_tasks, tasks::create_task))
         .routes(routes!(tasks::show_task, tasks::update_task))
         .routes(routes!(tasks::complete_task))
