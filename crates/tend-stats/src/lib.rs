@@ -13,6 +13,7 @@ pub mod clv;
 pub mod concordance;
 pub mod cox;
 pub mod evaluation;
+pub mod forecast;
 pub mod kaplan_meier;
 mod linalg;
 pub mod logistic;
@@ -46,6 +47,10 @@ pub enum StatsError {
     InvalidCustomer { row: usize, reason: String },
     #[error("scores must be finite, got {0}")]
     InvalidScore(f64),
+    #[error("a probability must be between 0 and 1, got {0}")]
+    InvalidProbability(f64),
+    #[error("{0} must be finite and not negative, got {1}")]
+    InvalidAmount(&'static str, f64),
     #[error("the model could not be fitted: {0}")]
     Model(String),
     #[error("the calibration period must end before the observation period ({calibration_end} is not before {observation_end})")]
