@@ -531,7 +531,11 @@ pub async fn call(
             let request = page(a.cursor.clone(), a.limit, 20)?;
             let found = app.timeline(actor, &a.account_id, &request).await?;
             past_the_end(&a.cursor, found.items.is_empty())?;
-            let summary = format!("{} timeline entries of {}", found.items.len(), a.account_id);
+            let summary = format!(
+                "{} of {}",
+                count(found.items.len(), "timeline entry", "timeline entries"),
+                a.account_id
+            );
             answer(TimelinePage::from(found), summary)
         }
         "list_tasks" => list_tasks(app, actor, read(arguments)?).await,
@@ -682,8 +686,8 @@ async fn search_accounts(app: &App, actor: &Actor, a: SearchArgs) -> Result<Answ
     let found = app.list_accounts(actor, &query).await?;
     past_the_end(&a.cursor, found.items.is_empty())?;
     let summary = format!(
-        "{} accounts{}: {}",
-        found.items.len(),
+        "{}{}: {}",
+        count(found.items.len(), "account", "accounts"),
         if found.next_cursor.is_some() {
             " (more with next_cursor)"
         } else {
@@ -731,8 +735,8 @@ async fn list_at_risk(app: &App, actor: &Actor, a: AtRiskArgs) -> Result<Answer,
     let table = app.risk_table(actor, target, None, &filter, None).await?;
     let body = RiskTableBody::new(table, limit);
     let summary = format!(
-        "{} accounts at {} risk on {}{}",
-        body.total,
+        "{} at {} risk on {}{}",
+        count(body.total, "account", "accounts"),
         filter.band.as_deref().unwrap_or("any"),
         body.day,
         if body.total > limit {
@@ -773,8 +777,8 @@ async fn list_tasks(app: &App, actor: &Actor, a: TaskListArgs) -> Result<Answer,
         .await?;
     past_the_end(&a.cursor, found.items.is_empty())?;
     let summary = format!(
-        "{} tasks{}",
-        found.items.len(),
+        "{}{}",
+        count(found.items.len(), "task", "tasks"),
         if found.next_cursor.is_some() {
             " (more with next_cursor)"
         } else {
@@ -897,7 +901,8 @@ async fn list_renewals(app: &App, actor: &Actor, a: RenewalArgs) -> Result<Answe
         _ => "ARR in several currencies".to_string(),
     };
     let summary = format!(
-        "{total} renewals due {from} to {to}, {} open ({due}){}",
+        "{} due {from} to {to}, {} open ({due}){}",
+        count(total, "renewal", "renewals"),
         open.len(),
         if total > limit {
             format!("; the first {limit} listed")
@@ -910,6 +915,11 @@ async fn list_renewals(app: &App, actor: &Actor, a: RenewalArgs) -> Result<Answe
         serde_json::json!({ "total": total, "pipeline": body }),
         summary,
     )
+}
+
+/// "1 task", "3 tasks".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn percent(value: Option<f64>) -> String {
