@@ -3,8 +3,8 @@
 //! and when it does, at its due amount times a ratio drawn uniformly from its
 //! ratios (the renewed-to-due ratios of similar renewals won before; none means 1).
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::{RngCore, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use crate::StatsError;
@@ -92,11 +92,18 @@ pub fn monte_carlo(
     if draws == 0 {
         return Err(StatsError::Empty);
     }
+    // One 64-bit draw per renewal: its high 32 bits decide whether it renews (against
+    // the probability as a 32-bit threshold), its low 32 bits pick the ratio
+    // (Lemire's multiply-shift, unbiased enough at these list sizes).
+    let thresholds: Vec<u64> = renewals
+        .iter()
+        .map(|r| (r.probability * 4_294_967_296.0).min(4_294_967_296.0) as u64)
+        .collect();
     let chunks = draws.div_ceil(CHUNK);
     let mut totals: Vec<f64> = (0..chunks)
         .into_par_iter()
         .flat_map_iter(|chunk| {
-            let mut rng = ChaCha8Rng::seed_from_u64(
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(
                 seed ^ (chunk as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             );
             let n = CHUNK.min(draws - chunk * CHUNK);
@@ -104,14 +111,17 @@ pub fn monte_carlo(
                 .map(|_| {
                     renewals
                         .iter()
-                        .map(|r| {
-                            if r.probability < 1.0 && rng.random::<f64>() >= r.probability {
-                                return 0.0;
-                            }
-                            match r.ratios.len() {
-                                0 => r.due,
-                                n => r.due * r.ratios[rng.random_range(0..n)],
-                            }
+                        .zip(&thresholds)
+                        .map(|(r, &threshold)| {
+                            let x = rng.next_u64();
+                            // Branch-free: whether it renews is a coin a branch
+                            // predictor cannot guess.
+                            let renews = f64::from(u8::from((x >> 32) < threshold));
+                            let ratio = match r.ratios.len() {
+                                0 => 1.0,
+                                len => r.ratios[(((x & 0xFFFF_FFFF) * len as u64) >> 32) as usize],
+                            };
+                            renews * r.due * ratio
                         })
                         .sum::<f64>()
                 })
