@@ -144,7 +144,7 @@ const INSTRUCTIONS: &str = "tend is the customer-success platform of this compan
 health, churn risk, tasks and portfolio metrics. Start with get_customer_context (the \
 caller's book, or one account_id), drill down with get_account, explain_health and \
 get_timeline, and record work with create_task, update_task and log_activity. Account ids \
-look like ACC-00001; search_accounts finds them by name.";
+are the company's own; search_accounts finds them by name.";
 
 impl ServerHandler for TendMcp {
     fn get_info(&self) -> ServerConfig {
