@@ -9,7 +9,9 @@ use crate::app::{App, AppError};
 use crate::playbooks::{TaskQuery, TaskScope};
 use crate::policy::Actor;
 use crate::risk::Target;
-use crate::views::context::{goals, opportunities_of, round1, usage_measures, Goal, Opportunity};
+use crate::views::context::{
+    goals, in_lowest_band, opportunities_of, round1, usage_measures, Goal, Opportunity,
+};
 use crate::views::PageRequest;
 
 /// How many drivers, reasons, tasks and activities one account's context shows.
@@ -136,7 +138,7 @@ impl App {
             .items;
         let main_arr = view.arr.first().map_or(0.0, |m| m.major());
         let opportunities = match &view.health {
-            Some(snapshot) if snapshot.score.band != "red" => {
+            Some(snapshot) if !in_lowest_band(self.scorecards(), snapshot) => {
                 opportunities_of(&view.account, snapshot, main_arr)
             }
             _ => Vec::new(),

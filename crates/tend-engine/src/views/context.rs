@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
-use tend_core::health::HealthSnapshot;
+use tend_core::health::{HealthSnapshot, ScorecardSet};
 use tend_core::metrics::arr_on;
 use tend_core::summary::{arr_by_currency, main_currency};
 use tend_core::{Account, Currency, FxTable, Reporting};
@@ -72,6 +72,8 @@ pub struct HealthSummary {
     pub scored: usize,
     /// Accounts per band.
     pub bands: BTreeMap<String, usize>,
+    /// Accounts in their scorecard's lowest band.
+    pub in_lowest_band: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,9 +82,20 @@ pub struct SegmentContext {
     pub accounts: usize,
     pub arr: f64,
     pub health_average: Option<f64>,
-    pub red: usize,
+    /// Accounts in their scorecard's lowest band (red in the shipped scorecards).
+    pub in_lowest_band: usize,
     /// Accounts of high churn risk, when a model has scored them.
     pub high_risk: Option<usize>,
+}
+
+/// A segment's figures as the accounts are counted.
+#[derive(Default)]
+struct SegmentTally {
+    accounts: usize,
+    arr: f64,
+    scores: Vec<f64>,
+    in_lowest_band: usize,
+    high_risk: usize,
 }
 
 /// A product-usage measure of the health scorecards, across the accounts scored.
@@ -183,6 +196,17 @@ pub(crate) fn usage_measures(snapshot: &HealthSnapshot) -> impl Iterator<Item = 
         .iter()
         .filter(|m| m.group == "usage")
         .filter_map(|m| m.raw.map(|raw| (m.measure.as_str(), raw)))
+}
+
+/// Whether a snapshot is in its scorecard's lowest band: red in the shipped
+/// scorecards, whatever a company's own scorecards call it. A snapshot of a
+/// scorecard no longer configured is not.
+pub(crate) fn in_lowest_band(set: &ScorecardSet, snapshot: &HealthSnapshot) -> bool {
+    set.scorecards
+        .iter()
+        .find(|card| card.name == snapshot.score.scorecard)
+        .and_then(|card| card.bands.iter().min_by(|a, b| a.from.total_cmp(&b.from)))
+        .is_some_and(|lowest| lowest.name == snapshot.score.band)
 }
 
 /// The growth signals of one account's latest health.
@@ -337,40 +361,42 @@ impl App {
         let arr_of = |id: &str| chosen.arr.get(id).copied().unwrap_or(0.0);
 
         let mut health = HealthSummary::default();
-        let mut segments: BTreeMap<String, (usize, f64, Vec<f64>, usize, usize)> = BTreeMap::new();
+        let mut segments: BTreeMap<String, SegmentTally> = BTreeMap::new();
         let mut usage: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         let mut opportunities = Vec::new();
         for account in &chosen.accounts {
             let segment = account.segment.clone().unwrap_or_else(|| "(none)".into());
-            let line = segments.entry(segment).or_default();
-            line.0 += 1;
-            line.1 += arr_of(&account.id);
+            let tally = segments.entry(segment).or_default();
+            tally.accounts += 1;
+            tally.arr += arr_of(&account.id);
             if risk_of
                 .get(account.id.as_str())
                 .is_some_and(|r| r.band == "high")
             {
-                line.4 += 1;
+                tally.high_risk += 1;
             }
             let Some(snapshot) = chosen.snapshots.get(&account.id) else {
                 continue;
             };
             *health.bands.entry(snapshot.score.band.clone()).or_default() += 1;
-            if snapshot.score.band == "red" {
-                line.3 += 1;
+            let lowest = in_lowest_band(self.scorecards(), snapshot);
+            if lowest {
+                tally.in_lowest_band += 1;
+                health.in_lowest_band += 1;
             }
             if let Some(score) = snapshot.score.overall {
-                line.2.push(score);
+                tally.scores.push(score);
             }
             for (measure, raw) in usage_measures(snapshot) {
                 usage.entry(measure.to_string()).or_default().push(raw);
             }
-            if snapshot.score.band != "red" {
+            if !lowest {
                 opportunities.extend(opportunities_of(account, snapshot, arr_of(&account.id)));
             }
         }
         let scores: Vec<f64> = segments
             .values()
-            .flat_map(|s| s.2.iter().copied())
+            .flat_map(|s| s.scores.iter().copied())
             .collect();
         health.scored = scores.len();
         health.average = mean(scores.into_iter()).map(round1);
@@ -445,16 +471,14 @@ impl App {
             health,
             segments: segments
                 .into_iter()
-                .map(
-                    |(segment, (accounts, arr, scores, red, high))| SegmentContext {
-                        segment,
-                        accounts,
-                        arr: arr.round(),
-                        health_average: mean(scores.into_iter()).map(round1),
-                        red,
-                        high_risk: risk.as_ref().map(|_| high),
-                    },
-                )
+                .map(|(segment, tally)| SegmentContext {
+                    segment,
+                    accounts: tally.accounts,
+                    arr: tally.arr.round(),
+                    health_average: mean(tally.scores.into_iter()).map(round1),
+                    in_lowest_band: tally.in_lowest_band,
+                    high_risk: risk.as_ref().map(|_| tally.high_risk),
+                })
                 .collect(),
             product_usage: usage
                 .into_iter()
@@ -623,4 +647,54 @@ fn progress_words(
             "renewals due"
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tend_core::health::HealthScore;
+
+    fn snapshot(scorecard: &str, band: &str) -> HealthSnapshot {
+        HealthSnapshot {
+            account_id: "a-1".into(),
+            day: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+            score: HealthScore {
+                scorecard: scorecard.into(),
+                overall: Some(10.0),
+                band: band.into(),
+                groups: Vec::new(),
+                measures: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn the_lowest_band_is_the_scorecards_own_whatever_its_name() {
+        let set = crate::health::parse_scorecards(
+            r#"
+[[scorecard]]
+name = "ours"
+bands = [
+  { name = "thriving", from = 75, to = 100 },
+  { name = "at_risk", from = 0, to = 45 },
+  { name = "steady", from = 45, to = 75 },
+]
+[[scorecard.group]]
+name = "usage"
+weight = 100
+[[scorecard.group.measure]]
+name = "license_utilization"
+weight = 100
+rule = { kind = "linear", zero_at = 0, full_at = 1 }
+"#,
+            "test",
+        )
+        .unwrap();
+        assert!(in_lowest_band(&set, &snapshot("ours", "at_risk")));
+        assert!(!in_lowest_band(&set, &snapshot("ours", "red")));
+        assert!(!in_lowest_band(&set, &snapshot("ours", "steady")));
+        assert!(!in_lowest_band(&set, &snapshot("retired", "at_risk")));
+        let shipped = crate::health::load_scorecards(None).unwrap();
+        assert!(in_lowest_band(&shipped, &snapshot("standard", "red")));
+    }
 }

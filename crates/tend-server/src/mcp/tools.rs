@@ -637,13 +637,13 @@ async fn customer_context(app: &App, actor: &Actor, a: ContextArgs) -> Result<An
     };
     let context = app.portfolio_context(actor, &query).await?;
     let summary = format!(
-        "{} accounts{}, {} {} ARR, average health {}; {} red; {} at high churn risk; {} growth opportunities; page of {} accounts{}",
+        "{} accounts{}, {} {} ARR, average health {}; {} in the lowest health band; {} at high churn risk; {} growth opportunities; page of {} accounts{}",
         context.accounts,
         context.owner.as_ref().map_or(String::new(), |o| format!(" in {o}'s book")),
         tend_core::money::group_thousands(context.arr.max(0.0) as u64),
         context.currency,
         context.health.average.map_or("-".into(), |h| format!("{h:.0}")),
-        context.health.bands.get("red").copied().unwrap_or(0),
+        context.health.in_lowest_band,
         context
             .churn_risks
             .as_ref()
