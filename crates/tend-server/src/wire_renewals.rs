@@ -56,6 +56,9 @@ pub struct OutcomeBody {
 pub struct RenewalPipelineBody {
     /// The last day of the data, which stages and next dates are as of.
     pub day: NaiveDate,
+    /// The window the renewals are due in, both days included.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
     pub items: Vec<RenewalBody>,
     /// Terms left out because their contracts are in more than one currency.
     pub mixed_currencies: usize,
@@ -95,6 +98,8 @@ impl From<Pipeline> for RenewalPipelineBody {
     fn from(p: Pipeline) -> Self {
         RenewalPipelineBody {
             day: p.day,
+            from: p.from,
+            to: p.to,
             items: p.lines.into_iter().map(Into::into).collect(),
             mixed_currencies: p.mixed_currencies,
         }

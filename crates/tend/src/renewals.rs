@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use anyhow::Result;
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use clap::Args;
 use tend_engine::views::renewals::{Pipeline, RenewalQuery};
 use tend_engine::{Actor, App};
@@ -28,38 +28,27 @@ pub struct RenewalsArgs {
 }
 
 pub async fn run(app: &App, args: RenewalsArgs) -> Result<()> {
-    let from = match args.from {
-        Some(day) => day,
-        None => {
-            let day = tend_engine::default_day(app.store(), app.today()).await?;
-            eprintln!(
-                "From {day}, the last day of the store's data (--from to choose another day)."
-            );
-            day
-        }
-    };
-    let to = match args.to {
-        Some(day) => day,
-        None => from
-            .checked_add_days(Days::new(180))
-            .ok_or_else(|| anyhow::anyhow!("--from is too far in the future"))?,
-    };
+    if args.from.is_none() {
+        eprintln!("From the last day of the store's data (--from to choose another day).");
+    }
     let query = RenewalQuery {
-        from,
-        to,
+        from: args.from,
+        to: args.to,
         owner: args.owner,
         segment: args.segment,
     };
     let pipeline = app.renewal_pipeline(&Actor::cli(), &query).await?;
-    print!("{}", render(&pipeline, from, to));
+    print!("{}", render(&pipeline));
     Ok(())
 }
 
-fn render(pipeline: &Pipeline, from: NaiveDate, to: NaiveDate) -> String {
+fn render(pipeline: &Pipeline) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Renewals due {from} to {to}: {} (stages as of {})",
+        "Renewals due {} to {}: {} (stages as of {})",
+        pipeline.from,
+        pipeline.to,
         pipeline.lines.len(),
         pipeline.day
     );

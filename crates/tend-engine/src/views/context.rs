@@ -245,7 +245,7 @@ pub(crate) fn round1(value: f64) -> f64 {
 
 /// Whose accounts a context covers: `owner`, the caller's book when not given, and
 /// the whole portfolio for [`WHOLE_PORTFOLIO`].
-fn scope_owner(actor: &Actor, owner: Option<&str>) -> Option<String> {
+pub fn scope_owner(actor: &Actor, owner: Option<&str>) -> Option<String> {
     match owner {
         Some(WHOLE_PORTFOLIO) => None,
         Some(handle) => Some(handle.to_string()),

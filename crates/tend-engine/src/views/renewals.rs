@@ -13,11 +13,15 @@ use crate::app::{App, AppError};
 use crate::policy::{authorize, Action, Actor};
 use crate::risk::Target;
 
-/// Which renewals: due within `from..=to`, of an owner's book, of a segment.
-#[derive(Debug, Clone)]
+/// How far ahead the pipeline looks by default.
+pub const DEFAULT_DAYS_AHEAD: u64 = 180;
+
+/// Which renewals: due within `from..=to` (by default the last day of the data and
+/// [`DEFAULT_DAYS_AHEAD`] after it), of an owner's book, of a segment.
+#[derive(Debug, Clone, Default)]
 pub struct RenewalQuery {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
     pub owner: Option<String>,
     pub segment: Option<String>,
 }
@@ -42,6 +46,9 @@ pub struct RenewalLine {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline {
     pub day: NaiveDate,
+    /// The window the renewals are due in.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
     pub lines: Vec<RenewalLine>,
     pub mixed_currencies: usize,
 }
@@ -77,11 +84,18 @@ impl App {
         query: &RenewalQuery,
     ) -> Result<Pipeline, AppError> {
         authorize(actor, Action::Read)?;
-        if query.from > query.to {
-            return Err(AppError::invalid("from", "must not be after `to`"));
-        }
         let store = self.store();
         let day = crate::default_day(store, self.today()).await?;
+        let from = query.from.unwrap_or(day);
+        let to = match query.to {
+            Some(to) => to,
+            None => from
+                .checked_add_days(chrono::Days::new(DEFAULT_DAYS_AHEAD))
+                .ok_or_else(|| AppError::invalid("from", "is too far in the future"))?,
+        };
+        if from > to {
+            return Err(AppError::invalid("from", "must not be after `to`"));
+        }
         let accounts: HashMap<String, Account> = store
             .accounts()
             .await?
@@ -109,7 +123,7 @@ impl App {
         };
         let mut lines: Vec<RenewalLine> = all
             .into_iter()
-            .filter(|r| query.from <= r.due_on && r.due_on <= query.to)
+            .filter(|r| from <= r.due_on && r.due_on <= to)
             .filter_map(|renewal| {
                 let account = accounts.get(&renewal.account_id)?;
                 chosen(account).then(|| RenewalLine {
@@ -140,6 +154,8 @@ impl App {
         });
         Ok(Pipeline {
             day,
+            from,
+            to,
             lines,
             mixed_currencies: mixed.len(),
         })

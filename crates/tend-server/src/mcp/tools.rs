@@ -864,29 +864,15 @@ async fn portfolio_metrics(app: &App, actor: &Actor, a: MetricsArgs) -> Result<A
 
 async fn list_renewals(app: &App, actor: &Actor, a: RenewalArgs) -> Result<Answer, ToolError> {
     let limit = page(None, a.limit, 20)?.limit.unwrap_or(20) as usize;
-    let from = match a.from {
-        Some(day) => day,
-        None => tend_engine::default_day(app.store(), app.today())
-            .await
-            .map_err(|e| ToolError::Internal(e.to_string()))?,
-    };
-    let to =
-        a.to.or_else(|| from.checked_add_days(chrono::Days::new(180)))
-            .ok_or_else(|| ToolError::argument("from", "is too far in the future"))?;
-    let owner = match a.owner.as_deref() {
-        Some("*") => None,
-        Some(handle) => Some(handle.to_string()),
-        None => actor.book.clone(),
-    };
     let query = tend_engine::views::renewals::RenewalQuery {
-        from,
-        to,
-        owner,
+        from: a.from,
+        to: a.to,
+        owner: tend_engine::views::context::scope_owner(actor, a.owner.as_deref()),
         segment: a.segment,
     };
     let mut body =
         crate::wire_renewals::RenewalPipelineBody::from(app.renewal_pipeline(actor, &query).await?);
-    let total = body.items.len();
+    let (from, to, total) = (body.from, body.to, body.items.len());
     let open: Vec<_> = body.items.iter().filter(|r| r.outcome.is_none()).collect();
     let mut currencies: Vec<&str> = open.iter().map(|r| r.arr.currency.as_str()).collect();
     currencies.sort_unstable();

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use tend_engine::views::renewals::RenewalQuery;
 use utoipa::IntoParams;
@@ -12,9 +12,6 @@ use crate::error::ApiError;
 use crate::extract::Params;
 use crate::wire_renewals::RenewalPipelineBody;
 use crate::ServerState;
-
-/// How far ahead the pipeline looks by default.
-pub const DEFAULT_DAYS_AHEAD: u64 = 180;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -38,19 +35,9 @@ pub async fn pipeline(
     caller: Caller,
     Params(p): Params<RenewalParams>,
 ) -> Result<Json<RenewalPipelineBody>, ApiError> {
-    let from = match p.from {
-        Some(day) => day,
-        None => tend_engine::default_day(state.app.store(), state.app.today()).await?,
-    };
-    let to = match p.to {
-        Some(day) => day,
-        None => from
-            .checked_add_days(Days::new(DEFAULT_DAYS_AHEAD))
-            .ok_or_else(|| ApiError::invalid("from", "is too far in the future"))?,
-    };
     let query = RenewalQuery {
-        from,
-        to,
+        from: p.from,
+        to: p.to,
         owner: p.owner,
         segment: p.segment,
     };
