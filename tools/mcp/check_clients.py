@@ -29,6 +29,7 @@ EXPECTED_TOOLS = {
     "get_customer_context", "search_accounts", "get_account", "explain_health",
     "list_at_risk", "get_timeline", "list_tasks", "create_task", "update_task",
     "log_activity", "portfolio_metrics", "progress_report", "list_renewals",
+    "get_forecast",
 }
 WRITE_TOOLS = {"create_task", "update_task", "log_activity"}
 
@@ -214,6 +215,20 @@ async def every_tool(client, how):
     check(not result.is_error and pipeline["total"] == due
           and all(last <= r["due_on"] for r in pipeline["pipeline"]["items"]),
           f"{how}: list_renewals has the {due} terms the contracts bring due in 180 days: {words}")
+
+    result, words = await call(client, "get_forecast", {"owner": "*", "periods": 2})
+    forecast = result.structured_content
+    first = forecast["periods"][0] if not result.is_error else {}
+    with db() as conn:
+        due = conn.execute(
+            "SELECT COUNT(DISTINCT account_id || '/' || product || '/' || renewal_date) FROM contracts "
+            "WHERE status <> 'cancelled' AND renewal_date >= ? AND renewal_date < ?",
+            (first.get("start"), first.get("end"))).fetchone()[0]
+    check(not result.is_error and len(forecast["periods"]) == 2 and first["renewals"] == due
+          and first["p10"]["minor"] <= first["expected"]["minor"] <= first["p90"]["minor"],
+          f"{how}: get_forecast covers the {due} terms due in {first.get('period')}, expected inside P10-P90: {words}")
+    result, words = await call(client, "get_forecast", {"period": "2027-Q5"})
+    check(result.is_error and "period" in words, f"{how}: a bad period is named: {words}")
 
     result, words = await call(client, "progress_report", {})
     progress = result.structured_content["progress"]

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod fx;
+pub mod guardrails;
 pub mod health;
 pub mod metrics;
 pub mod model;
@@ -23,4 +24,4 @@ pub mod summary;
 pub use fx::{FxRate, FxTable, LeftOut, Reporting};
 pub use model::*;
 pub use money::{Currency, Money, MoneyError};
-pub use period::Period;
+pub use period::{CalendarKind, CalendarPeriod, Period};

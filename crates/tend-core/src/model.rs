@@ -92,6 +92,15 @@ name_enum!(
 );
 name_enum!(TaskPriority { Low = "low", Normal = "normal", High = "high", Urgent = "urgent" });
 name_enum!(
+    /// The renewal owner's forecast category: how sure they are it renews, or left
+    /// out of the forecast call.
+    ForecastCategory { Commit = "commit", BestCase = "best_case", AtRisk = "at_risk", Omitted = "omitted" }
+);
+name_enum!(
+    /// The stage an owner's call moves an open renewal into.
+    CallStage { Negotiation = "negotiation", Committed = "committed" }
+);
+name_enum!(
     /// A milestone of a success plan: `value` is the first value the customer saw
     /// (its done day gives time to value).
     MilestoneKind { Onboarding = "onboarding", Value = "value", Adoption = "adoption", Outcome = "outcome" }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 
-use crate::model::{Contract, ContractStatus};
+use crate::model::{CallStage, Contract, ContractStatus, ForecastCategory};
 use crate::money::{Currency, Money};
 
 /// Days before the due date of each step of the renewal timeline.
@@ -45,6 +45,36 @@ impl Stage {
 
     pub fn is_closed(self) -> bool {
         matches!(self, Stage::ClosedWon | Stage::ClosedLost)
+    }
+}
+
+impl From<CallStage> for Stage {
+    fn from(stage: CallStage) -> Stage {
+        match stage {
+            CallStage::Negotiation => Stage::Negotiation,
+            CallStage::Committed => Stage::Committed,
+        }
+    }
+}
+
+impl ForecastCategory {
+    /// The renewal probabilities a category stands for: commit 80% or more, best case
+    /// 50–80%, at risk under 50%; an omitted renewal claims none.
+    pub fn probability_range(self) -> Option<(f64, f64)> {
+        match self {
+            ForecastCategory::Commit => Some((0.8, 1.0)),
+            ForecastCategory::BestCase => Some((0.5, 0.8)),
+            ForecastCategory::AtRisk => Some((0.0, 0.5)),
+            ForecastCategory::Omitted => None,
+        }
+    }
+
+    /// Whether the model's probability that the renewal renews falls outside the
+    /// category's range (the lower end included, the upper excluded but for 100%).
+    pub fn disagrees_with(self, model_probability: f64) -> bool {
+        self.probability_range().is_some_and(|(low, high)| {
+            model_probability < low || (model_probability >= high && high < 1.0)
+        })
     }
 }
 
@@ -96,8 +126,17 @@ pub struct Renewal {
 }
 
 impl Renewal {
+    /// The stage the dates and the contracts say on `day`, or the owner's `call`
+    /// while the renewal is open.
+    pub fn stage_with(&self, day: NaiveDate, call: Option<CallStage>) -> Stage {
+        match (&self.outcome, call) {
+            (None, Some(stage)) => stage.into(),
+            _ => self.stage_on(day),
+        }
+    }
+
     /// The stage the dates and the contracts say on `day`; a person's call moves an
-    /// open renewal on to negotiation or committed (kept beside, not here).
+    /// open renewal on to negotiation or committed ([`Renewal::stage_with`]).
     pub fn stage_on(&self, day: NaiveDate) -> Stage {
         match &self.outcome {
             Some(o) if o.won => Stage::ClosedWon,
@@ -219,6 +258,23 @@ pub fn renewals(contracts: &[Contract], day: NaiveDate) -> (Vec<Renewal>, Vec<Mi
     (found, mixed)
 }
 
+/// The contracts as they were known on `day`, for forecasts made as of a past day:
+/// those started by then, with the renewed and churned marks (which record what
+/// happened later) taken off. A cancelled contract stays cancelled.
+pub fn known_on(contracts: &[Contract], day: NaiveDate) -> Vec<Contract> {
+    contracts
+        .iter()
+        .filter(|c| c.start_date <= day)
+        .map(|c| Contract {
+            status: match c.status {
+                ContractStatus::Cancelled => ContractStatus::Cancelled,
+                _ => ContractStatus::Active,
+            },
+            ..c.clone()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,5 +371,35 @@ mod tests {
         assert_eq!(outcome.expansion(found[0].arr), 0);
         assert_eq!(mixed.len(), 1);
         assert_eq!(mixed[0].product, "eu");
+    }
+
+    #[test]
+    fn known_on_a_past_day_hides_later_terms_and_marks() {
+        let mut first = contract("c-1", "core", 100_000, day(2025, 1, 1), day(2025, 12, 31));
+        first.status = ContractStatus::Renewed;
+        let second = contract("c-2", "core", 110_000, day(2026, 1, 1), day(2026, 12, 31));
+        let known = known_on(&[first, second], day(2025, 12, 15));
+        assert_eq!(known.len(), 1);
+        assert_eq!(known[0].status, ContractStatus::Active);
+        let (found, _) = renewals(&known, day(2025, 12, 15));
+        assert_eq!(found[0].outcome, None, "open as seen before its due date");
+    }
+
+    #[test]
+    fn a_call_disagrees_when_the_model_is_outside_its_category() {
+        use ForecastCategory::*;
+        assert!(!Commit.disagrees_with(0.8) && !Commit.disagrees_with(1.0));
+        assert!(Commit.disagrees_with(0.79));
+        assert!(!BestCase.disagrees_with(0.5) && BestCase.disagrees_with(0.8));
+        assert!(AtRisk.disagrees_with(0.5) && !AtRisk.disagrees_with(0.0));
+        assert!(!Omitted.disagrees_with(0.1));
+        let term = contract("c-1", "core", 100_000, day(2026, 1, 1), day(2026, 12, 31));
+        let (found, _) = renewals(&[term], day(2026, 3, 1));
+        let open = &found[0];
+        assert_eq!(open.stage_with(day(2026, 3, 1), None), Stage::Upcoming);
+        assert_eq!(
+            open.stage_with(day(2026, 3, 1), Some(CallStage::Committed)),
+            Stage::Committed
+        );
     }
 }

@@ -57,6 +57,7 @@ struct Inner {
     /// The churn model the live path scores changed accounts with.
     churn_model: crate::risk::score::ModelCache,
     playbooks: crate::playbooks::PlaybookSet,
+    guardrails: tend_core::guardrails::Guardrails,
 }
 
 impl App {
@@ -72,6 +73,8 @@ impl App {
                 churn_model: Default::default(),
                 playbooks: crate::playbooks::load_playbooks(None)
                     .expect("the shipped playbooks are valid (tested)"),
+                guardrails: crate::proposals::load_guardrails(None)
+                    .expect("the shipped guardrails are valid (tested)"),
             }),
         }
     }
@@ -83,6 +86,19 @@ impl App {
             .expect("playbooks are set before the application is shared")
             .playbooks = playbooks;
         self
+    }
+
+    /// The same application with `guardrails` instead of the shipped ones; called
+    /// before the application is shared.
+    pub fn with_guardrails(mut self, guardrails: tend_core::guardrails::Guardrails) -> App {
+        Arc::get_mut(&mut self.inner)
+            .expect("guardrails are set before the application is shared")
+            .guardrails = guardrails;
+        self
+    }
+
+    pub fn guardrails(&self) -> &tend_core::guardrails::Guardrails {
+        &self.inner.guardrails
     }
 
     pub fn playbooks(&self) -> &crate::playbooks::PlaybookSet {

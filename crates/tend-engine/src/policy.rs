@@ -1,7 +1,8 @@
 //! Who may do what: one function every interface asks, so each rule is stated once.
 //!
 //! - `admin`: everything, users, tokens and the audit log included;
-//! - `leader`: reads everything, writes every account, imports and rescores;
+//! - `leader`: reads everything, writes every account, imports and rescores, and
+//!   approves or rejects proposals beyond the negotiation guardrails;
 //! - `csm`, `am`: read every account; write only accounts in their book (those whose
 //!   CSM or account-manager owner is their handle);
 //! - `viewer`: reads only.
@@ -78,6 +79,8 @@ pub enum Action<'a> {
     ReadAudit,
     /// See or change webhook subscriptions and their deliveries.
     ManageWebhooks,
+    /// Approve or reject a proposal beyond the negotiation guardrails.
+    DecideProposal,
 }
 
 impl Action<'_> {
@@ -89,6 +92,7 @@ impl Action<'_> {
             Action::ManageAccess => "see or change users and tokens".to_string(),
             Action::ReadAudit => "read the audit log".to_string(),
             Action::ManageWebhooks => "see or change webhooks".to_string(),
+            Action::DecideProposal => "approve or reject proposals".to_string(),
         }
     }
 }
@@ -119,6 +123,8 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AppError> {
         Action::ManageAccess | Action::ReadAudit | Action::ManageWebhooks => {
             actor.role == Role::Admin && actor.book.is_none()
         }
+        // Approvals are the leaders' own: an admin runs the system, not the deals.
+        Action::DecideProposal => actor.role == Role::Leader && actor.book.is_none(),
     };
     if role_allows {
         Ok(())

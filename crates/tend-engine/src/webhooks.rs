@@ -39,8 +39,14 @@ pub const TASK_SNOOZED: &str = "task.snoozed";
 pub const TASK_REASSIGNED: &str = "task.reassigned";
 /// A playbook fired on an account (playbooks with `notify = true`).
 pub const PLAYBOOK_FIRED: &str = "playbook.fired";
+/// The owner made a forecast call on a renewal.
+pub const RENEWAL_CALLED: &str = "renewal.called";
+/// A proposal was made (within the guardrails it is approved at once).
+pub const PROPOSAL_CREATED: &str = "proposal.created";
+pub const PROPOSAL_APPROVED: &str = "proposal.approved";
+pub const PROPOSAL_REJECTED: &str = "proposal.rejected";
 /// Every event type a subscription may ask for.
-pub const EVENT_TYPES: [&str; 10] = [
+pub const EVENT_TYPES: [&str; 14] = [
     HEALTH_BAND_CHANGED,
     HEALTH_DROPPED,
     ACCOUNT_UPDATED,
@@ -51,6 +57,10 @@ pub const EVENT_TYPES: [&str; 10] = [
     TASK_SNOOZED,
     TASK_REASSIGNED,
     PLAYBOOK_FIRED,
+    RENEWAL_CALLED,
+    PROPOSAL_CREATED,
+    PROPOSAL_APPROVED,
+    PROPOSAL_REJECTED,
 ];
 
 /// Points of overall score (0–100) a fall must reach to be a drop.

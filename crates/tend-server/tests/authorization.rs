@@ -154,6 +154,19 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("DELETE", "/api/v1/sources/{id}", Rule::Admin(204)),
     ("GET", "/api/v1/audit", Rule::Admin(200)),
     ("GET", "/api/v1/renewals", Rule::SignedIn(200)),
+    // No Larkspur renewal has closed yet: the open ones have no probability.
+    ("GET", "/api/v1/forecast", Rule::SignedIn(409)),
+    ("GET", "/api/v1/forecast/backtest", Rule::SignedIn(200)),
+    (
+        "GET",
+        "/api/v1/accounts/{id}/renewal-calls",
+        Rule::SignedIn(200),
+    ),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/renewal-calls",
+        Rule::WriteLark1(201),
+    ),
     ("GET", "/api/v1/tasks", Rule::SignedIn(200)),
     ("POST", "/api/v1/tasks", Rule::WriteLark1(201)),
     ("GET", "/api/v1/tasks/{id}", Rule::SignedIn(200)),
@@ -238,6 +251,17 @@ async fn request(
         ("POST", "/api/v1/accounts/{id}/activities") => (
             "/api/v1/accounts/lark-1/activities".into(),
             json(serde_json::json!({"kind": "note", "subject": format!("note {n}")})),
+        ),
+        ("GET", "/api/v1/accounts/{id}/renewal-calls") => (
+            "/api/v1/accounts/lark-1/renewal-calls?product=platform&due_on=2027-02-01".into(),
+            None,
+        ),
+        ("POST", "/api/v1/accounts/{id}/renewal-calls") => (
+            "/api/v1/accounts/lark-1/renewal-calls".into(),
+            json(serde_json::json!({
+                "product": "platform", "due_on": "2027-02-01", "category": "commit",
+                "note": format!("call {n}")
+            })),
         ),
         ("PATCH", "/api/v1/contacts/{id}") => (
             "/api/v1/contacts/c-1".into(),

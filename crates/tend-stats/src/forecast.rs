@@ -3,6 +3,8 @@
 //! and when it does, at its due amount times a ratio drawn uniformly from its
 //! ratios (the renewed-to-due ratios of similar renewals won before; none means 1).
 
+use std::collections::HashMap;
+
 use rand::{RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
@@ -28,13 +30,23 @@ pub struct Forecast {
     pub draws: usize,
 }
 
+/// Where a ratio list is: renewals share lists (one per segment), often long, so
+/// what is computed of a list is computed once per list.
+fn list_key(ratios: &[f64]) -> (usize, usize) {
+    (ratios.as_ptr() as usize, ratios.len())
+}
+
 fn check(renewals: &[RenewalDraw]) -> Result<(), StatsError> {
+    let mut checked = std::collections::HashSet::new();
     for r in renewals {
         if !(0.0..=1.0).contains(&r.probability) {
             return Err(StatsError::InvalidProbability(r.probability));
         }
         if !r.due.is_finite() || r.due < 0.0 {
             return Err(StatsError::InvalidAmount("due", r.due));
+        }
+        if !checked.insert(list_key(r.ratios)) {
+            continue;
         }
         if let Some(bad) = r.ratios.iter().find(|x| !x.is_finite() || **x < 0.0) {
             return Err(StatsError::InvalidAmount("ratio", *bad));
@@ -59,8 +71,11 @@ fn ratio_moments(ratios: &[f64]) -> (f64, f64) {
 /// Σ (p·d²·E[r²] − (p·d·E[r])²), the renewals being independent.
 pub fn exact_moments(renewals: &[RenewalDraw]) -> Result<(f64, f64), StatsError> {
     check(renewals)?;
+    let mut moments: HashMap<(usize, usize), (f64, f64)> = HashMap::new();
     Ok(renewals.iter().fold((0.0, 0.0), |(mean, var), r| {
-        let (m1, m2) = ratio_moments(r.ratios);
+        let (m1, m2) = *moments
+            .entry(list_key(r.ratios))
+            .or_insert_with(|| ratio_moments(r.ratios));
         let one = r.probability * r.due * m1;
         (
             mean + one,

@@ -53,7 +53,13 @@ impl Store {
     }
 
     pub async fn accounts(&self) -> Result<Vec<Account>> {
-        list!(self, AccountRow, "SELECT * FROM accounts ORDER BY id")
+        crate::sqlite_read::select!(
+            self,
+            AccountRow,
+            "accounts",
+            "SELECT * FROM accounts ORDER BY id",
+            &[]
+        )
     }
 
     pub async fn account(&self, id: &str) -> Result<Option<Account>> {
@@ -72,7 +78,23 @@ impl Store {
     }
 
     pub async fn contracts(&self) -> Result<Vec<Contract>> {
-        list!(self, ContractRow, "SELECT * FROM contracts ORDER BY id")
+        crate::sqlite_read::select!(
+            self,
+            ContractRow,
+            "contracts",
+            "SELECT * FROM contracts ORDER BY id",
+            &[]
+        )
+    }
+
+    pub async fn contracts_of(&self, account_id: &str) -> Result<Vec<Contract>> {
+        crate::sqlite_read::select!(
+            self,
+            ContractRow,
+            "contracts",
+            "SELECT * FROM contracts WHERE account_id = $1 ORDER BY id",
+            &[Bind::Text(account_id)]
+        )
     }
 
     pub async fn usage_events(&self) -> Result<Vec<UsageEvent>> {

@@ -1,6 +1,7 @@
 //! The `tend` command line: parse, call the engine, print. No logic lives here.
 
 mod access;
+mod forecast;
 mod health;
 mod mcp;
 mod render;
@@ -151,6 +152,10 @@ enum Command {
     Playbooks(work::PlaybooksCommand),
     /// Renewals coming due: one per contract term, with its dates, stage and ARR.
     Renewals(renewals::RenewalsArgs),
+    /// The renewal forecast of a quarter, month or year: renewable ARR, expected
+    /// renewed ARR and a P10/P50/P90 range by Monte Carlo; --backtest tries it on the
+    /// past.
+    Forecast(forecast::ForecastArgs),
     /// Tasks still to do, by id; filter by owner, account, playbook, due day, priority.
     Tasks(work::TasksArgs),
     /// One task: show it, mark it done, cancel or snooze it.
@@ -309,6 +314,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Playbooks(command) => work::playbooks(&app, command).await,
         Command::Tasks(args) => work::tasks(&app, args).await,
         Command::Renewals(args) => renewals::run(&app, args).await,
+        Command::Forecast(args) => forecast::run(&app, args).await,
         Command::Task(command) => work::task(&app, command).await,
         Command::User(command) => access::user(store, command).await,
         Command::Token(command) => access::token(store, command).await,

@@ -26,6 +26,27 @@ pub fn parse_scorecards(text: &str, origin: &str) -> Result<ScorecardSet, Health
     Ok(set)
 }
 
+/// `origin` with the line of a TOML syntax or type error in `text`, and the error's
+/// message: how playbook and guardrails files name their mistakes.
+pub(crate) fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> (String, String) {
+    let origin = match e.span() {
+        Some(span) => format!(
+            "{origin}, line {}",
+            text[..span.start].matches('\n').count() + 1
+        ),
+        None => origin.to_string(),
+    };
+    (origin, e.message().trim_end().to_string())
+}
+
+/// `origin` with the line of the value at `at`, when it is there.
+pub(crate) fn origin_at(text: &str, origin: &str, at: &FilePath) -> String {
+    match line_of(text, at) {
+        Some(line) => format!("{origin}, line {line}"),
+        None => origin.to_string(),
+    }
+}
+
 /// The line of `text` holding the value at `path`, or of the nearest enclosing value
 /// that is there (a missing key points at its table); `None` for the whole file.
 pub(crate) fn line_of(text: &str, path: &FilePath) -> Option<usize> {

@@ -6,7 +6,7 @@ use std::path::Path;
 use tend_core::playbook::{Playbook, PlaybookFile};
 
 use super::PlaybookError;
-use crate::health::config::line_of;
+use crate::health::config::{origin_at, toml_error};
 
 /// The eight playbooks tend ships, one file each (`defaults/`).
 pub const DEFAULT_PLAYBOOKS: &[(&str, &str)] = &[
@@ -57,21 +57,12 @@ impl PlaybookSet {
 
 /// Parses and validates one playbook file; `origin` names it in errors.
 pub fn parse_playbooks(text: &str, origin: &str) -> Result<Vec<Playbook>, PlaybookError> {
-    let file: PlaybookFile = toml::from_str(text).map_err(|e| PlaybookError::File {
-        origin: match e.span() {
-            Some(span) => format!(
-                "{origin}, line {}",
-                text[..span.start].matches('\n').count() + 1
-            ),
-            None => origin.to_string(),
-        },
-        message: e.message().trim_end().to_string(),
+    let file: PlaybookFile = toml::from_str(text).map_err(|e| {
+        let (origin, message) = toml_error(text, origin, &e);
+        PlaybookError::File { origin, message }
     })?;
     file.validate().map_err(|e| PlaybookError::File {
-        origin: match line_of(text, &e.at) {
-            Some(line) => format!("{origin}, line {line}"),
-            None => origin.to_string(),
-        },
+        origin: origin_at(text, origin, &e.at),
         message: e.to_string(),
     })
 }

@@ -477,6 +477,11 @@ fn account_groups(rows: &[FeatureRow]) -> Vec<usize> {
         .collect()
 }
 
+/// The kind [`kind_name`] names.
+pub(crate) fn kind_of(name: &str) -> Option<ModelKind> {
+    ModelKind::ALL.into_iter().find(|k| kind_name(*k) == name)
+}
+
 pub(crate) fn kind_name(kind: ModelKind) -> &'static str {
     match kind {
         ModelKind::BoostedTrees => "boosted_trees",
@@ -528,4 +533,75 @@ pub async fn export_training_rows(
         .flush()
         .map_err(|e| RiskError::Export(e.to_string()))?;
     Ok(training.rows.len())
+}
+
+/// Renewal probabilities as a non-renewal model would have given them on each of
+/// `cutoffs` (ascending, before `as_of`): for each cutoff a model of `kind` fitted
+/// only on rows whose outcome was decided by then, scoring every account active on
+/// it. A cutoff with too little to learn from gets no probabilities (`None`).
+pub async fn past_renewal_probabilities(
+    store: &Store,
+    set: &ScorecardSet,
+    as_of: NaiveDate,
+    cutoffs: &[NaiveDate],
+    kind: ModelKind,
+) -> Result<Vec<Option<std::collections::HashMap<String, f64>>>, RiskError> {
+    let Some(&earliest) = cutoffs.first() else {
+        return Ok(Vec::new());
+    };
+    let defaults = RiskOptions::default();
+    // Snapshots far enough back that the earliest cutoff has its own years of rows.
+    let span = (as_of - earliest).num_days().max(0) as u32 / defaults.every_days;
+    let options = RiskOptions {
+        target: super::Target::NonRenewal,
+        snapshots: defaults.snapshots + span as usize,
+        ..defaults
+    };
+    let training = training_rows(store, set, as_of, &options, &|_, _| {}).await?;
+    let ids: Vec<String> = store
+        .accounts()
+        .await?
+        .into_iter()
+        .filter(|a| a.created_on <= as_of)
+        .map(|a| a.id)
+        .collect();
+    let scoring = compute(
+        store,
+        set,
+        &ids,
+        cutoffs,
+        Setting {
+            features: training.features.clone(),
+            money: training.money.clone(),
+            labels: None,
+            model: None,
+        },
+        &|_| {},
+    )
+    .await?;
+    // A row's outcome is decided once its horizon and the grace after it are over.
+    let decided = u64::from(options.horizon_days) + tend_core::risk::RENEWAL_GRACE_DAYS;
+    Ok(cutoffs
+        .iter()
+        .map(|&cutoff| {
+            let rows: Vec<FeatureRow> = training
+                .rows
+                .iter()
+                .filter(|r| r.day + Days::new(decided) <= cutoff)
+                .cloned()
+                .collect();
+            let positives = rows.iter().filter(|r| r.label == Some(true)).count();
+            if rows.len() < MIN_ROWS || positives < MIN_POSITIVES {
+                return None;
+            }
+            let model = fit_final(kind, &rows).ok()?;
+            Some(
+                scoring
+                    .iter()
+                    .filter(|c| c.row.day == cutoff)
+                    .map(|c| (c.row.account_id.clone(), model.probability(&c.row.values)))
+                    .collect(),
+            )
+        })
+        .collect())
 }

@@ -1,7 +1,8 @@
 //! The renewal pipeline as read from the store: every term coming due in a window
 //! (`tend_core::renewal`), with its account, owner, dates, ARR, the stage the dates
-//! and contracts say, the outcome once closed, and the risk model's probability that
-//! it renews (from the non-renewal target, when a model of it has scored the account).
+//! and contracts say (or the owner's call), the outcome once closed, the risk model's
+//! probability that it renews (from the non-renewal target, when a model of it has
+//! scored the account) and the owner's latest forecast call beside it.
 
 use std::collections::HashMap;
 
@@ -10,8 +11,9 @@ use tend_core::renewal::{renewals, Renewal, Stage};
 use tend_core::Account;
 
 use crate::app::{App, AppError};
+use crate::forecast::RenewalModel;
 use crate::policy::{authorize, Action, Actor};
-use crate::risk::Target;
+use crate::renewal_calls::{latest_calls, RenewalCall};
 
 /// How far ahead the pipeline looks by default.
 pub const DEFAULT_DAYS_AHEAD: u64 = 180;
@@ -37,8 +39,13 @@ pub struct RenewalLine {
     pub stage: Stage,
     /// The first of T-120/90/60/30 and the notice deadline still ahead, with its name.
     pub next_date: Option<(&'static str, NaiveDate)>,
-    /// 1 − the stored probability of non-renewal; `None` without such a model.
+    /// 1 − the stored probability of non-renewal; `None` without such a model or when
+    /// the renewal is due beyond its horizon.
     pub model_renewal_probability: Option<f64>,
+    /// The owner's latest forecast call, of an open renewal.
+    pub call: Option<RenewalCall>,
+    /// The call's category and the model's probability disagree.
+    pub disagrees: bool,
 }
 
 /// The renewals of a window, soonest first, with those left out for mixed
@@ -76,6 +83,14 @@ fn owner_of(account: &Account) -> Option<String> {
         .or_else(|| account.csm_owner.clone())
 }
 
+/// Whether `account` is in the book of `owner` (its CSM or account manager) and of
+/// `segment`, each when given.
+pub(crate) fn in_scope(account: &Account, owner: Option<&str>, segment: Option<&str>) -> bool {
+    owner.is_none_or(|o| {
+        account.csm_owner.as_deref() == Some(o) || account.am_owner.as_deref() == Some(o)
+    }) && segment.is_none_or(|s| account.segment.as_deref() == Some(s))
+}
+
 impl App {
     /// The renewals due in `query`'s window, soonest first.
     pub async fn renewal_pipeline(
@@ -103,44 +118,38 @@ impl App {
             .map(|a| (a.id.clone(), a))
             .collect();
         let (all, mixed) = renewals(&store.contracts().await?, day);
-        let target = Target::NonRenewal.as_str();
-        let risk: HashMap<String, f64> = match store.latest_risk_day(target).await? {
-            Some(risk_day) => store
-                .risk_snapshots_on(target, risk_day)
-                .await?
-                .into_iter()
-                .map(|s| (s.account_id, s.probability))
-                .collect(),
-            None => HashMap::new(),
-        };
-        let chosen = |a: &Account| {
-            query.owner.as_deref().is_none_or(|o| {
-                a.csm_owner.as_deref() == Some(o) || a.am_owner.as_deref() == Some(o)
-            }) && query
-                .segment
-                .as_deref()
-                .is_none_or(|s| a.segment.as_deref() == Some(s))
-        };
+        let model = RenewalModel::load(store).await?;
+        let mut calls = latest_calls(store).await?;
+        let chosen = |a: &Account| in_scope(a, query.owner.as_deref(), query.segment.as_deref());
         let mut lines: Vec<RenewalLine> = all
             .into_iter()
             .filter(|r| from <= r.due_on && r.due_on <= to)
             .filter_map(|renewal| {
                 let account = accounts.get(&renewal.account_id)?;
-                chosen(account).then(|| RenewalLine {
+                if !chosen(account) {
+                    return None;
+                }
+                let open = renewal.outcome.is_none();
+                let key = (
+                    renewal.account_id.clone(),
+                    renewal.product.clone(),
+                    renewal.due_on,
+                );
+                let call = calls.remove(&key).filter(|_| open);
+                let probability = if open {
+                    model.probability(&renewal)
+                } else {
+                    None
+                };
+                Some(RenewalLine {
                     account_name: account.name.clone(),
                     segment: account.segment.clone(),
                     owner: owner_of(account),
-                    stage: renewal.stage_on(day),
-                    next_date: if renewal.outcome.is_none() {
-                        next_date(&renewal, day)
-                    } else {
-                        None
-                    },
-                    model_renewal_probability: if renewal.outcome.is_none() {
-                        risk.get(&renewal.account_id).map(|p| 1.0 - p)
-                    } else {
-                        None
-                    },
+                    stage: renewal.stage_with(day, call.as_ref().and_then(|c| c.stage)),
+                    next_date: if open { next_date(&renewal, day) } else { None },
+                    model_renewal_probability: probability,
+                    disagrees: call.as_ref().is_some_and(|c| c.disagrees(probability)),
+                    call,
                     renewal,
                 })
             })

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses some of them
 
+pub mod quayside;
+
 use std::future::Future;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};

@@ -287,6 +287,22 @@ pub struct RenewalArgs {
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct ForecastArgs {
+    /// The first period: a quarter `2027-Q1`, a month `2027-03` or a year `2027`;
+    /// the quarter after the last day of the data by default.
+    pub period: Option<String>,
+    /// Consecutive periods of its kind, 1–12 (default 1).
+    #[schemars(range(min = 1, max = 12))]
+    pub periods: Option<u32>,
+    /// A CSM's or account manager's handle; the caller's own book by default, `*`
+    /// for every account.
+    pub owner: Option<String>,
+    /// Only accounts of this segment.
+    pub segment: Option<String>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProgressArgs {
     /// A CSM's or account manager's handle, or `*` for the whole portfolio; the
     /// caller's own book by default.
@@ -408,6 +424,13 @@ const SPECS: &[Spec] = &[
         title: "Renewals",
         description: "The renewal pipeline: one renewal per contract term coming due in a window (180 days ahead by default), soonest first, with ARR up for renewal, auto-renew, notice deadline and the next of T-120/90/60/30, the stage, the outcome of closed ones and the risk model's probability that it renews.",
         schema: schema::<RenewalArgs>,
+        writes: false,
+    },
+    Spec {
+        name: "get_forecast",
+        title: "Renewal forecast",
+        description: "The renewal forecast of one or more periods (quarter, month or year): renewable ARR, renewed ARR already booked, the probability-weighted expected renewed ARR with expansion, contraction and churn, a P10/P50/P90 range by Monte Carlo, and the expected GRR and NRR. Open renewals renew with the risk model's probability where it covers them, else with the win rate of the trailing year.",
+        schema: schema::<ForecastArgs>,
         writes: false,
     },
     Spec {
@@ -578,6 +601,7 @@ pub async fn call(
         }
         "portfolio_metrics" => portfolio_metrics(app, actor, read(arguments)?).await,
         "list_renewals" => list_renewals(app, actor, read(arguments)?).await,
+        "get_forecast" => get_forecast(app, actor, read(arguments)?).await,
         "progress_report" => {
             let a: ProgressArgs = read(arguments)?;
             let report = app.progress_report(actor, a.owner).await?;
@@ -901,6 +925,48 @@ async fn list_renewals(app: &App, actor: &Actor, a: RenewalArgs) -> Result<Answe
         serde_json::json!({ "total": total, "pipeline": body }),
         summary,
     )
+}
+
+async fn get_forecast(app: &App, actor: &Actor, a: ForecastArgs) -> Result<Answer, ToolError> {
+    use tend_engine::forecast::ForecastQuery;
+    let period = a
+        .period
+        .as_deref()
+        .map(tend_core::CalendarPeriod::parse)
+        .transpose()
+        .map_err(|message| ToolError::argument("period", message))?;
+    let query = ForecastQuery {
+        period,
+        periods: a.periods.map_or(1, |n| n as usize),
+        owner: tend_engine::views::context::scope_owner(actor, a.owner.as_deref()),
+        segment: a.segment,
+        ..ForecastQuery::default()
+    };
+    let body = crate::wire_renewals::ForecastBody::from(app.renewal_forecast(actor, &query).await?);
+    let whole = |major: f64| tend_core::money::group_thousands(major.max(0.0).round() as u64);
+    let periods: Vec<String> = body
+        .periods
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: {} renewals, {} {c} renewable, expected {} (P10 {}, P90 {}), NRR {}",
+                p.period,
+                p.renewals,
+                whole(p.renewable.major),
+                whole(p.expected.major),
+                whole(p.p10.major),
+                whole(p.p90.major),
+                percent(p.nrr.map(|n| n * 100.0)),
+                c = body.currency
+            )
+        })
+        .collect();
+    let summary = format!(
+        "renewal forecast as of {}: {}",
+        body.day,
+        periods.join("; ")
+    );
+    answer(body, summary)
 }
 
 /// "1 task", "3 tasks".

@@ -38,7 +38,7 @@ use crate::ServerState;
         (name = "health", description = "Account health"),
         (name = "reports", description = "The portfolio summary and metrics"),
         (name = "risk", description = "Churn risk, retention, why accounts left and lifetime value (docs/risk.md)"),
-        (name = "renewals", description = "The renewal pipeline (docs/renewals.md)"),
+        (name = "renewals", description = "The renewal pipeline and forecast (docs/renewals.md)"),
         (name = "tasks", description = "Tasks (calls to action) and the playbooks that make them (docs/playbooks.md)"),
         (name = "imports", description = "File uploads"),
         (name = "access", description = "Sign-in, users, tokens, event sources, the audit log"),
@@ -94,6 +94,9 @@ pub(crate) fn documented() -> OpenApiRouter<ServerState> {
         .routes(routes!(risk::why))
         .routes(routes!(risk::clv))
         .routes(routes!(renewals::pipeline))
+        .routes(routes!(renewals::forecast))
+        .routes(routes!(renewals::backtest))
+        .routes(routes!(renewals::call_history, renewals::make_call))
         .routes(routes!(tasks::list_tasks, tasks::create_task))
         .routes(routes!(tasks::show_task, tasks::update_task))
         .routes(routes!(tasks::complete_task))

@@ -1,0 +1,458 @@
+//! The renewal forecast and its backtest against real stores: exact expectations on a
+//! hand-built company (Tidewater), and the backtest on Quayside, whose renewals were
+//! drawn from known chances, so its intervals can be judged against what happened.
+
+// Amounts are written as major_minor (1_000_00 is 1,000.00).
+#![allow(clippy::inconsistent_digit_grouping)]
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate, NaiveTime};
+use tend_core::*;
+use tend_demo::Company;
+use tend_engine::forecast::backtest::BacktestQuery;
+use tend_engine::forecast::ForecastQuery;
+use tend_engine::health::load_scorecards;
+use tend_engine::{Actor, App, AppError, FixedClock};
+use tend_store::Store;
+
+mod common;
+use common::on_every_backend;
+use common::quayside::quayside;
+
+fn d(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+fn app(store: Store, today: NaiveDate) -> App {
+    let now = today
+        .and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap())
+        .and_utc();
+    App::new(store, load_scorecards(None).unwrap(), FixedClock(now))
+}
+
+fn term(
+    id: &str,
+    account: &str,
+    arr: i64,
+    start: &str,
+    end: &str,
+    status: ContractStatus,
+) -> Contract {
+    let end = d(end);
+    Contract {
+        id: id.into(),
+        account_id: account.into(),
+        product: "Tidewater Core".into(),
+        seats: 10,
+        arr: Money::new(arr, Currency::USD),
+        start_date: d(start),
+        end_date: end,
+        renewal_date: end + Days::new(1),
+        auto_renew: false,
+        notice_days: 30,
+        status,
+    }
+}
+
+/// Tidewater, as of 2026-06-30. In the trailing year three renewals were won (at
+/// 1.2, 1.0 and 1.0 times their ARR) and one lost; t5 (1,000.00) and t6 (400.00) come
+/// due in 2026-Q3, t4's new term (50.00) in Q4.
+fn tidewater() -> Company {
+    use ContractStatus::*;
+    let mut company = Company::default();
+    for (n, segment, owner) in [
+        (1, "fleet", "ana"),
+        (2, "fleet", "ana"),
+        (3, "depot", "ben"),
+        (4, "depot", "ben"),
+        (5, "fleet", "ana"),
+        (6, "depot", "ben"),
+    ] {
+        let id = format!("t{n}");
+        company.accounts.push(Account {
+            id: id.clone(),
+            name: format!("Tidewater customer {n}"),
+            parent_id: None,
+            segment: Some(segment.into()),
+            tier: None,
+            industry: None,
+            region: None,
+            lifecycle_stage: None,
+            csm_owner: Some("cara".into()),
+            am_owner: Some(owner.into()),
+            created_on: d("2024-09-01"),
+            churned_on: (n == 2).then(|| d("2026-02-01")),
+            churn_reason: None,
+        });
+        company.usage_daily.push(UsageDaily {
+            account_id: id,
+            day: d("2026-06-30"),
+            events: 10,
+            active_users: 3,
+            active_users_30d: 3,
+            feature_events: BTreeMap::new(),
+        });
+    }
+    company.contracts = vec![
+        term("k1a", "t1", 100_00, "2025-01-01", "2025-12-31", Renewed),
+        term("k1b", "t1", 120_00, "2026-01-01", "2026-12-31", Active),
+        term("k2", "t2", 200_00, "2025-02-01", "2026-01-31", Churned),
+        term("k3a", "t3", 100_00, "2025-03-01", "2026-02-28", Renewed),
+        term("k3b", "t3", 100_00, "2026-03-01", "2027-02-28", Active),
+        term("k4a", "t4", 50_00, "2024-10-01", "2025-09-30", Renewed),
+        term("k4b", "t4", 50_00, "2025-10-01", "2026-09-30", Active),
+        term("k5", "t5", 1_000_00, "2025-08-01", "2026-07-31", Active),
+        term("k6", "t6", 400_00, "2025-09-01", "2026-08-31", Active),
+    ];
+    company
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6 * b.abs().max(1.0)
+}
+
+#[tokio::test]
+async fn the_forecast_weighs_open_renewals_by_the_history_of_the_trailing_year() {
+    let company = tidewater();
+    on_every_backend("forecast_tidewater", &company, |store| async move {
+        let app = app(store, d("2026-06-30"));
+        let cli = Actor::cli();
+        let report = app
+            .renewal_forecast(
+                &cli,
+                &ForecastQuery {
+                    periods: 2,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.day, d("2026-06-30"));
+        assert_eq!(report.currency, Currency::USD);
+        let history = &report.history.all;
+        assert_eq!((history.won, history.lost), (3, 1));
+        let q3 = &report.periods[0];
+        assert_eq!(
+            q3.period.label(),
+            "2026-Q3",
+            "the quarter after the data by default"
+        );
+        assert_eq!((q3.renewals, q3.open, q3.won, q3.lost), (2, 2, 0, 0));
+        assert_eq!((q3.from_history, q3.from_model), (2, 0));
+        // Each renews with 3/4 and comes back at 1.2, 1.0 or 1.0 times its ARR.
+        let renewable = 1_400_00.0;
+        assert!(close(q3.renewable, renewable));
+        assert!(
+            close(q3.expected, 0.75 * renewable * 3.2 / 3.0),
+            "{}",
+            q3.expected
+        );
+        assert!(close(q3.expected_expansion, 0.75 * renewable * 0.2 / 3.0));
+        assert!(close(q3.expected_contraction, 0.0));
+        assert!(close(q3.expected_churn, 0.25 * renewable));
+        assert!(close(q3.grr.unwrap(), 0.75));
+        assert!(close(q3.nrr.unwrap(), 0.8));
+        // Two renewals: the range sits among the amounts they can add up to.
+        assert!(q3.p10 <= q3.p50 && q3.p50 <= q3.p90);
+        assert!(q3.p10 >= 0.0 && q3.p90 <= renewable * 1.2 + 1e-6);
+        assert!(q3.p10 < q3.expected && q3.expected < q3.p90);
+        let q4 = &report.periods[1];
+        assert_eq!(q4.period.label(), "2026-Q4");
+        assert!(close(q4.renewable, 50_00.0));
+
+        // The same seed gives the same range; a book and a segment narrow it.
+        let again = app
+            .renewal_forecast(
+                &cli,
+                &ForecastQuery {
+                    periods: 2,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.periods, report.periods);
+        let ben = app
+            .renewal_forecast(
+                &cli,
+                &ForecastQuery {
+                    owner: Some("ben".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(close(ben.periods[0].renewable, 400_00.0));
+        let fleet = app
+            .renewal_forecast(
+                &cli,
+                &ForecastQuery {
+                    segment: Some("fleet".into()),
+                    period: Some(CalendarPeriod::parse("2026-08").unwrap()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(fleet.periods[0].period.label(), "2026-08");
+        assert!(close(fleet.periods[0].renewable, 1_000_00.0));
+        // A year holds both quarters' renewals and the won ones of 2026-Q1.
+        let year = app
+            .renewal_forecast(
+                &cli,
+                &ForecastQuery {
+                    period: Some(CalendarPeriod::parse("2026").unwrap()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let y = &year.periods[0];
+        assert_eq!((y.won, y.lost, y.open), (2, 1, 3));
+        assert!(close(y.booked, 220_00.0), "t1 at 120.00 and t3 at 100.00");
+
+        // Bad queries name what is wrong.
+        for query in [
+            ForecastQuery {
+                draws: 0,
+                ..Default::default()
+            },
+            ForecastQuery {
+                periods: 13,
+                ..Default::default()
+            },
+        ] {
+            match app.renewal_forecast(&cli, &query).await {
+                Err(AppError::Invalid { field, .. }) => {
+                    assert!(field == "draws" || field == "periods")
+                }
+                other => panic!("expected an invalid query, got {other:?}"),
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn with_no_renewal_closed_in_the_year_before_the_forecast_says_why_it_cannot() {
+    let mut company = tidewater();
+    // Only the current terms: nothing came due before them.
+    company
+        .contracts
+        .retain(|c| c.status == ContractStatus::Active);
+    on_every_backend("forecast_no_history", &company, |store| async move {
+        let app = app(store, d("2026-06-30"));
+        match app
+            .renewal_forecast(&Actor::cli(), &ForecastQuery::default())
+            .await
+        {
+            Err(AppError::Conflict(message)) => {
+                assert!(message.contains("no renewal closed"), "{message}")
+            }
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_backtest_of_quayside_covers_what_renewed_and_beats_the_naive_forecast() {
+    let (mut company, _) = quayside(1500, 31);
+    // A day of use on the last day by every customer, so the data runs to it.
+    let customers: Vec<String> = company
+        .accounts
+        .iter()
+        .filter(|a| a.churned_on.is_none())
+        .map(|a| a.id.clone())
+        .collect();
+    for id in customers {
+        company.usage_daily.push(UsageDaily {
+            account_id: id,
+            day: d("2026-06-30"),
+            events: 10,
+            active_users: 3,
+            active_users_30d: 3,
+            feature_events: BTreeMap::new(),
+        });
+    }
+    on_every_backend("forecast_backtest", &company, |store| async move {
+        let app = app(store, d("2026-06-30"));
+        let backtest = app
+            .renewal_backtest(
+                &Actor::cli(),
+                &BacktestQuery {
+                    draws: 4_000,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let labels: Vec<String> = backtest
+            .quarters
+            .iter()
+            .map(|q| q.quarter.label())
+            .collect();
+        assert_eq!(labels.first().map(String::as_str), Some("2024-Q2"));
+        assert_eq!(
+            labels.last().map(String::as_str),
+            Some("2026-Q1"),
+            "decided by 06-30"
+        );
+        assert_eq!(labels.len() + backtest.skipped.len(), 8);
+        for q in &backtest.quarters {
+            assert_eq!(q.as_of, q.quarter.start - Days::new(1));
+            assert!(q.p10 <= q.p50 && q.p50 <= q.p90, "{q:?}");
+            assert!(
+                q.actual <= q.renewable * 1.1 + 1e-6,
+                "Fleet grows 10% a renewal"
+            );
+            assert_eq!(q.from_model, 0, "no risk model stored");
+        }
+        println!(
+            "coverage {:.3}, P50 error {:.4}, naive error {:.4}",
+            backtest.coverage, backtest.p50_error, backtest.naive_error
+        );
+        for q in &backtest.quarters {
+            println!(
+                "{} renewable {:.0} actual {:.0} p10 {:.0} p50 {:.0} p90 {:.0} naive {:.0}",
+                q.quarter.label(),
+                q.renewable,
+                q.actual,
+                q.p10,
+                q.p50,
+                q.p90,
+                q.naive
+            );
+        }
+        assert!(backtest.coverage >= 0.5, "coverage {}", backtest.coverage);
+        assert!(backtest.p50_error < 0.1, "P50 error {}", backtest.p50_error);
+        assert!(backtest.p50_error < backtest.naive_error);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_owners_call_sets_the_stage_keeps_its_history_and_totals_the_forecast() {
+    use tend_engine::renewal_calls::NewCall;
+    let company = tidewater();
+    on_every_backend("forecast_calls", &company, |store| async move {
+        let app = app(store.clone(), d("2026-06-30"));
+        let ana = Actor {
+            name: "user:ana".into(),
+            role: Role::Am,
+            book: Some("ana".into()),
+        };
+        let call = |account: &str, due: &str, category, stage| NewCall {
+            account_id: account.into(),
+            product: "Tidewater Core".into(),
+            due_on: d(due),
+            category,
+            stage,
+            note: Some("  spoke to the CFO ".into()),
+        };
+        let first = app
+            .call_renewal(
+                &ana,
+                &call("t5", "2026-08-01", ForecastCategory::BestCase, None),
+            )
+            .await
+            .unwrap();
+        assert_eq!(first.note.as_deref(), Some("spoke to the CFO"));
+        assert_eq!(first.made_by, "ana");
+        assert_eq!(first.model_probability, None, "no model stored");
+        let second = app
+            .call_renewal(
+                &ana,
+                &call(
+                    "t5",
+                    "2026-08-01",
+                    ForecastCategory::Commit,
+                    Some(CallStage::Committed),
+                ),
+            )
+            .await
+            .unwrap();
+        assert!(second.id > first.id);
+
+        // ben's renewal is outside ana's book; a closed one and a wrong day are refused.
+        let refused = app
+            .call_renewal(
+                &ana,
+                &call("t6", "2026-09-01", ForecastCategory::AtRisk, None),
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(AppError::Forbidden(_))),
+            "{refused:?}"
+        );
+        let closed = app
+            .call_renewal(
+                &ana,
+                &call("t1", "2026-01-01", ForecastCategory::Commit, None),
+            )
+            .await;
+        assert!(matches!(closed, Err(AppError::Conflict(_))), "{closed:?}");
+        match app
+            .call_renewal(
+                &ana,
+                &call("t5", "2026-08-02", ForecastCategory::Commit, None),
+            )
+            .await
+        {
+            Err(AppError::Invalid { field, message }) => {
+                assert_eq!(field, "/due_on");
+                assert!(
+                    message.contains("Tidewater Core due 2026-08-01"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected an invalid day, got {other:?}"),
+        }
+
+        // The pipeline shows the latest call and the stage it set.
+        let pipeline = app
+            .renewal_pipeline(&Actor::cli(), &Default::default())
+            .await
+            .unwrap();
+        let t5 = pipeline
+            .lines
+            .iter()
+            .find(|l| l.renewal.account_id == "t5")
+            .unwrap();
+        assert_eq!(t5.stage, tend_core::renewal::Stage::Committed);
+        assert_eq!(
+            t5.call.as_ref().map(|c| c.category),
+            Some(ForecastCategory::Commit)
+        );
+        assert!(!t5.disagrees, "no model to disagree with");
+        let history = app
+            .renewal_call_history(&Actor::cli(), "t5", "Tidewater Core", d("2026-08-01"))
+            .await
+            .unwrap();
+        let categories: Vec<_> = history.iter().map(|c| c.category).collect();
+        assert_eq!(
+            categories,
+            [ForecastCategory::BestCase, ForecastCategory::Commit]
+        );
+
+        // The forecast totals the open ARR by call.
+        let report = app
+            .renewal_forecast(&Actor::cli(), &ForecastQuery::default())
+            .await
+            .unwrap();
+        let called = &report.periods[0].called;
+        assert!(close(called.commit, 1_000_00.0) && close(called.not_called, 400_00.0));
+
+        // Each call is audited once.
+        let audited = store
+            .audit_log(100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "renewal.call")
+            .count();
+        assert_eq!(audited, 2);
+    })
+    .await;
+}
