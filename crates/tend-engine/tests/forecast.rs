@@ -456,3 +456,78 @@ async fn an_owners_call_sets_the_stage_keeps_its_history_and_totals_the_forecast
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_proposal_converted_to_the_guardrails_currency_goes_to_the_cro_who_is_named() {
+    use tend_core::guardrails::{Guardrails, Route, DEFAULT_GUARDRAILS};
+    use tend_engine::proposals::{NewProposal, ProposalKind, ProposalLine, ProposalStatus};
+    let company = tidewater();
+    let eur = Currency::parse("EUR").unwrap();
+    on_every_backend("proposals_cro", &company, |store| async move {
+        let mut tx = store.begin().await.unwrap();
+        let rate = FxRate {
+            date: d("2026-01-01"),
+            currency: eur,
+            base: Currency::USD,
+            rate: 1.25,
+        };
+        tx.upsert_fx_rates(&[rate]).await.unwrap();
+        tx.commit().await.unwrap();
+        // Only "cleo" approves for the CRO here.
+        let mut guardrails: Guardrails = toml::from_str(DEFAULT_GUARDRAILS).unwrap();
+        guardrails.cro.approvers = vec!["cleo".into()];
+        let app = app(store.clone(), d("2026-06-30")).with_guardrails(guardrails);
+        let leader = |handle: &str| Actor {
+            name: format!("user:{handle}"),
+            role: Role::Leader,
+            book: None,
+        };
+        let ana = Actor {
+            name: "user:ana".into(),
+            role: Role::Am,
+            book: Some("ana".into()),
+        };
+        // EUR 220,000.00 is USD 275,000.00: above the USD 250,000.00 threshold.
+        let new = NewProposal {
+            account_id: "t5".into(),
+            kind: ProposalKind::Expansion,
+            lines: vec![ProposalLine {
+                product: "Tidewater Core".into(),
+                seats: 200,
+                list_price: 1_100_00,
+            }],
+            currency: eur,
+            discount_percent: 0.0,
+            term_months: 12,
+            payment_terms: "annual_in_advance".into(),
+            start_on: d("2026-08-01"),
+            non_standard_terms: None,
+        };
+        let proposal = app.create_proposal(&ana, &new).await.unwrap();
+        assert_eq!(proposal.status, ProposalStatus::Pending);
+        assert_eq!(proposal.route, Some(Route::Cro));
+        assert_eq!(
+            proposal.breaches[0].reason,
+            "ARR USD 275,000.00 is above the strategic threshold of USD 250,000.00"
+        );
+        assert_eq!(proposal.arr, Money::new(220_000_00, eur));
+        // lena is a leader but not the CRO's approver; cleo is.
+        assert!(app.approvals_for(&leader("lena")).await.unwrap().is_empty());
+        let refused = app
+            .decide_proposal(&leader("lena"), proposal.id, true, None)
+            .await;
+        assert!(matches!(refused, Err(AppError::Forbidden(m)) if m.contains("cleo")));
+        assert_eq!(app.approvals_for(&leader("cleo")).await.unwrap().len(), 1);
+        let rejected = app
+            .decide_proposal(&leader("cleo"), proposal.id, false, Some("not this year"))
+            .await
+            .unwrap();
+        assert_eq!(rejected.status, ProposalStatus::Rejected);
+        assert_eq!(rejected.decided_by.as_deref(), Some("cleo"));
+        let audit = store.audit_log(100).await.unwrap();
+        assert!(audit
+            .iter()
+            .any(|e| e.action == "proposal.reject" && e.actor == "user:cleo"));
+    })
+    .await;
+}

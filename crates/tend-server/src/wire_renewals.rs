@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use tend_core::{Currency, Money};
 use tend_engine::forecast::backtest::Backtest;
 use tend_engine::forecast::{CallTotals, ForecastReport};
+use tend_engine::proposals::Proposal;
 use tend_engine::renewal_calls::RenewalCall;
 use tend_engine::views::renewals::{Pipeline, RenewalLine};
 use utoipa::ToSchema;
@@ -394,4 +395,127 @@ impl From<Backtest> for BacktestBody {
             skipped: b.skipped.iter().map(|q| q.label()).collect(),
         }
     }
+}
+
+/// A product line of a proposal.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalLineBody {
+    pub product: String,
+    pub seats: i64,
+    /// List price per seat and year, in minor units of the proposal's currency.
+    pub list_price: i64,
+}
+
+/// A renewal or expansion proposal to check against the guardrails.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProposalBody {
+    /// renewal or expansion.
+    pub kind: String,
+    pub lines: Vec<ProposalLineBody>,
+    /// ISO 4217 code of the list prices.
+    pub currency: String,
+    /// Off list price, 0–100.
+    #[serde(default)]
+    pub discount_percent: f64,
+    /// 1–120 months; multi-year terms are a number of months (36 = three years).
+    pub term_months: u32,
+    /// e.g. annual_in_advance, quarterly_in_advance, net_90.
+    pub payment_terms: String,
+    pub start_on: NaiveDate,
+    /// Anything outside the standard contract, in words.
+    pub non_standard_terms: Option<String>,
+}
+
+/// A limit a proposal goes beyond.
+#[derive(Serialize, ToSchema)]
+pub struct BreachBody {
+    /// discount, price_floor, payment_terms, term, arr or non_standard_terms.
+    pub rule: String,
+    /// sales_leadership or cro.
+    pub route: &'static str,
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProposalBody {
+    pub id: i64,
+    pub account_id: String,
+    pub kind: &'static str,
+    pub lines: Vec<ProposalLineBody>,
+    pub discount_percent: f64,
+    pub term_months: u32,
+    pub payment_terms: String,
+    pub start_on: NaiveDate,
+    pub non_standard_terms: Option<String>,
+    /// ARR after discount.
+    pub arr: MoneyBody,
+    /// ARR × the term in years.
+    pub total_value: MoneyBody,
+    /// approved (within the guardrails, or by a leader), pending or rejected.
+    pub status: &'static str,
+    /// Who must approve, when beyond the guardrails: sales_leadership or cro.
+    pub route: Option<&'static str>,
+    pub breaches: Vec<BreachBody>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_comment: Option<String>,
+}
+
+impl From<Proposal> for ProposalBody {
+    fn from(p: Proposal) -> Self {
+        ProposalBody {
+            id: p.id,
+            account_id: p.account_id.clone(),
+            kind: p.kind.as_str(),
+            lines: p
+                .lines
+                .iter()
+                .map(|l| ProposalLineBody {
+                    product: l.product.clone(),
+                    seats: l.seats,
+                    list_price: l.list_price,
+                })
+                .collect(),
+            discount_percent: p.discount_percent,
+            term_months: p.term_months,
+            payment_terms: p.payment_terms.clone(),
+            start_on: p.start_on,
+            non_standard_terms: p.non_standard_terms.clone(),
+            arr: p.arr.into(),
+            total_value: p.total_value().into(),
+            status: p.status.as_str(),
+            route: p.route.map(|r| r.as_str()),
+            breaches: p
+                .breaches
+                .iter()
+                .map(|b| BreachBody {
+                    rule: b.rule.clone(),
+                    route: b.route.as_str(),
+                    reason: b.reason.clone(),
+                })
+                .collect(),
+            created_by: p.created_by,
+            created_at: p.created_at,
+            decided_by: p.decided_by,
+            decided_at: p.decided_at,
+            decision_comment: p.decision_comment,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProposalsBody {
+    pub items: Vec<ProposalBody>,
+}
+
+/// A leader's decision on a pending proposal.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    /// Required to reject.
+    pub comment: Option<String>,
 }

@@ -24,6 +24,8 @@ enum Rule {
     /// Portfolio-wide writes: admins and leaders.
     Portfolio(u16),
     Admin(u16),
+    /// Leaders only (approvals of proposals).
+    Leader(u16),
     /// Only a session (a token has none to show or end).
     SessionOnly(u16),
     /// Only a source's write key, which no user or API token is: 401 for all.
@@ -69,6 +71,7 @@ fn expected(rule: Rule, who: Who) -> u16 {
         }
         Rule::Portfolio(_) => matches!(role, Admin | Leader),
         Rule::Admin(_) => role == Admin,
+        Rule::Leader(_) => role == Leader,
         Rule::SessionOnly(_) => true,
         Rule::WriteKey | Rule::TokenOnly(_) => false,
     };
@@ -78,6 +81,7 @@ fn expected(rule: Rule, who: Who) -> u16 {
         | Rule::WriteLark1(s)
         | Rule::Portfolio(s)
         | Rule::Admin(s)
+        | Rule::Leader(s)
         | Rule::SessionOnly(s) => s,
         Rule::WriteKey | Rule::TokenOnly(_) => 401,
     };
@@ -167,6 +171,17 @@ const TABLE: &[(&str, &str, Rule)] = &[
         "/api/v1/accounts/{id}/renewal-calls",
         Rule::WriteLark1(201),
     ),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/proposals",
+        Rule::WriteLark1(201),
+    ),
+    ("GET", "/api/v1/proposals", Rule::SignedIn(200)),
+    ("GET", "/api/v1/proposals/{id}", Rule::SignedIn(200)),
+    ("POST", "/api/v1/proposals/{id}/approve", Rule::Leader(200)),
+    ("POST", "/api/v1/proposals/{id}/reject", Rule::Leader(200)),
+    ("GET", "/api/v1/approvals", Rule::SignedIn(200)),
+    ("GET", "/api/v1/guardrails", Rule::SignedIn(200)),
     ("GET", "/api/v1/tasks", Rule::SignedIn(200)),
     ("POST", "/api/v1/tasks", Rule::WriteLark1(201)),
     ("GET", "/api/v1/tasks/{id}", Rule::SignedIn(200)),
@@ -230,6 +245,44 @@ fn the_table_lists_every_route_of_the_router() {
     );
 }
 
+fn proposal_json(discount: f64) -> serde_json::Value {
+    serde_json::json!({
+        "kind": "renewal", "currency": "USD", "discount_percent": discount,
+        "lines": [{"product": "platform", "seats": 40, "list_price": 120000}],
+        "term_months": 12, "payment_terms": "annual_in_advance", "start_on": "2027-02-01"
+    })
+}
+
+/// A proposal on lark-1 beyond the guardrails (an 18% discount), made by the CLI so
+/// that every leader may decide it.
+async fn pending_proposal(server: &common::Server) -> i64 {
+    let new = tend_engine::proposals::NewProposal {
+        account_id: "lark-1".into(),
+        kind: tend_engine::proposals::ProposalKind::Renewal,
+        lines: vec![tend_engine::proposals::ProposalLine {
+            product: "platform".into(),
+            seats: 40,
+            list_price: 120_000,
+        }],
+        currency: tend_core::Currency::USD,
+        discount_percent: 18.0,
+        term_months: 12,
+        payment_terms: "annual_in_advance".into(),
+        start_on: chrono::NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(),
+        non_standard_terms: None,
+    };
+    let proposal = server
+        .app
+        .create_proposal(&tend_engine::Actor::cli(), &new)
+        .await
+        .unwrap();
+    assert_eq!(
+        proposal.route,
+        Some(tend_core::guardrails::Route::SalesLeadership)
+    );
+    proposal.id
+}
+
 /// The concrete request for a route: its path, and a JSON or CSV body. `n` makes
 /// writes that cannot repeat (new users, revocations) unique.
 async fn request(
@@ -262,6 +315,28 @@ async fn request(
                 "product": "platform", "due_on": "2027-02-01", "category": "commit",
                 "note": format!("call {n}")
             })),
+        ),
+        ("POST", "/api/v1/accounts/{id}/proposals") => (
+            "/api/v1/accounts/lark-1/proposals".into(),
+            json(proposal_json(5.0)),
+        ),
+        ("GET", "/api/v1/proposals/{id}") => (
+            format!("/api/v1/proposals/{}", pending_proposal(server).await),
+            None,
+        ),
+        ("POST", "/api/v1/proposals/{id}/approve") => (
+            format!(
+                "/api/v1/proposals/{}/approve",
+                pending_proposal(server).await
+            ),
+            json(serde_json::json!({})),
+        ),
+        ("POST", "/api/v1/proposals/{id}/reject") => (
+            format!(
+                "/api/v1/proposals/{}/reject",
+                pending_proposal(server).await
+            ),
+            json(serde_json::json!({"comment": "too deep a discount"})),
         ),
         ("PATCH", "/api/v1/contacts/{id}") => (
             "/api/v1/contacts/c-1".into(),

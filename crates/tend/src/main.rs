@@ -4,6 +4,7 @@ mod access;
 mod forecast;
 mod health;
 mod mcp;
+mod proposals;
 mod render;
 mod render_retention;
 mod render_risk;
@@ -61,6 +62,11 @@ struct Cli {
     /// playbook replaces a default of the same name. See docs/playbooks.md.
     #[arg(long, global = true, env = "TEND_PLAYBOOKS", value_name = "DIR")]
     playbooks: Option<PathBuf>,
+
+    /// Negotiation guardrails (TOML) to use instead of the shipped ones; see
+    /// docs/renewals.md.
+    #[arg(long, global = true, env = "TEND_GUARDRAILS", value_name = "PATH")]
+    guardrails: Option<PathBuf>,
 
     /// The currency money is reported in (ISO 4217, e.g. EUR); by default the one
     /// with the most ARR. Other currencies are converted with imported fx-rates.
@@ -152,6 +158,11 @@ enum Command {
     Playbooks(work::PlaybooksCommand),
     /// Renewals coming due: one per contract term, with its dates, stage and ARR.
     Renewals(renewals::RenewalsArgs),
+    /// Renewal and expansion proposals, checked against the negotiation guardrails.
+    #[command(subcommand)]
+    Proposal(proposals::ProposalCommand),
+    /// Proposals waiting for a leader, and their approval or rejection.
+    Approvals(proposals::ApprovalsArgs),
     /// The renewal forecast of a quarter, month or year: renewable ARR, expected
     /// renewed ARR and a P10/P50/P90 range by Monte Carlo; --backtest tries it on the
     /// past.
@@ -245,9 +256,11 @@ fn advice(error: &anyhow::Error) -> Option<String> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    // Scorecards and playbooks are checked before anything touches the database.
+    // Scorecards, playbooks and guardrails are checked before anything touches the
+    // database.
     let scorecards = load_scorecards(cli.scorecard.as_deref())?;
     let playbooks = tend_engine::playbooks::load_playbooks(cli.playbooks.as_deref())?;
+    let guardrails = tend_engine::proposals::load_guardrails(cli.guardrails.as_deref())?;
     // The server checkpoints SQLite's log from a task of its own, off the commits.
     let options = StoreOptions {
         background_checkpoints: matches!(cli.command, Command::Serve(_)),
@@ -256,7 +269,9 @@ async fn run(cli: Cli) -> Result<()> {
         .await
         .with_context(|| format!("could not open the database {}", cli.database_url))?;
     // Every command works through the same application the server uses.
-    let app = App::new(store, scorecards, SystemClock).with_playbooks(playbooks);
+    let app = App::new(store, scorecards, SystemClock)
+        .with_playbooks(playbooks)
+        .with_guardrails(guardrails);
     let (store, scorecards) = (app.store(), app.scorecards());
     let result = match cli.command {
         Command::Demo {
@@ -314,6 +329,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Playbooks(command) => work::playbooks(&app, command).await,
         Command::Tasks(args) => work::tasks(&app, args).await,
         Command::Renewals(args) => renewals::run(&app, args).await,
+        Command::Proposal(command) => proposals::proposal(&app, command).await,
+        Command::Approvals(args) => proposals::approvals(&app, args).await,
         Command::Forecast(args) => forecast::run(&app, args).await,
         Command::Task(command) => work::task(&app, command).await,
         Command::User(command) => access::user(store, command).await,

@@ -7,6 +7,7 @@ pub mod agent;
 pub mod health;
 pub mod imports;
 pub mod plans;
+pub mod proposals;
 pub mod records;
 pub mod renewals;
 pub mod reports;
@@ -97,6 +98,13 @@ pub(crate) fn documented() -> OpenApiRouter<ServerState> {
         .routes(routes!(renewals::forecast))
         .routes(routes!(renewals::backtest))
         .routes(routes!(renewals::call_history, renewals::make_call))
+        .routes(routes!(proposals::create))
+        .routes(routes!(proposals::list))
+        .routes(routes!(proposals::show))
+        .routes(routes!(proposals::approve))
+        .routes(routes!(proposals::reject))
+        .routes(routes!(proposals::approvals))
+        .routes(routes!(proposals::guardrails))
         .routes(routes!(tasks::list_tasks, tasks::create_task))
         .routes(routes!(tasks::show_task, tasks::update_task))
         .routes(routes!(tasks::complete_task))
