@@ -6,6 +6,7 @@
 //! function that can be tested on hand-computed cases.
 
 pub mod access;
+pub mod expansion;
 pub mod fx;
 pub mod guardrails;
 pub mod health;

@@ -105,8 +105,31 @@ name_enum!(
     /// (its done day gives time to value).
     MilestoneKind { Onboarding = "onboarding", Value = "value", Adoption = "adoption", Outcome = "outcome" }
 );
+name_enum!(
+    /// Where an expansion opportunity is: the first four are open; `closed_won` books
+    /// its amount, `closed_lost` drops it.
+    OpportunityStage { Identified = "identified", Qualified = "qualified", Proposal = "proposal", Negotiation = "negotiation", ClosedWon = "closed_won", ClosedLost = "closed_lost" }
+);
+name_enum!(
+    /// Where an expansion opportunity came from, for revenue attribution.
+    OpportunitySource { Playbook = "playbook", Signal = "signal", Manual = "manual" }
+);
+name_enum!(
+    /// What in an account's own data says it could buy more.
+    SignalKind { HighUtilization = "high_utilization", SeatsOverLicence = "seats_over_licence", UsageGrowth = "usage_growth", UnlicensedModule = "unlicensed_module" }
+);
 name_enum!(MilestoneStatus { Planned = "planned", InProgress = "in_progress", Done = "done", Missed = "missed" });
 name_enum!(ObjectiveStatus { Open = "open", Achieved = "achieved", Dropped = "dropped" });
+
+impl OpportunityStage {
+    /// Neither won nor lost yet.
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            OpportunityStage::ClosedWon | OpportunityStage::ClosedLost
+        )
+    }
+}
 
 impl TaskStatus {
     /// Still to be done.

@@ -58,6 +58,7 @@ struct Inner {
     churn_model: crate::risk::score::ModelCache,
     playbooks: crate::playbooks::PlaybookSet,
     guardrails: tend_core::guardrails::Guardrails,
+    expansion: tend_core::expansion::ExpansionConfig,
 }
 
 impl App {
@@ -75,6 +76,8 @@ impl App {
                     .expect("the shipped playbooks are valid (tested)"),
                 guardrails: crate::proposals::load_guardrails(None)
                     .expect("the shipped guardrails are valid (tested)"),
+                expansion: crate::expansion::load_expansion(None)
+                    .expect("the shipped expansion settings are valid (tested)"),
             }),
         }
     }
@@ -95,6 +98,19 @@ impl App {
             .expect("guardrails are set before the application is shared")
             .guardrails = guardrails;
         self
+    }
+
+    /// The same application with `expansion` settings instead of the shipped ones;
+    /// called before the application is shared.
+    pub fn with_expansion(mut self, expansion: tend_core::expansion::ExpansionConfig) -> App {
+        Arc::get_mut(&mut self.inner)
+            .expect("expansion settings are set before the application is shared")
+            .expansion = expansion;
+        self
+    }
+
+    pub fn expansion(&self) -> &tend_core::expansion::ExpansionConfig {
+        &self.inner.expansion
     }
 
     pub fn guardrails(&self) -> &tend_core::guardrails::Guardrails {

@@ -6,6 +6,7 @@ pub mod access;
 pub mod app;
 pub mod as_of;
 pub mod demo;
+pub mod expansion;
 pub mod export;
 pub mod forecast;
 pub mod health;

@@ -6,7 +6,7 @@
 //! rejects it with a comment. Nobody decides their own proposal; every step is
 //! audited and sent as a webhook event.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,52 +16,30 @@ use tend_core::{Currency, FxTable, Money};
 use tend_store::ProposalRecord;
 
 use crate::app::{App, AppError};
-use crate::health::config::{origin_at, toml_error};
+use crate::health::config::{load_settings, parse_settings, SettingsFileError};
 use crate::policy::{authorize, Action, Actor};
 use crate::webhooks::{
     queue_events, Event, PROPOSAL_APPROVED, PROPOSAL_CREATED, PROPOSAL_REJECTED,
 };
 
 /// A guardrails file that cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum GuardrailsFileError {
-    #[error("{origin}: {message}")]
-    File { origin: String, message: String },
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-}
+pub type GuardrailsFileError = SettingsFileError;
 
 /// Parses and validates a guardrails file; `origin` names it in errors, with the
 /// line of the mistake.
 pub fn parse_guardrails(text: &str, origin: &str) -> Result<Guardrails, GuardrailsFileError> {
-    let guardrails: Guardrails = toml::from_str(text).map_err(|e| {
-        let (origin, message) = toml_error(text, origin, &e);
-        GuardrailsFileError::File { origin, message }
-    })?;
-    guardrails
-        .validate()
-        .map_err(|e| GuardrailsFileError::File {
-            origin: origin_at(text, origin, &e.at),
-            message: e.problem,
-        })?;
-    Ok(guardrails)
+    parse_settings(text, origin, |g: &Guardrails| {
+        g.validate().map_err(|e| (e.problem, e.at))
+    })
 }
 
 /// The guardrails of `path`, or the shipped ones.
 pub fn load_guardrails(path: Option<&Path>) -> Result<Guardrails, GuardrailsFileError> {
-    match path {
-        None => parse_guardrails(DEFAULT_GUARDRAILS, "the shipped guardrails"),
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| GuardrailsFileError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            parse_guardrails(&text, &path.display().to_string())
-        }
-    }
+    load_settings(
+        path,
+        (DEFAULT_GUARDRAILS, "the shipped guardrails"),
+        parse_guardrails,
+    )
 }
 
 /// What a proposal is for.
@@ -241,7 +219,7 @@ const MAX_TEXT: usize = 2_000;
 const MAX_TERM_MONTHS: u32 = 120;
 
 /// The trimmed text of an optional field, `None` when blank.
-fn optional_text(field: &str, text: Option<&str>) -> Result<Option<String>, AppError> {
+pub(crate) fn optional_text(field: &str, text: Option<&str>) -> Result<Option<String>, AppError> {
     match text.map(str::trim) {
         Some(t) if t.chars().count() > MAX_TEXT => Err(AppError::invalid(
             field,

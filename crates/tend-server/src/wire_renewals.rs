@@ -181,7 +181,7 @@ pub struct AmountBody {
     pub major: f64,
 }
 
-fn amount(minor: f64, currency: Currency) -> AmountBody {
+pub(crate) fn amount(minor: f64, currency: Currency) -> AmountBody {
     let minor = minor.round() as i64;
     AmountBody {
         minor,

@@ -182,6 +182,17 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/proposals/{id}/reject", Rule::Leader(200)),
     ("GET", "/api/v1/approvals", Rule::SignedIn(200)),
     ("GET", "/api/v1/guardrails", Rule::SignedIn(200)),
+    ("GET", "/api/v1/expansion/whitespace", Rule::SignedIn(200)),
+    ("GET", "/api/v1/expansion/signals", Rule::SignedIn(200)),
+    ("GET", "/api/v1/expansion/report", Rule::SignedIn(200)),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/opportunities",
+        Rule::WriteLark1(201),
+    ),
+    ("GET", "/api/v1/opportunities", Rule::SignedIn(200)),
+    ("GET", "/api/v1/opportunities/{id}", Rule::SignedIn(200)),
+    ("PATCH", "/api/v1/opportunities/{id}", Rule::WriteLark1(200)),
     ("GET", "/api/v1/tasks", Rule::SignedIn(200)),
     ("POST", "/api/v1/tasks", Rule::WriteLark1(201)),
     ("GET", "/api/v1/tasks/{id}", Rule::SignedIn(200)),
@@ -338,6 +349,19 @@ async fn request(
             ),
             json(serde_json::json!({"comment": "too deep a discount"})),
         ),
+        ("POST", "/api/v1/accounts/{id}/opportunities") => (
+            "/api/v1/accounts/lark-1/opportunities".into(),
+            json(serde_json::json!({
+                "product": "analytics", "amount_minor": 50_000, "currency": "USD",
+                "close_on": "2026-09-30", "source": "signal", "title": format!("Upsell {n}")
+            })),
+        ),
+        (method, "/api/v1/opportunities/{id}") => {
+            let id = opportunity(server, n).await;
+            let body = (method == "PATCH")
+                .then(|| serde_json::json!({"stage": "qualified", "note": format!("n {n}")}));
+            (format!("/api/v1/opportunities/{id}"), body.and_then(json))
+        }
         ("PATCH", "/api/v1/contacts/{id}") => (
             "/api/v1/contacts/c-1".into(),
             json(serde_json::json!({"title": format!("Title {n}")})),
@@ -513,6 +537,29 @@ async fn task(server: &common::Server, n: usize) -> i64 {
     };
     let admin = tend_engine::Actor::cli();
     server.app.create_task(&admin, &new).await.unwrap().task.id
+}
+
+/// A new opportunity's id, on lark-1.
+async fn opportunity(server: &common::Server, n: usize) -> i64 {
+    let new = tend_engine::expansion::opportunities::NewOpportunity {
+        account_id: "lark-1".into(),
+        product: "analytics".into(),
+        title: Some(format!("Analytics {n}")),
+        amount: tend_core::Money::new(100_000, tend_core::Currency::USD),
+        close_on: common::today(),
+        owner: None,
+        source: tend_core::OpportunitySource::Manual,
+        source_detail: None,
+        note: None,
+        stage: None,
+    };
+    let admin = tend_engine::Actor::cli();
+    server
+        .app
+        .create_opportunity(&admin, &new)
+        .await
+        .unwrap()
+        .id
 }
 
 /// A new webhook subscription's id.

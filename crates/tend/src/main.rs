@@ -1,6 +1,7 @@
 //! The `tend` command line: parse, call the engine, print. No logic lives here.
 
 mod access;
+mod expansion;
 mod forecast;
 mod health;
 mod mcp;
@@ -67,6 +68,11 @@ struct Cli {
     /// docs/renewals.md.
     #[arg(long, global = true, env = "TEND_GUARDRAILS", value_name = "PATH")]
     guardrails: Option<PathBuf>,
+
+    /// Expansion signal settings and product modules (TOML) to use instead of the
+    /// shipped ones; see docs/expansion.md.
+    #[arg(long, global = true, env = "TEND_EXPANSION", value_name = "PATH")]
+    expansion: Option<PathBuf>,
 
     /// The currency money is reported in (ISO 4217, e.g. EUR); by default the one
     /// with the most ARR. Other currencies are converted with imported fx-rates.
@@ -167,6 +173,9 @@ enum Command {
     /// renewed ARR and a P10/P50/P90 range by Monte Carlo; --backtest tries it on the
     /// past.
     Forecast(forecast::ForecastArgs),
+    /// Whitespace, expansion signals, opportunities and the expansion revenue report.
+    #[command(subcommand)]
+    Expansion(expansion::ExpansionCommand),
     /// Tasks still to do, by id; filter by owner, account, playbook, due day, priority.
     Tasks(work::TasksArgs),
     /// One task: show it, mark it done, cancel or snooze it.
@@ -261,6 +270,7 @@ async fn run(cli: Cli) -> Result<()> {
     let scorecards = load_scorecards(cli.scorecard.as_deref())?;
     let playbooks = tend_engine::playbooks::load_playbooks(cli.playbooks.as_deref())?;
     let guardrails = tend_engine::proposals::load_guardrails(cli.guardrails.as_deref())?;
+    let expansion = tend_engine::expansion::load_expansion(cli.expansion.as_deref())?;
     // The server checkpoints SQLite's log from a task of its own, off the commits.
     let options = StoreOptions {
         background_checkpoints: matches!(cli.command, Command::Serve(_)),
@@ -271,7 +281,8 @@ async fn run(cli: Cli) -> Result<()> {
     // Every command works through the same application the server uses.
     let app = App::new(store, scorecards, SystemClock)
         .with_playbooks(playbooks)
-        .with_guardrails(guardrails);
+        .with_guardrails(guardrails)
+        .with_expansion(expansion);
     let (store, scorecards) = (app.store(), app.scorecards());
     let result = match cli.command {
         Command::Demo {
@@ -332,6 +343,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Proposal(command) => proposals::proposal(&app, command).await,
         Command::Approvals(args) => proposals::approvals(&app, args).await,
         Command::Forecast(args) => forecast::run(&app, args).await,
+        Command::Expansion(command) => expansion::run(&app, command).await,
         Command::Task(command) => work::task(&app, command).await,
         Command::User(command) => access::user(store, command).await,
         Command::Token(command) => access::token(store, command).await,

@@ -104,7 +104,7 @@ enum Decision {
 }
 
 /// The user `handle` as an actor.
-async fn acting_as(app: &App, handle: &str) -> Result<Actor> {
+pub(crate) async fn acting_as(app: &App, handle: &str) -> Result<Actor> {
     let users = app.store().users().await.context("reading users")?;
     let Some(user) = users.iter().find(|u| u.handle == handle) else {
         bail!("no user {handle:?}; `tend user list` shows them");

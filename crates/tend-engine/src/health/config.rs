@@ -1,6 +1,8 @@
 //! Scorecard files: the shipped default and a team's own, parsed and validated.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
 
 use tend_core::health::{FilePath, PathStep, ScorecardSet};
 use toml::de::{DeTable, DeValue};
@@ -24,6 +26,54 @@ pub fn parse_scorecards(text: &str, origin: &str) -> Result<ScorecardSet, Health
         message: e.to_string(),
     })?;
     Ok(set)
+}
+
+/// A settings file (negotiation guardrails, expansion) that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsFileError {
+    #[error("{origin}: {message}")]
+    File { origin: String, message: String },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Parses a settings file and checks it with `validate` (a problem and where it
+/// is); `origin` names the file in errors, with the line of the mistake.
+pub(crate) fn parse_settings<T: DeserializeOwned>(
+    text: &str,
+    origin: &str,
+    validate: impl FnOnce(&T) -> Result<(), (String, FilePath)>,
+) -> Result<T, SettingsFileError> {
+    let settings: T = toml::from_str(text).map_err(|e| {
+        let (origin, message) = toml_error(text, origin, &e);
+        SettingsFileError::File { origin, message }
+    })?;
+    validate(&settings).map_err(|(message, at)| SettingsFileError::File {
+        origin: origin_at(text, origin, &at),
+        message,
+    })?;
+    Ok(settings)
+}
+
+/// The settings of the file at `path` through `parse`, or the shipped ones.
+pub(crate) fn load_settings<T>(
+    path: Option<&Path>,
+    shipped: (&str, &str),
+    parse: impl Fn(&str, &str) -> Result<T, SettingsFileError>,
+) -> Result<T, SettingsFileError> {
+    match path {
+        None => parse(shipped.0, shipped.1),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| SettingsFileError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            parse(&text, &path.display().to_string())
+        }
+    }
 }
 
 /// `origin` with the line of a TOML syntax or type error in `text`, and the error's

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod agent;
+pub mod expansion;
 pub mod health;
 pub mod imports;
 pub mod plans;
@@ -40,6 +41,7 @@ use crate::ServerState;
         (name = "reports", description = "The portfolio summary and metrics"),
         (name = "risk", description = "Churn risk, retention, why accounts left and lifetime value (docs/risk.md)"),
         (name = "renewals", description = "The renewal pipeline and forecast (docs/renewals.md)"),
+        (name = "expansion", description = "Whitespace, expansion signals, opportunities and attribution (docs/expansion.md)"),
         (name = "tasks", description = "Tasks (calls to action) and the playbooks that make them (docs/playbooks.md)"),
         (name = "imports", description = "File uploads"),
         (name = "access", description = "Sign-in, users, tokens, event sources, the audit log"),
@@ -105,6 +107,15 @@ pub(crate) fn documented() -> OpenApiRouter<ServerState> {
         .routes(routes!(proposals::reject))
         .routes(routes!(proposals::approvals))
         .routes(routes!(proposals::guardrails))
+        .routes(routes!(expansion::whitespace))
+        .routes(routes!(expansion::signals))
+        .routes(routes!(expansion::report))
+        .routes(routes!(expansion::list_opportunities))
+        .routes(routes!(expansion::create_opportunity))
+        .routes(routes!(
+            expansion::show_opportunity,
+            expansion::update_opportunity
+        ))
         .routes(routes!(tasks::list_tasks, tasks::create_task))
         .routes(routes!(tasks::show_task, tasks::update_task))
         .routes(routes!(tasks::complete_task))
