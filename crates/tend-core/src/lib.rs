@@ -15,6 +15,7 @@ pub mod model;
 pub mod money;
 pub mod period;
 pub mod playbook;
+pub mod relationships;
 pub mod renewal;
 pub mod retention;
 pub mod risk;

@@ -118,6 +118,18 @@ name_enum!(
     /// What in an account's own data says it could buy more.
     SignalKind { HighUtilization = "high_utilization", SeatsOverLicence = "seats_over_licence", UsageGrowth = "usage_growth", UnlicensedModule = "unlicensed_module" }
 );
+name_enum!(
+    /// How much a stakeholder weighs in the customer's decisions.
+    Influence { High = "high", Medium = "medium", Low = "low" }
+);
+name_enum!(
+    /// How a stakeholder feels about the vendor.
+    Sentiment { Advocate = "advocate", Supporter = "supporter", Neutral = "neutral", Skeptic = "skeptic", Detractor = "detractor" }
+);
+name_enum!(
+    /// A part on the cross-functional account team inside the company.
+    TeamRole { Csm = "csm", Am = "am", SolutionsEngineer = "solutions_engineer", SupportLead = "support_lead", ExecutiveSponsor = "executive_sponsor" }
+);
 name_enum!(MilestoneStatus { Planned = "planned", InProgress = "in_progress", Done = "done", Missed = "missed" });
 name_enum!(ObjectiveStatus { Open = "open", Achieved = "achieved", Dropped = "dropped" });
 

@@ -3,6 +3,7 @@
 //! computing to the pure crates.
 
 pub mod access;
+pub mod account_plans;
 pub mod app;
 pub mod as_of;
 pub mod demo;

@@ -141,6 +141,44 @@ fn harbourline() -> Company {
             .usage_daily
             .push(usage(&format!("h{n}"), "2026-06-30", 10, 3, &[]));
     }
+    // h1's people: a sponsor met twice lately, a decision maker not since February,
+    // a user; h2's champion.
+    for (id, account, role) in [
+        ("p-sponsor", "h1", ContactRole::ExecutiveSponsor),
+        ("p-decider", "h1", ContactRole::DecisionMaker),
+        ("p-user", "h1", ContactRole::User),
+        ("p-other", "h2", ContactRole::Champion),
+    ] {
+        company.contacts.push(Contact {
+            id: id.into(),
+            account_id: account.into(),
+            name: format!("Person {id}"),
+            email: None,
+            title: None,
+            role,
+            joined_on: None,
+            left_on: None,
+        });
+    }
+    for (n, (contact, day)) in [
+        ("p-sponsor", "2026-06-10"),
+        ("p-sponsor", "2026-05-01"),
+        ("p-decider", "2026-02-15"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        company.activities.push(Activity {
+            id: format!("act-{n}"),
+            account_id: "h1".into(),
+            contact_id: Some(contact.into()),
+            kind: ActivityKind::Meeting,
+            author: "omar".into(),
+            occurred_at: d(day).and_hms_opt(15, 0, 0).unwrap().and_utc(),
+            subject: "Review".into(),
+            body: None,
+        });
+    }
     company
 }
 
@@ -423,5 +461,142 @@ async fn booked_expansion_is_attributed_to_the_opportunities_won_for_it() {
             );
         },
     )
+    .await;
+}
+
+#[tokio::test]
+async fn an_account_plan_keeps_its_versions_and_maps_people_and_the_team() {
+    use tend_engine::account_plans::{NewAccountPlan, NewStanding};
+    on_every_backend("account_plans", &harbourline(), |store| async move {
+        let app = app(store.clone());
+        let omar = am("omar");
+        let mut plan = NewAccountPlan {
+            objectives: vec!["Roll Insights out to every depot".into()],
+            growth_strategy: Some("Land Insights, then Automate".into()),
+            target_arr: Some(usd(20_000)),
+            risks: vec!["Budget freeze in Q4".into()],
+            next_review_on: Some(d("2026-09-30")),
+            owner: None,
+        };
+        let first = app.save_account_plan(&omar, "h1", &plan).await.unwrap();
+        assert_eq!(first.owner.as_deref(), Some("omar"));
+        plan.objectives.push("Executive sponsor at the QBR".into());
+        let second = app.save_account_plan(&omar, "h1", &plan).await.unwrap();
+        assert!(second.version > first.version);
+        // Outside omar's book, and an empty objective.
+        let refused = app.save_account_plan(&omar, "h6", &plan).await;
+        assert!(matches!(refused, Err(AppError::Forbidden(_))));
+        let blank = NewAccountPlan {
+            objectives: vec!["  ".into()],
+            ..Default::default()
+        };
+        let invalid = app.save_account_plan(&omar, "h1", &blank).await;
+        assert!(
+            matches!(invalid, Err(AppError::Invalid { field, .. }) if field == "/objectives/0")
+        );
+
+        let standing = |strength, reports_to: Option<&str>| NewStanding {
+            influence: Influence::High,
+            sentiment: Sentiment::Supporter,
+            strength,
+            reports_to: reports_to.map(Into::into),
+        };
+        app.set_stakeholder(&omar, "h1", "p-user", &standing(3, Some("p-sponsor")))
+            .await
+            .unwrap();
+        for (contact, new, field) in [
+            ("p-user", standing(6, None), "/strength"),
+            ("p-user", standing(3, Some("p-other")), "/reports_to"),
+            ("p-user", standing(3, Some("p-user")), "/reports_to"),
+        ] {
+            let refused = app.set_stakeholder(&omar, "h1", contact, &new).await;
+            assert!(
+                matches!(&refused, Err(AppError::Invalid { field: f, .. }) if f == field),
+                "{refused:?}"
+            );
+        }
+        let elsewhere = app
+            .set_stakeholder(&omar, "h1", "p-other", &standing(3, None))
+            .await;
+        assert!(matches!(elsewhere, Err(AppError::NotFound { .. })));
+
+        app.add_team_member(&omar, "h1", "sam.se", TeamRole::SolutionsEngineer)
+            .await
+            .unwrap();
+        app.add_team_member(&omar, "h1", "omar", TeamRole::Am)
+            .await
+            .unwrap();
+        let twice = app
+            .add_team_member(&omar, "h1", "sam.se", TeamRole::SolutionsEngineer)
+            .await;
+        assert!(matches!(twice, Err(AppError::Conflict(_))));
+        let bad = app
+            .add_team_member(&omar, "h1", "sam se", TeamRole::Csm)
+            .await;
+        assert!(matches!(bad, Err(AppError::Invalid { field, .. }) if field == "/handle"));
+        app.remove_team_member(&omar, "h1", "omar", TeamRole::Am)
+            .await
+            .unwrap();
+        let gone = app
+            .remove_team_member(&omar, "h1", "omar", TeamRole::Am)
+            .await;
+        assert!(matches!(gone, Err(AppError::NotFound { .. })));
+
+        let desk = app.account_desk(&Actor::cli(), "h1").await.unwrap();
+        let current = desk.plan.unwrap();
+        assert_eq!(current.version, second.version);
+        assert_eq!(current.objectives.len(), 2);
+        assert_eq!(current.target_arr, Some(usd(20_000)));
+        assert_eq!(desk.history.len(), 1);
+        assert_eq!(desk.history[0].objectives.len(), 1);
+        let mapped: Vec<(&str, Option<u8>)> = desk
+            .stakeholders
+            .iter()
+            .map(|s| {
+                (
+                    s.contact.id.as_str(),
+                    s.standing.as_ref().map(|st| st.strength),
+                )
+            })
+            .collect();
+        assert_eq!(
+            mapped,
+            vec![
+                ("p-decider", None),
+                ("p-sponsor", None),
+                ("p-user", Some(3))
+            ]
+        );
+        let executives: Vec<(&str, Option<NaiveDate>, &str)> = desk
+            .executives
+            .iter()
+            .map(|e| (e.contact_id.as_str(), e.last_touch, e.trend.as_str()))
+            .collect();
+        assert_eq!(
+            executives,
+            vec![
+                ("p-decider", Some(d("2026-02-15")), "falling"),
+                ("p-sponsor", Some(d("2026-06-10")), "rising"),
+            ]
+        );
+        assert_eq!(desk.last_executive_touch, Some(d("2026-06-10")));
+        let team: Vec<(&str, TeamRole)> = desk
+            .team
+            .iter()
+            .map(|m| (m.handle.as_str(), m.role))
+            .collect();
+        assert_eq!(team, vec![("sam.se", TeamRole::SolutionsEngineer)]);
+        let audit = store.audit_log(100).await.unwrap();
+        let count = |action: &str| audit.iter().filter(|e| e.action == action).count();
+        assert_eq!(
+            [
+                count("account_plan.save"),
+                count("stakeholder.set"),
+                count("account_team.add"),
+                count("account_team.remove")
+            ],
+            [2, 1, 2, 1]
+        );
+    })
     .await;
 }

@@ -17,6 +17,7 @@ mod routes;
 mod throttle;
 pub mod webhooks;
 pub mod wire;
+pub mod wire_account_plans;
 pub mod wire_expansion;
 pub mod wire_renewals;
 pub mod wire_risk;

@@ -184,6 +184,27 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/guardrails", Rule::SignedIn(200)),
     ("GET", "/api/v1/expansion/whitespace", Rule::SignedIn(200)),
     ("GET", "/api/v1/expansion/signals", Rule::SignedIn(200)),
+    (
+        "GET",
+        "/api/v1/accounts/{id}/account-plan",
+        Rule::SignedIn(200),
+    ),
+    (
+        "PUT",
+        "/api/v1/accounts/{id}/account-plan",
+        Rule::WriteLark1(200),
+    ),
+    (
+        "PUT",
+        "/api/v1/accounts/{id}/stakeholders/{contact_id}",
+        Rule::WriteLark1(200),
+    ),
+    ("POST", "/api/v1/accounts/{id}/team", Rule::WriteLark1(201)),
+    (
+        "DELETE",
+        "/api/v1/accounts/{id}/team/{handle}/{role}",
+        Rule::WriteLark1(204),
+    ),
     ("GET", "/api/v1/expansion/report", Rule::SignedIn(200)),
     (
         "POST",
@@ -349,6 +370,33 @@ async fn request(
             ),
             json(serde_json::json!({"comment": "too deep a discount"})),
         ),
+        ("PUT", "/api/v1/accounts/{id}/account-plan") => (
+            "/api/v1/accounts/lark-1/account-plan".into(),
+            json(
+                serde_json::json!({"objectives": [format!("Grow {n}")], "next_review_on": "2026-09-30"}),
+            ),
+        ),
+        ("PUT", "/api/v1/accounts/{id}/stakeholders/{contact_id}") => (
+            "/api/v1/accounts/lark-1/stakeholders/c-1".into(),
+            json(serde_json::json!({"influence": "high", "sentiment": "supporter", "strength": 4})),
+        ),
+        ("POST", "/api/v1/accounts/{id}/team") => (
+            "/api/v1/accounts/lark-1/team".into(),
+            json(serde_json::json!({"handle": format!("se-{n}"), "role": "solutions_engineer"})),
+        ),
+        ("DELETE", "/api/v1/accounts/{id}/team/{handle}/{role}") => {
+            let admin = tend_engine::Actor::cli();
+            let handle = format!("lead-{n}");
+            server
+                .app
+                .add_team_member(&admin, "lark-1", &handle, tend_core::TeamRole::SupportLead)
+                .await
+                .unwrap();
+            (
+                format!("/api/v1/accounts/lark-1/team/{handle}/support_lead"),
+                None,
+            )
+        }
         ("POST", "/api/v1/accounts/{id}/opportunities") => (
             "/api/v1/accounts/lark-1/opportunities".into(),
             json(serde_json::json!({

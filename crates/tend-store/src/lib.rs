@@ -8,6 +8,7 @@
 //! lands whole or not at all.
 
 mod access;
+mod account_plans;
 mod browse;
 mod changes;
 mod events;
@@ -40,6 +41,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use account_plans::{AccountPlanRecord, StakeholderRecord, TeamMemberRecord};
 pub use browse::{AccountFilter, AccountListing, AccountOrder, After};
 pub use changes::AccountChange;
 pub use extent::{DataExtent, DataSource};

@@ -450,6 +450,12 @@ impl Transaction {
     /// previous demo company.
     pub async fn delete_all_customer_data(&mut self) -> Result<()> {
         const TABLES: &[&str] = &[
+            "account_team",
+            "stakeholders",
+            "account_plans",
+            "opportunities",
+            "proposals",
+            "renewal_calls",
             "email_outbox",
             "playbook_runs",
             "task_comments",

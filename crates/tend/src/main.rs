@@ -5,6 +5,7 @@ mod expansion;
 mod forecast;
 mod health;
 mod mcp;
+mod plans;
 mod proposals;
 mod render;
 mod render_retention;
@@ -176,6 +177,9 @@ enum Command {
     /// Whitespace, expansion signals, opportunities and the expansion revenue report.
     #[command(subcommand)]
     Expansion(expansion::ExpansionCommand),
+    /// Account plans (every save a version), stakeholders, executives, the account team.
+    #[command(subcommand)]
+    Plan(plans::PlanCommand),
     /// Tasks still to do, by id; filter by owner, account, playbook, due day, priority.
     Tasks(work::TasksArgs),
     /// One task: show it, mark it done, cancel or snooze it.
@@ -344,6 +348,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Approvals(args) => proposals::approvals(&app, args).await,
         Command::Forecast(args) => forecast::run(&app, args).await,
         Command::Expansion(command) => expansion::run(&app, command).await,
+        Command::Plan(command) => plans::run(&app, command).await,
         Command::Task(command) => work::task(&app, command).await,
         Command::User(command) => access::user(store, command).await,
         Command::Token(command) => access::token(store, command).await,

@@ -1,6 +1,7 @@
 //! Every route: those in the OpenAPI document, collected with their handlers, and
 //! the few that serve the document itself.
 
+pub mod account_plans;
 pub mod accounts;
 pub mod admin;
 pub mod agent;
@@ -41,7 +42,7 @@ use crate::ServerState;
         (name = "reports", description = "The portfolio summary and metrics"),
         (name = "risk", description = "Churn risk, retention, why accounts left and lifetime value (docs/risk.md)"),
         (name = "renewals", description = "The renewal pipeline and forecast (docs/renewals.md)"),
-        (name = "expansion", description = "Whitespace, expansion signals, opportunities and attribution (docs/expansion.md)"),
+        (name = "expansion", description = "Whitespace, expansion signals, opportunities, attribution, account plans and the account team (docs/expansion.md)"),
         (name = "tasks", description = "Tasks (calls to action) and the playbooks that make them (docs/playbooks.md)"),
         (name = "imports", description = "File uploads"),
         (name = "access", description = "Sign-in, users, tokens, event sources, the audit log"),
@@ -107,6 +108,10 @@ pub(crate) fn documented() -> OpenApiRouter<ServerState> {
         .routes(routes!(proposals::reject))
         .routes(routes!(proposals::approvals))
         .routes(routes!(proposals::guardrails))
+        .routes(routes!(account_plans::show, account_plans::save))
+        .routes(routes!(account_plans::set_stakeholder))
+        .routes(routes!(account_plans::add_member))
+        .routes(routes!(account_plans::remove_member))
         .routes(routes!(expansion::whitespace))
         .routes(routes!(expansion::signals))
         .routes(routes!(expansion::report))
