@@ -251,6 +251,11 @@ impl Contract {
     pub fn is_active_on(&self, day: NaiveDate) -> bool {
         self.start_date <= day && day <= self.end_date
     }
+
+    /// In force on `day` and not cancelled: what the account holds that day.
+    pub fn is_held_on(&self, day: NaiveDate) -> bool {
+        self.status != ContractStatus::Cancelled && self.is_active_on(day)
+    }
 }
 
 /// One Segment-spec call attributed to an account through its `groupId`.

@@ -148,7 +148,7 @@ pub fn expansion_signals(
         let held = facts
             .contracts
             .iter()
-            .any(|c| c.is_active_on(day) && c.product.eq_ignore_ascii_case(&module.product));
+            .any(|c| c.is_held_on(day) && c.product.eq_ignore_ascii_case(&module.product));
         if held {
             continue;
         }
@@ -186,7 +186,7 @@ fn seat_signal(
     let terms: Vec<_> = facts
         .contracts
         .iter()
-        .filter(|c| c.is_active_on(day) && c.product == product)
+        .filter(|c| c.is_held_on(day) && c.product == product)
         .collect();
     let seats: i64 = terms.iter().map(|c| c.seats).sum();
     let first = day.checked_sub_days(Days::new(29)).unwrap_or(day);

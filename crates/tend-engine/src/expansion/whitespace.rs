@@ -66,7 +66,7 @@ pub(crate) fn product_means(
     reporting: &Reporting,
 ) -> HashMap<String, i64> {
     let mut held: HashMap<(String, &str), i64> = HashMap::new();
-    for c in contracts.iter().filter(|c| c.is_active_on(day)) {
+    for c in contracts.iter().filter(|c| c.is_held_on(day)) {
         if let Some(arr) = reporting.value(c.arr, day) {
             *held
                 .entry((c.product.to_lowercase(), c.account_id.as_str()))
@@ -108,7 +108,7 @@ impl App {
         let mut unconvertible: Vec<&str> = Vec::new();
         for c in contracts
             .iter()
-            .filter(|c| c.is_active_on(day) && c.arr.minor > 0)
+            .filter(|c| c.is_held_on(day) && c.arr.minor > 0)
         {
             match reporting.value(c.arr, day) {
                 Some(arr) => {
