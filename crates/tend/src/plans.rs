@@ -216,7 +216,7 @@ fn render(d: &AccountDesk) -> String {
     for e in &d.executives {
         let _ = writeln!(
             out,
-            "  {} {}: last touch {}, {} touches in 90 days against {} before ({})",
+            "  {} {}: last touch {}; touches in the last 90 days {}, in the 90 before {} ({})",
             e.contact_id,
             e.name,
             e.last_touch
