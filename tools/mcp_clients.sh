@@ -47,7 +47,7 @@ python3 - "$work/inspector.json" <<'PY'
 import json, sys
 names = sorted(t["name"] for t in json.load(open(sys.argv[1]))["tools"])
 print("MCP Inspector (CLI, HTTP) lists:", ", ".join(names))
-if len(names) != 14 or "get_forecast" not in names:
-    sys.exit("the Inspector did not list tend's fourteen tools")
+if len(names) != 15 or "list_expansion" not in names:
+    sys.exit("the Inspector did not list tend's fifteen tools")
 PY
 echo "MCP clients: every check passed"

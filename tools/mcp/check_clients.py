@@ -29,7 +29,7 @@ EXPECTED_TOOLS = {
     "get_customer_context", "search_accounts", "get_account", "explain_health",
     "list_at_risk", "get_timeline", "list_tasks", "create_task", "update_task",
     "log_activity", "portfolio_metrics", "progress_report", "list_renewals",
-    "get_forecast",
+    "get_forecast", "list_expansion",
 }
 WRITE_TOOLS = {"create_task", "update_task", "log_activity"}
 
@@ -229,6 +229,22 @@ async def every_tool(client, how):
           f"{how}: get_forecast covers the {due} terms due in {first.get('period')}, expected inside P10-P90: {words}")
     result, words = await call(client, "get_forecast", {"period": "2027-Q5"})
     check(result.is_error and "period" in words, f"{how}: a bad period is named: {words}")
+
+    result, words = await call(client, "list_expansion", {"owner": "*", "limit": 5})
+    request = urllib.request.Request(f"{URL}/api/v1/expansion/signals?limit=5",
+                                     headers={"Authorization": f"Bearer {TOKENS['csm']}"})
+    api_signals = json.load(urllib.request.urlopen(request))
+    expansion = result.structured_content if not result.is_error else {}
+    with db() as conn:
+        customers = {r[0] for r in conn.execute(
+            "SELECT id FROM accounts WHERE churned_on IS NULL OR churned_on > ?", (last,))}
+    listed = expansion.get("signals", {}).get("items", [])
+    check(not result.is_error and expansion["signals"] == api_signals and len(listed) <= 5
+          and all(s["account_id"] in customers for s in listed)
+          and expansion["whitespace"]["total"] >= 0,
+          f"{how}: list_expansion has the API's {api_signals['total']} signals, all on customers: {words}")
+    result, words = await call(client, "list_expansion", {"limit": 0})
+    check(result.is_error and "limit" in words, f"{how}: a bad limit is named: {words}")
 
     result, words = await call(client, "progress_report", {})
     progress = result.structured_content["progress"]

@@ -303,6 +303,19 @@ pub struct ForecastArgs {
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct ExpansionArgs {
+    /// A CSM's or account manager's handle; the caller's own book by default, `*`
+    /// for every account.
+    pub owner: Option<String>,
+    /// Only accounts of this segment.
+    pub segment: Option<String>,
+    /// Signals and gaps listed, each 1–100 (default 10), largest first.
+    #[schemars(range(min = 1, max = 100))]
+    pub limit: Option<u32>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProgressArgs {
     /// A CSM's or account manager's handle, or `*` for the whole portfolio; the
     /// caller's own book by default.
@@ -431,6 +444,13 @@ const SPECS: &[Spec] = &[
         title: "Renewal forecast",
         description: "The renewal forecast of one or more periods (quarter, month or year): renewable ARR, renewed ARR already booked, the probability-weighted expected renewed ARR with expansion, contraction and churn, a P10/P50/P90 range by Monte Carlo, and the expected GRR and NRR. Open renewals renew with the risk model's probability where it covers them, else with the win rate of the trailing year.",
         schema: schema::<ForecastArgs>,
+        writes: false,
+    },
+    Spec {
+        name: "list_expansion",
+        title: "Expansion opportunities",
+        description: "Where accounts could buy more: expansion signals on the last day of the data (seats over licence, utilization of 90% or more, usage growing 30% or more, modules used but not licensed) with estimated ARR, and whitespace gaps (products that similar accounts — same segment and industry, ARR within a factor of 2 — hold and the account does not) ranked by share × their mean ARR.",
+        schema: schema::<ExpansionArgs>,
         writes: false,
     },
     Spec {
@@ -602,6 +622,7 @@ pub async fn call(
         "portfolio_metrics" => portfolio_metrics(app, actor, read(arguments)?).await,
         "list_renewals" => list_renewals(app, actor, read(arguments)?).await,
         "get_forecast" => get_forecast(app, actor, read(arguments)?).await,
+        "list_expansion" => list_expansion(app, actor, read(arguments)?).await,
         "progress_report" => {
             let a: ProgressArgs = read(arguments)?;
             let report = app.progress_report(actor, a.owner).await?;
@@ -967,6 +988,46 @@ async fn get_forecast(app: &App, actor: &Actor, a: ForecastArgs) -> Result<Answe
         periods.join("; ")
     );
     answer(body, summary)
+}
+
+async fn list_expansion(app: &App, actor: &Actor, a: ExpansionArgs) -> Result<Answer, ToolError> {
+    use tend_engine::expansion::signals::SignalQuery;
+    use tend_engine::expansion::whitespace::WhitespaceQuery;
+    let limit = a.limit.map_or(10, |n| n as usize);
+    if !(1..=100).contains(&limit) {
+        return Err(ToolError::argument("limit", "must be between 1 and 100"));
+    }
+    let owner = tend_engine::views::context::scope_owner(actor, a.owner.as_deref());
+    let signals = SignalQuery {
+        owner: owner.clone(),
+        segment: a.segment.clone(),
+        kind: None,
+        limit: Some(limit),
+    };
+    let gaps = WhitespaceQuery {
+        owner,
+        segment: a.segment,
+        limit: Some(limit),
+    };
+    let signals =
+        crate::wire_expansion::SignalsBody::from(app.expansion_signals(actor, &signals).await?);
+    let whitespace =
+        crate::wire_expansion::WhitespaceBody::from(app.whitespace(actor, &gaps).await?);
+    let summary = format!(
+        "{} and {} on {}{}",
+        count(signals.total, "expansion signal", "expansion signals"),
+        count(whitespace.total, "whitespace gap", "whitespace gaps"),
+        signals.day,
+        match (signals.items.first(), whitespace.gaps.first()) {
+            (Some(s), _) => format!("; first {} on {}: {}", s.kind, s.account_id, s.words),
+            (None, Some(g)) => format!("; first {} for {}", g.product, g.account_id),
+            (None, None) => String::new(),
+        }
+    );
+    answer(
+        serde_json::json!({ "signals": signals, "whitespace": whitespace }),
+        summary,
+    )
 }
 
 /// "1 task", "3 tasks".
