@@ -6,6 +6,7 @@
 //! company. Those who may write the account change it; every change is audited.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use tend_core::access::parse_handle;
 use tend_core::relationships::{executive_relationships, ExecutiveLine};
 use tend_core::{Contact, Currency, Influence, Money, Sentiment, TeamRole};
 use tend_store::{AccountPlanRecord, StakeholderRecord, TeamMemberRecord};
@@ -13,6 +14,7 @@ use tend_store::{AccountPlanRecord, StakeholderRecord, TeamMemberRecord};
 use crate::app::{App, AppError};
 use crate::policy::{authorize, Action, Actor};
 use crate::proposals::optional_text;
+use crate::views::renewals::owner_of;
 
 /// At most this many objectives or risks in a plan.
 const MAX_ITEMS: usize = 20;
@@ -151,20 +153,7 @@ fn items(field: &str, list: &[String]) -> Result<Vec<String>, AppError> {
 }
 
 fn handle(field: &str, text: &str) -> Result<String, AppError> {
-    let text = text.trim();
-    let valid = !text.is_empty()
-        && text.len() <= 100
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
-    if valid {
-        Ok(text.to_string())
-    } else {
-        Err(AppError::invalid(
-            field,
-            format!("{text:?} is not a user handle (letters, digits, . _ - @; at most 100)"),
-        ))
-    }
+    parse_handle(text).map_err(|e| AppError::invalid(field, e.0))
 }
 
 /// The contact `id` when it belongs to `account_id`.
@@ -259,10 +248,7 @@ impl App {
         }
         let owner = match new.owner.as_deref() {
             Some(text) => Some(handle("/owner", text)?),
-            None => account
-                .am_owner
-                .clone()
-                .or_else(|| account.csm_owner.clone()),
+            None => owner_of(&account),
         };
         let json =
             |list: &[String]| serde_json::to_string(list).expect("a list of text serializes");
@@ -406,10 +392,11 @@ impl App {
     ) -> Result<(), AppError> {
         let account = self.account(account_id).await?;
         authorize(actor, Action::WriteAccount(&account))?;
+        let member = handle("handle", member)?;
         let now = self.now();
         let mut tx = self.store().begin().await?;
         if !tx
-            .delete_team_member(&account.id, member, role.as_str())
+            .delete_team_member(&account.id, &member, role.as_str())
             .await?
         {
             return Err(AppError::not_found(
@@ -418,7 +405,7 @@ impl App {
             ));
         }
         let changes = crate::access::audit_changes(&[
-            ("handle", member.into()),
+            ("handle", member.clone().into()),
             ("role", role.as_str().into()),
         ]);
         tx.append_audit(

@@ -15,9 +15,9 @@ use tend_engine::expansion::signals::{SignalQuery, Signals};
 use tend_engine::expansion::whitespace::{Whitespace, WhitespaceQuery};
 use tend_engine::{Actor, App};
 
-use crate::parse_date;
 use crate::proposals::acting_as;
 use crate::render::pct;
+use crate::{parse_currency, parse_date};
 
 #[derive(Subcommand)]
 pub enum ExpansionCommand {
@@ -81,10 +81,6 @@ pub enum OpportunityCommand {
     },
     /// Moves an opportunity on: its stage, amount, close day, owner, title or note.
     Update(UpdateArgs),
-}
-
-fn parse_currency(text: &str) -> Result<Currency, String> {
-    Currency::parse(text).map_err(|e| e.to_string())
 }
 
 #[derive(Args)]

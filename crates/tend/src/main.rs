@@ -212,7 +212,7 @@ pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("expected a date as YYYY-MM-DD, got {text:?}"))
 }
 
-fn parse_currency(text: &str) -> Result<Currency, String> {
+pub(crate) fn parse_currency(text: &str) -> Result<Currency, String> {
     Currency::parse(text).map_err(|e| e.to_string())
 }
 

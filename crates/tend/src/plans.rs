@@ -10,8 +10,8 @@ use tend_core::{Currency, Influence, Money, Sentiment, TeamRole};
 use tend_engine::account_plans::{AccountDesk, NewAccountPlan, NewStanding};
 use tend_engine::{Actor, App};
 
-use crate::parse_date;
 use crate::proposals::acting_as;
+use crate::{parse_currency, parse_date};
 
 #[derive(Subcommand)]
 pub enum PlanCommand {
@@ -39,7 +39,7 @@ pub struct SetArgs {
     /// Target ARR in minor units of --currency.
     #[arg(long)]
     target_arr: Option<i64>,
-    #[arg(long, default_value = "USD", value_parser = |s: &str| Currency::parse(s).map_err(|e| e.to_string()))]
+    #[arg(long, default_value = "USD", value_parser = parse_currency)]
     currency: Currency,
     /// A risk to the plan; repeat for several.
     #[arg(long = "risk")]

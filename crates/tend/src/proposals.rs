@@ -11,7 +11,7 @@ use tend_engine::proposals::{
 };
 use tend_engine::{Actor, App};
 
-use crate::parse_date;
+use crate::{parse_currency, parse_date};
 
 #[derive(Subcommand)]
 pub enum ProposalCommand {
@@ -44,7 +44,7 @@ pub struct CreateArgs {
     #[arg(long = "line", required = true, value_parser = parse_line)]
     lines: Vec<ProposalLine>,
     /// ISO 4217 code of the list prices.
-    #[arg(long, default_value = "USD", value_parser = |s: &str| Currency::parse(s).map_err(|e| e.to_string()))]
+    #[arg(long, default_value = "USD", value_parser = parse_currency)]
     currency: Currency,
     /// Off list price, in percent.
     #[arg(long, default_value_t = 0.0)]

@@ -11,6 +11,7 @@ use tend_store::OpportunityRecord;
 use crate::app::{App, AppError};
 use crate::policy::{authorize, Action, Actor};
 use crate::proposals::optional_text;
+use crate::views::renewals::owner_of;
 
 /// The largest amount an opportunity may have, in minor units (10 billion).
 const MAX_AMOUNT: i64 = 1_000_000_000_000;
@@ -147,8 +148,7 @@ impl App {
         };
         let now = self.now();
         let owner = optional_text("/owner", new.owner.as_deref())?
-            .or_else(|| account.am_owner.clone())
-            .or_else(|| account.csm_owner.clone())
+            .or_else(|| owner_of(&account))
             .or_else(|| Some(actor.author().to_string()));
         let mut opportunity = Opportunity {
             id: 0,

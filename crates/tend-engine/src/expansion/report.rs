@@ -13,7 +13,7 @@ use tend_core::{
 use crate::app::{App, AppError};
 use crate::forecast::periods_of;
 use crate::policy::{authorize, Action, Actor};
-use crate::views::renewals::in_scope;
+use crate::views::renewals::{in_scope, owner_of};
 
 use super::opportunities::OpportunityQuery;
 
@@ -65,13 +65,6 @@ pub struct ExpansionReport {
     pub bookings: Vec<BookingLine>,
     /// ARR that could not be converted, per currency.
     pub left_out: LeftOut,
-}
-
-fn owner_of(account: &Account) -> Option<String> {
-    account
-        .am_owner
-        .clone()
-        .or_else(|| account.csm_owner.clone())
 }
 
 impl App {

@@ -12,7 +12,7 @@ use tend_store::HistoryWindow;
 use crate::app::{App, AppError};
 use crate::health::facts::Loaded;
 use crate::policy::{authorize, Action, Actor};
-use crate::views::renewals::in_scope;
+use crate::views::renewals::{in_scope, owner_of};
 
 use super::whitespace::{check_limit, product_means};
 
@@ -98,10 +98,7 @@ impl App {
                     lines.push(SignalLine {
                         account_id: account.id.clone(),
                         account_name: account.name.clone(),
-                        owner: account
-                            .am_owner
-                            .clone()
-                            .or_else(|| account.csm_owner.clone()),
+                        owner: owner_of(account),
                         signal,
                         estimated_arr,
                     });

@@ -10,7 +10,7 @@ use tend_core::{Account, Contract, Currency, LeftOut, Reporting};
 
 use crate::app::{App, AppError};
 use crate::policy::{authorize, Action, Actor};
-use crate::views::renewals::in_scope;
+use crate::views::renewals::{in_scope, owner_of};
 
 /// Gaps listed by default, and at most.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -153,10 +153,7 @@ impl App {
                 in_scope(account, query.owner.as_deref(), query.segment.as_deref()).then(|| {
                     GapLine {
                         account_name: account.name.clone(),
-                        owner: account
-                            .am_owner
-                            .clone()
-                            .or_else(|| account.csm_owner.clone()),
+                        owner: owner_of(account),
                         gap,
                     }
                 })

@@ -76,7 +76,8 @@ fn next_date(renewal: &Renewal, day: NaiveDate) -> Option<(&'static str, NaiveDa
     dates.first().copied()
 }
 
-fn owner_of(account: &Account) -> Option<String> {
+/// Who owns an account's commercial side: its account manager, else its CSM.
+pub(crate) fn owner_of(account: &Account) -> Option<String> {
     account
         .am_owner
         .clone()
