@@ -108,7 +108,7 @@ impl From<tend_store::StoreError> for ApiError {
 }
 
 impl ApiError {
-    fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized | ApiError::WrongCredentials(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -123,7 +123,7 @@ impl ApiError {
         }
     }
 
-    fn detail(&self) -> String {
+    pub(crate) fn detail(&self) -> String {
         match self {
             ApiError::Unauthorized => "authentication required: send an API token as \
                 `Authorization: Bearer <token>`, or sign in at /api/v1/session"

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod openapi;
 mod routes;
 mod throttle;
+mod web;
 pub mod webhooks;
 pub mod wire;
 pub mod wire_account_plans;
@@ -132,6 +133,15 @@ async fn not_found() -> error::ApiError {
     error::ApiError::NotFound("no such route; the API is described at /api/openapi.json".into())
 }
 
+/// Every route of the web app, (method, path): for the tests of the pages, apart
+/// from the API's (pages answer with pages and redirects, not JSON).
+pub fn page_routes() -> Vec<(String, String)> {
+    web::ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect()
+}
+
 /// The whole application: every route, with request ids and tracing.
 pub fn router(mut state: ServerState) -> Router {
     let (api, doc) = routes::documented().split_for_parts();
@@ -145,6 +155,10 @@ pub fn router(mut state: ServerState) -> Router {
             metrics::track,
         ))
         .merge(mcp::router(state.clone()))
+        .merge(web::router().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        )))
         .fallback(not_found)
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

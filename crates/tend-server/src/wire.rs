@@ -531,7 +531,7 @@ pub struct NewActivityBody {
 #[derive(Serialize, ToSchema)]
 pub struct TimelineEntryBody {
     pub at: DateTime<Utc>,
-    /// activity, ticket, survey_response, payment or health_band.
+    /// activity, ticket, survey_response, payment, task or health_band.
     pub kind: &'static str,
     pub id: String,
     pub title: String,

@@ -288,21 +288,7 @@ fn proposal_json(discount: f64) -> serde_json::Value {
 /// A proposal on lark-1 beyond the guardrails (an 18% discount), made by the CLI so
 /// that every leader may decide it.
 async fn pending_proposal(server: &common::Server) -> i64 {
-    let new = tend_engine::proposals::NewProposal {
-        account_id: "lark-1".into(),
-        kind: tend_engine::proposals::ProposalKind::Renewal,
-        lines: vec![tend_engine::proposals::ProposalLine {
-            product: "platform".into(),
-            seats: 40,
-            list_price: 120_000,
-        }],
-        currency: tend_core::Currency::USD,
-        discount_percent: 18.0,
-        term_months: 12,
-        payment_terms: "annual_in_advance".into(),
-        start_on: chrono::NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(),
-        non_standard_terms: None,
-    };
+    let new = common::proposal_beyond_guardrails("lark-1");
     let proposal = server
         .app
         .create_proposal(&tend_engine::Actor::cli(), &new)

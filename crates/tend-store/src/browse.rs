@@ -43,6 +43,19 @@ pub struct AccountFilter {
     /// The band of the latest health snapshot, case ignored.
     pub band: Option<String>,
     pub text: Option<String>,
+    /// The band of the account's risk snapshot of a target on a day, case ignored.
+    pub risk_band: Option<RiskBandFilter>,
+    /// A contract term not cancelled that comes due for renewal in these days
+    /// (both included).
+    pub renewal_between: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// Accounts whose risk of `target` was in `band` on `day`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RiskBandFilter {
+    pub target: String,
+    pub day: NaiveDate,
+    pub band: String,
 }
 
 /// An account with its latest health, if it was scored on the day asked.
@@ -138,6 +151,23 @@ fn add_filter(q: &mut Query, filter: &AccountFilter) {
     if let Some(band) = &filter.band {
         let p = q.param(Value::Text(band.to_lowercase()));
         q.sql += &format!(" AND LOWER(h.band) = {p}");
+    }
+    if let Some(risk) = &filter.risk_band {
+        let t = q.param(Value::Text(risk.target.clone()));
+        let d = q.param(Value::Date(risk.day));
+        let b = q.param(Value::Text(risk.band.to_lowercase()));
+        q.sql += &format!(
+            " AND EXISTS (SELECT 1 FROM risk_snapshots r WHERE r.account_id = a.id \
+             AND r.target = {t} AND r.day = {d} AND LOWER(r.band) = {b})"
+        );
+    }
+    if let Some((from, to)) = filter.renewal_between {
+        let f = q.param(Value::Date(from));
+        let t = q.param(Value::Date(to));
+        q.sql += &format!(
+            " AND EXISTS (SELECT 1 FROM contracts c WHERE c.account_id = a.id \
+             AND c.status <> 'cancelled' AND c.renewal_date >= {f} AND c.renewal_date <= {t})"
+        );
     }
     if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
         let p = q.param(Value::Text(contains_pattern(text.trim())));

@@ -42,7 +42,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use account_plans::{AccountPlanRecord, StakeholderRecord, TeamMemberRecord};
-pub use browse::{AccountFilter, AccountListing, AccountOrder, After};
+pub use browse::{AccountFilter, AccountListing, AccountOrder, After, RiskBandFilter};
 pub use changes::AccountChange;
 pub use extent::{DataExtent, DataSource};
 pub use health::{AccountData, Distribution, HealthHeadline, HistoryWindow};

@@ -113,6 +113,56 @@ impl Store {
         )
     }
 
+    /// The segments accounts are in, sorted.
+    pub async fn segments(&self) -> Result<Vec<String>> {
+        Ok(on_backend!(&self.pool, pool => {
+            sqlx::query_scalar(
+                "SELECT DISTINCT segment FROM accounts WHERE segment IS NOT NULL ORDER BY segment",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Every CSM and account manager named on an account, sorted.
+    pub async fn owners(&self) -> Result<Vec<String>> {
+        Ok(on_backend!(&self.pool, pool => {
+            sqlx::query_scalar(
+                "SELECT csm_owner FROM accounts WHERE csm_owner IS NOT NULL \
+                 UNION SELECT am_owner FROM accounts WHERE am_owner IS NOT NULL ORDER BY 1",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// One account's daily usage from `from` through `to`: its imported rollups and
+    /// those of raw events, combined by the rule health reads them with.
+    pub async fn usage_of(
+        &self,
+        account_id: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<UsageDaily>> {
+        let imported: Vec<UsageDaily> = list!(
+            self,
+            UsageDailyRow,
+            "SELECT * FROM usage_daily WHERE account_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
+            account_id,
+            from,
+            to
+        )?;
+        let from_events: Vec<UsageDaily> = list!(
+            self,
+            UsageDailyRow,
+            "SELECT * FROM usage_event_daily WHERE account_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
+            account_id,
+            from,
+            to
+        )?;
+        Ok(tend_core::rollup::combine_usage(&imported, &from_events))
+    }
+
     /// The rollups tend computed from raw events.
     pub async fn event_usage_daily(&self) -> Result<Vec<UsageDaily>> {
         list!(

@@ -76,6 +76,31 @@ impl Store {
         }))
     }
 
+    /// The risk of `target` of `ids` on `day` (those scored), by account.
+    pub async fn risk_snapshots_of(
+        &self,
+        target: &str,
+        day: NaiveDate,
+        ids: &[String],
+    ) -> Result<Vec<RiskSnapshot>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = (3..3 + ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM risk_snapshots WHERE target = $1 AND day = $2 \
+             AND account_id IN ({}) ORDER BY account_id",
+            list.join(", ")
+        );
+        Ok(on_backend!(&self.pool, pool => {
+            let mut q = sqlx::query_as(&sql).bind(target).bind(day);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await?
+        }))
+    }
+
     /// One account's snapshots of `target`, oldest first.
     pub async fn risk_history(&self, account_id: &str, target: &str) -> Result<Vec<RiskSnapshot>> {
         let sql = format!(

@@ -71,13 +71,17 @@ impl Default for Bands {
 }
 
 impl Bands {
+    /// The bands' names, highest risk first.
+    pub const NAMES: [&'static str; 3] = ["high", "medium", "low"];
+
     pub fn band(&self, probability: f64) -> &'static str {
+        let [high, medium, low] = Bands::NAMES;
         if probability >= self.high {
-            "high"
+            high
         } else if probability >= self.medium {
-            "medium"
+            medium
         } else {
-            "low"
+            low
         }
     }
 }

@@ -70,13 +70,62 @@ impl App {
         if query.from > query.to {
             return Err(AppError::invalid("from", "must not be after `to`"));
         }
+        Ok(self.metrics_data().await?.of(query))
+    }
+
+    /// The metrics of many queries (periods, segments, owners) at once: the data
+    /// read once, each query computed from it.
+    pub async fn metrics_of_each(
+        &self,
+        actor: &Actor,
+        queries: &[MetricsQuery],
+    ) -> Result<Vec<PeriodMetrics>, AppError> {
+        authorize(actor, Action::Read)?;
+        if let Some(bad) = queries.iter().find(|q| q.from > q.to) {
+            return Err(AppError::invalid(
+                "from",
+                format!("must not be after `to` ({} > {})", bad.from, bad.to),
+            ));
+        }
+        let data = self.metrics_data().await?;
+        Ok(queries.iter().map(|q| data.of(q)).collect())
+    }
+
+    async fn metrics_data(&self) -> Result<MetricsData, AppError> {
+        let store = self.store();
+        let (accounts, contracts, tickets, surveys, rates) = tokio::try_join!(
+            store.accounts(),
+            store.contracts(),
+            store.tickets(),
+            store.survey_responses(),
+            store.fx_rates(),
+        )?;
+        Ok(MetricsData {
+            accounts,
+            contracts,
+            tickets,
+            surveys,
+            rates: FxTable::new(&rates),
+        })
+    }
+}
+
+/// Everything the metrics read, for any filter of accounts.
+struct MetricsData {
+    accounts: Vec<tend_core::Account>,
+    contracts: Vec<tend_core::Contract>,
+    tickets: Vec<tend_core::Ticket>,
+    surveys: Vec<tend_core::SurveyResponse>,
+    rates: FxTable,
+}
+
+impl MetricsData {
+    fn of(&self, query: &MetricsQuery) -> PeriodMetrics {
         let end = query.to.succ_opt().unwrap_or(query.to);
         let period = Period::new(query.from, end);
-        let store = self.store();
-        let accounts: std::collections::HashSet<String> = store
-            .accounts()
-            .await?
-            .into_iter()
+        let accounts: std::collections::HashSet<&str> = self
+            .accounts
+            .iter()
             .filter(|a| {
                 query
                     .segment
@@ -86,23 +135,32 @@ impl App {
                         a.csm_owner.as_deref() == Some(o) || a.am_owner.as_deref() == Some(o)
                     })
             })
-            .map(|a| a.id)
+            .map(|a| a.id.as_str())
             .collect();
         let chosen = |id: &str| accounts.contains(id);
-        let mut contracts = store.contracts().await?;
-        contracts.retain(|c| chosen(&c.account_id));
-        let mut tickets = store.tickets().await?;
-        tickets.retain(|t| chosen(&t.account_id));
-        let mut surveys = store.survey_responses().await?;
-        surveys.retain(|s| chosen(&s.account_id));
-        let rates = FxTable::new(&store.fx_rates().await?);
+        let contracts: Vec<tend_core::Contract> = self
+            .contracts
+            .iter()
+            .filter(|c| chosen(&c.account_id))
+            .cloned()
+            .collect();
+        let tickets: Vec<tend_core::Ticket> = self
+            .tickets
+            .iter()
+            .filter(|t| chosen(&t.account_id))
+            .cloned()
+            .collect();
+        let surveys: Vec<tend_core::SurveyResponse> = self
+            .surveys
+            .iter()
+            .filter(|s| chosen(&s.account_id))
+            .cloned()
+            .collect();
+        let rates = &self.rates;
         let currency = query.currency.unwrap_or_else(|| {
-            main_currency(&arr_by_currency(&contracts, query.to), &rates, query.to)
+            main_currency(&arr_by_currency(&contracts, query.to), rates, query.to)
         });
-        let reporting = Reporting {
-            currency,
-            rates: &rates,
-        };
+        let reporting = Reporting { currency, rates };
         let arr_now = metrics::arr_on(&contracts, query.to, &reporting, query.to);
         let scores = |kind| metrics::survey_scores(&surveys, kind, period);
         let (nps, csat, ces) = (
@@ -110,7 +168,7 @@ impl App {
             scores(SurveyKind::Csat),
             scores(SurveyKind::Ces),
         );
-        Ok(PeriodMetrics {
+        PeriodMetrics {
             period,
             currency,
             accounts: accounts.len(),
@@ -126,6 +184,6 @@ impl App {
             ces: metrics::ces(&ces),
             ces_responses: ces.len(),
             response_times: metrics::first_response_times(&tickets, period),
-        })
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! One account's timeline: activities, tickets, survey responses, payments and
-//! health band changes merged newest first.
+//! One account's timeline: activities, tickets, survey responses, payments, tasks
+//! (made, and closed or snoozed) and health band changes merged newest first.
 
 use chrono::{DateTime, NaiveTime, Utc};
 
@@ -17,6 +17,7 @@ pub enum EntryKind {
     Ticket,
     SurveyResponse,
     Payment,
+    Task,
     HealthBand,
 }
 
@@ -27,6 +28,7 @@ impl EntryKind {
             EntryKind::Ticket => "ticket",
             EntryKind::SurveyResponse => "survey_response",
             EntryKind::Payment => "payment",
+            EntryKind::Task => "task",
             EntryKind::HealthBand => "health_band",
         }
     }
@@ -37,6 +39,7 @@ impl EntryKind {
             EntryKind::Ticket,
             EntryKind::SurveyResponse,
             EntryKind::Payment,
+            EntryKind::Task,
             EntryKind::HealthBand,
         ]
         .into_iter()
@@ -114,6 +117,46 @@ impl App {
                 title: format!("Payment {} of {}", p.status, p.amount),
                 detail: p.failure_reason,
                 id: p.id,
+            });
+        }
+        let filter = tend_store::TaskFilter {
+            account_id: Some(account_id.to_string()),
+            ..tend_store::TaskFilter::default()
+        };
+        for t in store.tasks(&filter, None, i64::from(RECORDS_READ)).await? {
+            entries.push(TimelineEntry {
+                at: t.created_at,
+                kind: EntryKind::Task,
+                title: format!(
+                    "Task for {}: {}",
+                    t.owner.as_deref().unwrap_or("nobody"),
+                    t.title
+                ),
+                detail: t.playbook.as_ref().map(|p| format!("from playbook {p}")),
+                id: format!("{}:created", t.id),
+            });
+            // The latest change of status, when it closed or waits.
+            let (at, words) = match (t.closed_at, t.status.as_str()) {
+                (Some(at), status) => (
+                    at,
+                    format!("Task {}: {}", status.replace('_', " "), t.title),
+                ),
+                (None, "snoozed") => (
+                    t.updated_at,
+                    format!(
+                        "Task snoozed until {}: {}",
+                        t.snoozed_until.map_or_else(String::new, |d| d.to_string()),
+                        t.title
+                    ),
+                ),
+                _ => continue,
+            };
+            entries.push(TimelineEntry {
+                at,
+                kind: EntryKind::Task,
+                title: words,
+                detail: t.status_reason.clone(),
+                id: format!("{}:{}", t.id, t.status),
             });
         }
         let history = store

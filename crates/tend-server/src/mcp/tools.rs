@@ -724,6 +724,7 @@ async fn search_accounts(app: &App, actor: &Actor, a: SearchArgs) -> Result<Answ
             )?,
             band: a.band,
             text: a.query,
+            ..AccountFilter::default()
         },
         order,
         page: page(a.cursor.clone(), a.limit, 20)?,

@@ -67,6 +67,7 @@ pub(crate) fn account_filter(
         stage: stage("stage", stage_text)?,
         band,
         text: q,
+        ..AccountFilter::default()
     })
 }
 

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cookie::{Cookie, SameSite};
 use tend_engine::access::{
-    audit_event, end_session, start_session, user_for_password, SESSION_ABSOLUTE,
+    audit_event, end_session, start_session, user_for_password, NewSession, SESSION_ABSOLUTE,
 };
 
 use crate::auth::{client_address, Caller, Credential, SESSION_COOKIE};
@@ -22,8 +22,8 @@ use crate::ServerState;
 
 /// What the login handler needs of the request besides its body.
 pub struct LoginContext {
-    address: String,
-    secure: bool,
+    pub(crate) address: String,
+    pub(crate) secure: bool,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for LoginContext {
@@ -45,17 +45,22 @@ impl<S: Send + Sync> FromRequestParts<S> for LoginContext {
 /// The same answer for an unknown email, a wrong password and a disabled user.
 const WRONG: &str = "the email or password is not right";
 
-/// Signs in with email and password; sets the session cookie.
-#[utoipa::path(post, path = "/api/v1/session", tag = "access", security(()),
-    request_body = LoginBody,
-    responses((status = 201, description = "Signed in; the cookie is set", body = SessionBody)))]
-pub async fn login(
-    State(state): State<ServerState>,
-    context: LoginContext,
-    JsonBody(body): JsonBody<LoginBody>,
-) -> Result<Response, ApiError> {
+/// A session just started, and the `Set-Cookie` value that hands it to the client.
+pub(crate) struct SignedIn {
+    pub session: NewSession,
+    pub cookie: HeaderValue,
+}
+
+/// Checks an email and password (throttled per email and per address, failures
+/// audited) and starts a session: what the API's and the web app's sign-in share.
+pub(crate) async fn sign_in(
+    state: &ServerState,
+    context: &LoginContext,
+    email: &str,
+    password: &str,
+) -> Result<SignedIn, ApiError> {
     let now = Instant::now();
-    let email_key = format!("email:{}", body.email.trim().to_lowercase());
+    let email_key = format!("email:{}", email.trim().to_lowercase());
     let address_key = format!("address:{}", context.address);
     for (key, limit) in [(&email_key, PER_EMAIL), (&address_key, PER_ADDRESS)] {
         if let Err(wait) = state.throttle.check(key, limit, now) {
@@ -66,19 +71,19 @@ pub async fn login(
         }
     }
     let store = state.app.store();
-    let user = user_for_password(store, &body.email, &body.password).await?;
+    let user = user_for_password(store, email, password).await?;
     let Some(user) = user else {
         state.throttle.fail(&email_key, now);
         state.throttle.fail(&address_key, now);
         let fields = [
             ("address", context.address.clone().into()),
-            ("email", body.email.trim().into()),
+            ("email", email.trim().into()),
         ];
         audit_event(
             store,
             "anonymous",
             "session.login_failed",
-            body.email.trim(),
+            email.trim(),
             &fields,
             state.app.now(),
         )
@@ -96,27 +101,16 @@ pub async fn login(
             SESSION_ABSOLUTE.num_seconds(),
         ))
         .build();
-    let body = SessionBody {
-        expires_at: state.app.now() + SESSION_ABSOLUTE,
-        user: session.user.into(),
-        csrf_token: session.csrf_token,
-    };
-    let mut response = (StatusCode::CREATED, Json(body)).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie.to_string())
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
-    );
-    Ok(response)
+    let cookie = HeaderValue::from_str(&cookie.to_string())
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(SignedIn { session, cookie })
 }
 
-/// Signs out: ends the session and clears its cookie.
-#[utoipa::path(delete, path = "/api/v1/session", tag = "access",
-    responses((status = 204, description = "Signed out")))]
-pub async fn logout(
-    State(state): State<ServerState>,
-    caller: Caller,
-) -> Result<Response, ApiError> {
+/// Ends the caller's session; the `Set-Cookie` value that clears its cookie.
+pub(crate) async fn sign_out(
+    state: &ServerState,
+    caller: &Caller,
+) -> Result<HeaderValue, ApiError> {
     let Credential::Session { secret, .. } = &caller.credential else {
         return Err(ApiError::Conflict(
             "this request is signed with an API token, not a session; revoke the token instead"
@@ -136,12 +130,40 @@ pub async fn logout(
         .same_site(SameSite::Lax)
         .max_age(cookie::time::Duration::ZERO)
         .build();
+    HeaderValue::from_str(&expired.to_string()).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Signs in with email and password; sets the session cookie.
+#[utoipa::path(post, path = "/api/v1/session", tag = "access", security(()),
+    request_body = LoginBody,
+    responses((status = 201, description = "Signed in; the cookie is set", body = SessionBody)))]
+pub async fn login(
+    State(state): State<ServerState>,
+    context: LoginContext,
+    JsonBody(body): JsonBody<LoginBody>,
+) -> Result<Response, ApiError> {
+    let SignedIn { session, cookie } =
+        sign_in(&state, &context, &body.email, &body.password).await?;
+    let body = SessionBody {
+        expires_at: state.app.now() + SESSION_ABSOLUTE,
+        user: session.user.into(),
+        csrf_token: session.csrf_token,
+    };
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// Signs out: ends the session and clears its cookie.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "access",
+    responses((status = 204, description = "Signed out")))]
+pub async fn logout(
+    State(state): State<ServerState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let cookie = sign_out(&state, &caller).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&expired.to_string())
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
-    );
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
 

@@ -325,3 +325,38 @@ pub fn browser() -> reqwest::Client {
 pub fn ranking_scorecards() -> ScorecardSet {
     parse_scorecards(RANKING_SCORECARDS, "test scorecards").unwrap()
 }
+
+/// Fails unless `html` parses as HTML without a single parse error (html5ever's,
+/// the HTML standard's parser), naming the page and each error.
+pub fn assert_valid_html(page: &str, html: &str) {
+    let parsed = scraper::Html::parse_document(html);
+    assert!(
+        parsed.errors.is_empty(),
+        "{page} is not valid HTML: {:?}",
+        parsed.errors
+    );
+    assert!(
+        html.starts_with("<!DOCTYPE html>"),
+        "{page} does not start with the HTML doctype"
+    );
+}
+
+/// A renewal proposal on `account` beyond the shipped guardrails (an 18% discount
+/// on 40 seats of the platform at 1,200.00 a seat): one for sales leadership.
+pub fn proposal_beyond_guardrails(account: &str) -> tend_engine::proposals::NewProposal {
+    tend_engine::proposals::NewProposal {
+        account_id: account.into(),
+        kind: tend_engine::proposals::ProposalKind::Renewal,
+        lines: vec![tend_engine::proposals::ProposalLine {
+            product: "platform".into(),
+            seats: 40,
+            list_price: 120_000,
+        }],
+        currency: tend_core::Currency::USD,
+        discount_percent: 18.0,
+        term_months: 12,
+        payment_terms: "annual_in_advance".into(),
+        start_on: NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(),
+        non_standard_terms: None,
+    }
+}

@@ -1,0 +1,158 @@
+//! Renewals: the pipeline by quarter and stage, the forecast's P10/P50/P90, and the
+//! proposals waiting for approval (decided here by leaders).
+
+use std::collections::{BTreeMap, HashMap};
+
+use maud::{html, Markup};
+use tend_engine::proposals::Proposal;
+use tend_engine::views::renewals::Pipeline;
+
+use super::account_href;
+use super::cockpit::approval_list;
+use crate::format;
+use crate::layout::{page, Nav, Section};
+
+/// One forecast period as the page shows it.
+pub struct ForecastLine {
+    pub period: String,
+    pub renewable: String,
+    pub expected: String,
+    pub p10: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub currency: String,
+}
+
+pub struct Renewals<'a> {
+    pub pipeline: &'a Pipeline,
+    pub forecast: &'a [ForecastLine],
+    /// Waiting for this leader; `None` for other roles.
+    pub approvals: Option<&'a [Proposal]>,
+    /// Proposals made on the caller's book, newest first.
+    pub proposals: &'a [Proposal],
+    pub names: &'a HashMap<String, String>,
+}
+
+fn quarter(day: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{}-Q{}", day.year(), (day.month() - 1) / 3 + 1)
+}
+
+fn by_quarter(pipeline: &Pipeline) -> Markup {
+    let mut table: BTreeMap<String, BTreeMap<&'static str, usize>> = BTreeMap::new();
+    for line in &pipeline.lines {
+        *table
+            .entry(quarter(line.renewal.due_on))
+            .or_default()
+            .entry(line.stage.as_str())
+            .or_default() += 1;
+    }
+    let stages = [
+        "upcoming",
+        "outreach",
+        "negotiation",
+        "committed",
+        "closed_won",
+        "closed_lost",
+    ];
+    html! {
+        table {
+            caption { "Renewals due " (format::day(pipeline.from)) " to " (format::day(pipeline.to)) ", by quarter and stage" }
+            thead { tr { th scope="col" { "Quarter" } @for s in stages { th scope="col" { (s.replace('_', " ")) } } } }
+            tbody {
+                @for (q, counts) in &table {
+                    tr { th scope="row" { (q) } @for s in stages { td.num { (counts.get(s).copied().unwrap_or(0)) } } }
+                }
+            }
+        }
+    }
+}
+
+fn forecast(lines: &[ForecastLine]) -> Markup {
+    html! {
+        @if lines.is_empty() { p.empty { "Nothing to forecast." } } @else {
+            figure.chart {
+                figcaption { "Renewed ARR forecast by quarter: P10, P50 and P90" }
+                div.range-chart role="img" aria-label="The same ranges as the table below" {
+                    @let top = lines.iter().map(|l| l.p90).fold(1.0, f64::max);
+                    @for l in lines {
+                        div.range {
+                            span.period { (l.period) }
+                            span.bar style={"margin-left:" (format!("{:.1}", l.p10 / top * 100.0)) "%;width:" (format!("{:.1}", (l.p90 - l.p10).max(0.0) / top * 100.0)) "%" } {
+                                span.p50 style={"left:" (format!("{:.1}", if l.p90 > l.p10 { (l.p50 - l.p10) / (l.p90 - l.p10) * 100.0 } else { 50.0 })) "%"} {}
+                            }
+                        }
+                    }
+                }
+            }
+            table {
+                thead { tr { th scope="col" { "Period" } th scope="col" { "Renewable ARR" } th scope="col" { "Expected" } th scope="col" { "P10" } th scope="col" { "P50" } th scope="col" { "P90" } } }
+                tbody {
+                    @for l in lines {
+                        tr {
+                            th scope="row" { (l.period) } td.num { (l.renewable) } td.num { (l.expected) }
+                            td.num { (l.currency) " " (format!("{:.0}", l.p10)) } td.num { (l.currency) " " (format!("{:.0}", l.p50)) } td.num { (l.currency) " " (format!("{:.0}", l.p90)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn renewals(nav: &Nav, data: &Renewals) -> Markup {
+    let body = html! {
+        @if let Some(approvals) = data.approvals {
+            section aria-labelledby="approvals" {
+                h2 #approvals { "Approvals waiting for you" }
+                (approval_list(approvals, data.names, nav, "/app/renewals"))
+            }
+        }
+        section aria-labelledby="forecast" { h2 #forecast { "Forecast" } (forecast(data.forecast)) }
+        section aria-labelledby="pipeline" {
+            h2 #pipeline { "Pipeline" }
+            (by_quarter(data.pipeline))
+            table {
+                thead { tr { th scope="col" { "Account" } th scope="col" { "Due" } th scope="col" { "ARR" } th scope="col" { "Stage" } th scope="col" { "Call" } th scope="col" { "Model" } th scope="col" { "Owner" } } }
+                tbody {
+                    @for line in &data.pipeline.lines {
+                        tr {
+                            td { a href=(account_href(&line.renewal.account_id)) { (line.account_name) } }
+                            td { (format::day(line.renewal.due_on)) }
+                            td.num { (format::money(&line.renewal.arr)) }
+                            td { (line.stage.as_str().replace('_', " ")) }
+                            td { @match &line.call { Some(c) => { (c.category.as_str().replace('_', " ")) @if line.disagrees { " " strong.flag { "(disagrees)" } } } None => { "–" } } }
+                            td.num { @match line.model_renewal_probability { Some(p) => (format::percent(p)), None => "–" } }
+                            td { (line.owner.as_deref().unwrap_or("–")) }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="proposals" {
+            h2 #proposals { "Proposals" }
+            @if data.proposals.is_empty() { p.empty { "No proposals." } } @else {
+                table {
+                    thead { tr { th scope="col" { "Account" } th scope="col" { "Kind" } th scope="col" { "ARR" } th scope="col" { "Discount" } th scope="col" { "Status" } th scope="col" { "Decided by" } } }
+                    tbody {
+                        @for p in data.proposals {
+                            tr id={"proposal-row-" (p.id)} {
+                                td { (data.names.get(&p.account_id).unwrap_or(&p.account_id)) }
+                                td { (p.kind.as_str()) } td.num { (format::money(&p.arr)) } td.num { (p.discount_percent) "%" }
+                                td.status { (p.status.as_str()) } td { (p.decided_by.as_deref().unwrap_or("–")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(
+        "Renewals",
+        &Nav {
+            section: Some(Section::Renewals),
+            ..nav.clone()
+        },
+        body,
+    )
+}
