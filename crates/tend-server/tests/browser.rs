@@ -427,6 +427,29 @@ async fn story(client: &Client, base: &str, company: &Company) {
     assert_page_valid(client, base, &account_path).await;
     screenshot(client, "account", 2400).await;
 
+    // At a tablet's width nothing runs off the side of the page.
+    client.set_window_size(768, 1024).await.unwrap();
+    for path in ["/app/portfolio", account_path.as_str(), "/app"] {
+        client.goto(&format!("{base}{path}")).await.unwrap();
+        wait_until(
+            client,
+            "the page",
+            "return document.readyState === 'complete';",
+        )
+        .await;
+        let fits = client
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(fits, Value::Bool(true), "{path} is wider than a tablet");
+    }
+    client.set_window_size(1280, 900).await.unwrap();
+    client.goto(&format!("{base}{account_path}")).await.unwrap();
+    wait_for_page(client, &name).await;
+
     // Logs a call.
     let subject = "Called the sponsor about the renewal";
     click(client, "#log-kind option[value='call']").await;

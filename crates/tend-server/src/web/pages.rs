@@ -618,14 +618,25 @@ pub async fn account(
         )
         .await
         .or_page(&viewer)?;
-    let usage: Vec<(NaiveDate, i64)> = app
+    let usage = app
         .store()
         .usage_of(&id, day - Days::new(90), day)
         .await
-        .or_page(&viewer)?
-        .into_iter()
-        .map(|u| (u.day, u.active_users_30d))
-        .collect();
+        .or_page(&viewer)?;
+    let key_features = key_feature_use(&state, &view, &usage);
+    let usage: Vec<(NaiveDate, i64)> = usage.iter().map(|u| (u.day, u.active_users_30d)).collect();
+    let risk_month_before = match &risk {
+        Some(risk) => app
+            .store()
+            .risk_history(&id, Target::Churn.as_str())
+            .await
+            .or_page(&viewer)?
+            .into_iter()
+            .rev()
+            .find(|r| r.day <= risk.day - Days::new(30))
+            .map(|r| r.probability),
+        None => None,
+    };
     let seats = view
         .contracts
         .iter()
@@ -655,9 +666,49 @@ pub async fn account(
         opportunities: &opportunities,
         usage: &usage,
         seats,
+        key_features: &key_features,
+        risk_month_before,
         can_write,
     };
     Ok(ok(account_page::account_page(&viewer.nav, &data)))
+}
+
+/// Days back that key-feature use is counted over.
+const FEATURE_DAYS: u64 = 30;
+
+/// Each key feature of the scorecard the account was scored with, and the events
+/// of it in the last [`FEATURE_DAYS`] days of `usage`.
+fn key_feature_use(
+    state: &ServerState,
+    view: &tend_engine::views::accounts::AccountView,
+    usage: &[tend_core::UsageDaily],
+) -> Vec<(String, i64)> {
+    let Some(health) = &view.health else {
+        return Vec::new();
+    };
+    let Some(card) = state
+        .app
+        .scorecards()
+        .scorecards
+        .iter()
+        .find(|c| c.name == health.score.scorecard)
+    else {
+        return Vec::new();
+    };
+    let since = view.as_of - Days::new(FEATURE_DAYS - 1);
+    card.key_features
+        .iter()
+        .map(|feature| {
+            let events = usage
+                .iter()
+                .filter(|u| u.day >= since)
+                .flat_map(|u| &u.feature_events)
+                .filter(|(name, _)| feature.matches(name))
+                .map(|(_, n)| n)
+                .sum();
+            (feature.name.clone(), events)
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]

@@ -36,6 +36,11 @@ pub struct AccountPage<'a> {
     pub usage: &'a [(NaiveDate, i64)],
     /// Seats held on the page's day.
     pub seats: i64,
+    /// Each key feature of the account's scorecard with its events in the last 30
+    /// days.
+    pub key_features: &'a [(String, i64)],
+    /// The churn probability 30 days before, when scored then.
+    pub risk_month_before: Option<f64>,
     /// Whether the caller may write to this account.
     pub can_write: bool,
 }
@@ -64,7 +69,12 @@ fn header(data: &AccountPage) -> Markup {
                 dt { "Churn risk" }
                 dd {
                     @match data.risk {
-                        Some(risk) => { (format::percent(risk.probability)) " in " (risk.horizon_days) " days " (band(Some(&risk.band))) }
+                        Some(risk) => {
+                            (format::percent(risk.probability)) " in " (risk.horizon_days) " days " (band(Some(&risk.band)))
+                            @if let Some(before) = data.risk_month_before {
+                                " " span.change { "from " (format::percent(before)) " 30 days before" }
+                            }
+                        }
                         None => { "no churn model yet" }
                     }
                 }
@@ -131,22 +141,33 @@ fn usage_chart(data: &AccountPage) -> Markup {
         ),
         None => "No product usage recorded".to_string(),
     };
-    chart(
-        "usage-chart",
-        &caption,
-        &days,
-        &[
-            Series {
-                label: "Active users (30 days)",
-                values: active,
-            },
-            Series {
-                label: "Seats",
-                values: seats,
-            },
-        ],
-        &[],
-    )
+    let used = data.key_features.iter().filter(|(_, n)| *n > 0).count();
+    html! {
+        (chart(
+            "usage-chart",
+            &caption,
+            &days,
+            &[
+                Series {
+                    label: "Active users (30 days)",
+                    values: active,
+                },
+                Series {
+                    label: "Seats",
+                    values: seats,
+                },
+            ],
+            &[],
+        ))
+        @if !data.key_features.is_empty() {
+            h3 { "Key features used in 30 days: " (used) " of " (data.key_features.len()) }
+            ul.features {
+                @for (name, events) in data.key_features {
+                    li { (name) ": " @if *events > 0 { (events) " events" } @else { strong.flag { "not used" } } }
+                }
+            }
+        }
+    }
 }
 
 fn explanation(data: &AccountPage) -> Markup {
@@ -340,7 +361,7 @@ pub fn account_page(nav: &Nav, data: &AccountPage) -> Markup {
         (header(data))
         div.charts {
             (health_chart(data))
-            (usage_chart(data))
+            div.usage { (usage_chart(data)) }
         }
         div.columns {
             div { (explanation(data)) }
