@@ -87,6 +87,29 @@ impl Store {
         )
     }
 
+    /// The accounts of an owner's book (its CSM or account manager), by id.
+    pub async fn accounts_of_owner(&self, owner: &str) -> Result<Vec<Account>> {
+        crate::sqlite_read::select!(
+            self,
+            AccountRow,
+            "accounts",
+            "SELECT * FROM accounts WHERE csm_owner = $1 OR am_owner = $1 ORDER BY id",
+            &[Bind::Text(owner)]
+        )
+    }
+
+    /// The contracts of the accounts of an owner's book, by id.
+    pub async fn contracts_of_owner(&self, owner: &str) -> Result<Vec<Contract>> {
+        crate::sqlite_read::select!(
+            self,
+            ContractRow,
+            "contracts",
+            "SELECT c.* FROM contracts c JOIN accounts a ON a.id = c.account_id \
+             WHERE a.csm_owner = $1 OR a.am_owner = $1 ORDER BY c.id",
+            &[Bind::Text(owner)]
+        )
+    }
+
     pub async fn contracts_of(&self, account_id: &str) -> Result<Vec<Contract>> {
         crate::sqlite_read::select!(
             self,

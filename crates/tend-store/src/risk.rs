@@ -76,29 +76,33 @@ impl Store {
         }))
     }
 
-    /// The risk of `target` of `ids` on `day` (those scored), by account.
+    /// The risk of `target` of `ids` on `day` (those scored), by account; asked
+    /// for a thousand ids at a time, within every backend's limit of parameters.
     pub async fn risk_snapshots_of(
         &self,
         target: &str,
         day: NaiveDate,
         ids: &[String],
     ) -> Result<Vec<RiskSnapshot>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
+        let mut found = Vec::new();
+        for chunk in ids.chunks(1000) {
+            let list: Vec<String> = (3..3 + chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {SNAPSHOT_COLUMNS} FROM risk_snapshots WHERE target = $1 AND day = $2 \
+                 AND account_id IN ({})",
+                list.join(", ")
+            );
+            let rows: Vec<RiskSnapshot> = on_backend!(&self.pool, pool => {
+                let mut q = sqlx::query_as(&sql).bind(target).bind(day);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(pool).await?
+            });
+            found.extend(rows);
         }
-        let list: Vec<String> = (3..3 + ids.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT {SNAPSHOT_COLUMNS} FROM risk_snapshots WHERE target = $1 AND day = $2 \
-             AND account_id IN ({}) ORDER BY account_id",
-            list.join(", ")
-        );
-        Ok(on_backend!(&self.pool, pool => {
-            let mut q = sqlx::query_as(&sql).bind(target).bind(day);
-            for id in ids {
-                q = q.bind(id);
-            }
-            q.fetch_all(pool).await?
-        }))
+        found.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        Ok(found)
     }
 
     /// One account's snapshots of `target`, oldest first.

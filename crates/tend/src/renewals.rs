@@ -118,6 +118,7 @@ pub async fn run(app: &App, args: RenewalsArgs) -> Result<()> {
         to: args.to,
         owner: args.owner,
         segment: args.segment,
+        account: None,
     };
     let pipeline = app.renewal_pipeline(&Actor::cli(), &query).await?;
     print!("{}", render(&pipeline));

@@ -170,6 +170,15 @@ pub struct RenewalModel {
 
 impl RenewalModel {
     pub async fn load(store: &Store) -> Result<RenewalModel, AppError> {
+        RenewalModel::load_of(store, None).await
+    }
+
+    /// [`RenewalModel::load`] for the accounts `ids` only.
+    pub async fn load_for(store: &Store, ids: &[String]) -> Result<RenewalModel, AppError> {
+        RenewalModel::load_of(store, Some(ids)).await
+    }
+
+    async fn load_of(store: &Store, ids: Option<&[String]>) -> Result<RenewalModel, AppError> {
         let target = Target::NonRenewal.as_str();
         let Some(model) = store.latest_risk_model(target).await? else {
             return Ok(RenewalModel::default());
@@ -177,9 +186,11 @@ impl RenewalModel {
         let Some(day) = store.latest_risk_day(target).await? else {
             return Ok(RenewalModel::default());
         };
-        let non_renewal = store
-            .risk_snapshots_on(target, day)
-            .await?
+        let snapshots = match ids {
+            Some(ids) => store.risk_snapshots_of(target, day, ids).await?,
+            None => store.risk_snapshots_on(target, day).await?,
+        };
+        let non_renewal = snapshots
             .into_iter()
             .map(|s| (s.account_id, s.probability))
             .collect();

@@ -19,13 +19,15 @@ use crate::renewal_calls::{latest_calls, RenewalCall};
 pub const DEFAULT_DAYS_AHEAD: u64 = 180;
 
 /// Which renewals: due within `from..=to` (by default the last day of the data and
-/// [`DEFAULT_DAYS_AHEAD`] after it), of an owner's book, of a segment.
+/// [`DEFAULT_DAYS_AHEAD`] after it), of an owner's book, of a segment, of one
+/// account (which reads only that account's contracts and risk).
 #[derive(Debug, Clone, Default)]
 pub struct RenewalQuery {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub owner: Option<String>,
     pub segment: Option<String>,
+    pub account: Option<String>,
 }
 
 /// One renewal with what the pipeline shows of it.
@@ -112,14 +114,30 @@ impl App {
         if from > to {
             return Err(AppError::invalid("from", "must not be after `to`"));
         }
-        let accounts: HashMap<String, Account> = store
-            .accounts()
-            .await?
-            .into_iter()
-            .map(|a| (a.id.clone(), a))
-            .collect();
-        let (all, mixed) = renewals(&store.contracts().await?, day);
-        let model = RenewalModel::load(store).await?;
+        let (accounts, contracts, model) = match (&query.account, &query.owner) {
+            (Some(id), _) => (
+                vec![self.account(id).await?],
+                store.contracts_of(id).await?,
+                RenewalModel::load_for(store, std::slice::from_ref(id)).await?,
+            ),
+            (None, Some(owner)) => {
+                let accounts = store.accounts_of_owner(owner).await?;
+                let ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
+                (
+                    accounts,
+                    store.contracts_of_owner(owner).await?,
+                    RenewalModel::load_for(store, &ids).await?,
+                )
+            }
+            (None, None) => (
+                store.accounts().await?,
+                store.contracts().await?,
+                RenewalModel::load(store).await?,
+            ),
+        };
+        let accounts: HashMap<String, Account> =
+            accounts.into_iter().map(|a| (a.id.clone(), a)).collect();
+        let (all, mixed) = renewals(&contracts, day);
         let mut calls = latest_calls(store).await?;
         let chosen = |a: &Account| in_scope(a, query.owner.as_deref(), query.segment.as_deref());
         let mut lines: Vec<RenewalLine> = all

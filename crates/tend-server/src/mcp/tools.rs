@@ -915,6 +915,7 @@ async fn list_renewals(app: &App, actor: &Actor, a: RenewalArgs) -> Result<Answe
         to: a.to,
         owner: tend_engine::views::context::scope_owner(actor, a.owner.as_deref()),
         segment: a.segment,
+        account: None,
     };
     let mut body =
         crate::wire_renewals::RenewalPipelineBody::from(app.renewal_pipeline(actor, &query).await?);

@@ -48,6 +48,7 @@ pub async fn pipeline(
         to: p.to,
         owner: p.owner,
         segment: p.segment,
+        account: None,
     };
     let pipeline = state.app.renewal_pipeline(&caller.actor, &query).await?;
     Ok(Json(pipeline.into()))

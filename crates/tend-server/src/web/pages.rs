@@ -203,7 +203,7 @@ pub async fn cockpit(
                 from: Some(day),
                 to: Some(day + Days::new(RENEWALS_AHEAD)),
                 owner: Some(viewer.handle.clone()),
-                segment: None,
+                ..RenewalQuery::default()
             },
         )
         .await
@@ -589,8 +589,8 @@ pub async fn account(
             &RenewalQuery {
                 from: Some(day),
                 to: Some(day + Days::new(730)),
-                owner: None,
-                segment: None,
+                account: Some(id.clone()),
+                ..RenewalQuery::default()
             },
         )
         .await
