@@ -138,24 +138,23 @@ impl MetricsData {
             .map(|a| a.id.as_str())
             .collect();
         let chosen = |id: &str| accounts.contains(id);
-        let contracts: Vec<tend_core::Contract> = self
-            .contracts
-            .iter()
-            .filter(|c| chosen(&c.account_id))
-            .cloned()
-            .collect();
-        let tickets: Vec<tend_core::Ticket> = self
-            .tickets
-            .iter()
-            .filter(|t| chosen(&t.account_id))
-            .cloned()
-            .collect();
-        let surveys: Vec<tend_core::SurveyResponse> = self
-            .surveys
-            .iter()
-            .filter(|s| chosen(&s.account_id))
-            .cloned()
-            .collect();
+        // The whole portfolio reads the data as it is; a segment or a book, a copy
+        // of what is theirs.
+        let everyone = query.segment.is_none() && query.owner.is_none();
+        fn theirs<'a, T: Clone>(
+            all: &'a [T],
+            everyone: bool,
+            keep: impl Fn(&T) -> bool,
+        ) -> std::borrow::Cow<'a, [T]> {
+            if everyone {
+                std::borrow::Cow::Borrowed(all)
+            } else {
+                std::borrow::Cow::Owned(all.iter().filter(|x| keep(x)).cloned().collect())
+            }
+        }
+        let contracts = theirs(&self.contracts, everyone, |c| chosen(&c.account_id));
+        let tickets = theirs(&self.tickets, everyone, |t| chosen(&t.account_id));
+        let surveys = theirs(&self.surveys, everyone, |s| chosen(&s.account_id));
         let rates = &self.rates;
         let currency = query.currency.unwrap_or_else(|| {
             main_currency(&arr_by_currency(&contracts, query.to), rates, query.to)

@@ -385,19 +385,84 @@ async fn portfolio_rows(
     limit: u32,
 ) -> Result<(Vec<PortfolioRow>, Option<String>), WebError> {
     let app = &state.app;
-    let query = tend_engine::views::accounts::AccountQuery {
-        filter: filter_of(state, viewer, q).await?,
-        order: order_of(q),
-        page: PageRequest {
-            cursor: (!q.cursor.is_empty()).then(|| q.cursor.clone()),
-            limit: Some(limit),
-        },
+    let filter = filter_of(state, viewer, q).await?;
+    let page = PageRequest {
+        cursor: (!q.cursor.is_empty()).then(|| q.cursor.clone()),
+        limit: Some(limit),
     };
-    let page = app
-        .list_accounts(viewer.actor(), &query)
-        .await
-        .or_page(viewer)?;
-    let ids: Vec<String> = page.items.iter().map(|l| l.account.id.clone()).collect();
+    let blank = |row: (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<f64>,
+        Option<String>,
+    )| {
+        PortfolioRow {
+            id: row.0,
+            name: row.1,
+            segment: row.2,
+            csm: row.3,
+            score: row.4,
+            band: row.5,
+            trend: Vec::new(),
+            risk: None,
+        }
+    };
+    // Lowest health first is the health table, read along its (day, score) index;
+    // by name, the accounts' list.
+    let (mut rows, next_cursor): (Vec<PortfolioRow>, Option<String>) = match order_of(q) {
+        AccountOrder::Health => match app.health_page(viewer.actor(), None, &filter, &page).await {
+            Ok((_, page)) => (
+                page.items
+                    .into_iter()
+                    .map(|r| {
+                        let some = |v: String| (!v.is_empty()).then_some(v);
+                        blank((
+                            r.account_id,
+                            r.name,
+                            some(r.segment),
+                            some(r.owner),
+                            r.score,
+                            Some(r.band),
+                        ))
+                    })
+                    .collect(),
+                page.next_cursor,
+            ),
+            Err(AppError::Conflict(_)) => (Vec::new(), None),
+            Err(e) => return Err(WebError::api(Some(viewer), e.into())),
+        },
+        order => {
+            let query = tend_engine::views::accounts::AccountQuery {
+                filter,
+                order,
+                page,
+            };
+            let page = app
+                .list_accounts(viewer.actor(), &query)
+                .await
+                .or_page(viewer)?;
+            (
+                page.items
+                    .into_iter()
+                    .map(|l| {
+                        let a = l.account;
+                        blank((
+                            a.id,
+                            a.name,
+                            a.segment,
+                            a.csm_owner,
+                            l.health_score,
+                            l.health_band,
+                        ))
+                    })
+                    .collect(),
+                page.next_cursor,
+            )
+        }
+    };
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let store = app.store();
     let last = store.latest_health_day().await.or_page(viewer)?;
     let days: Vec<NaiveDate> = match last {
@@ -422,7 +487,7 @@ async fn portfolio_rows(
         .latest_risk_day(Target::Churn.as_str())
         .await
         .or_page(viewer)?;
-    let risks: HashMap<String, (f64, String)> = match risk_day {
+    let mut risks: HashMap<String, (f64, String)> = match risk_day {
         Some(day) => store
             .risk_snapshots_of(Target::Churn.as_str(), day, &ids)
             .await
@@ -432,28 +497,14 @@ async fn portfolio_rows(
             .collect(),
         None => HashMap::new(),
     };
-    let rows = page
-        .items
-        .into_iter()
-        .map(|listing| {
-            let trend = days
-                .iter()
-                .map(|d| {
-                    scores
-                        .get(&(listing.account.id.clone(), *d))
-                        .copied()
-                        .flatten()
-                })
-                .collect();
-            let risk = risks.get(&listing.account.id).cloned();
-            PortfolioRow {
-                listing,
-                trend,
-                risk,
-            }
-        })
-        .collect();
-    Ok((rows, page.next_cursor))
+    for row in &mut rows {
+        row.trend = days
+            .iter()
+            .map(|d| scores.get(&(row.id.clone(), *d)).copied().flatten())
+            .collect();
+        row.risk = risks.remove(&row.id);
+    }
+    Ok((rows, next_cursor))
 }
 
 pub async fn portfolio(
@@ -506,22 +557,19 @@ pub async fn portfolio_csv(
 ) -> Result<Response, WebError> {
     let mut q = params.query();
     q.cursor.clear();
-    let mut out = String::from("account_id,name,segment,csm_owner,am_owner,health_score,health_band,churn_probability,churn_band\n");
+    let mut out = String::from(
+        "account_id,name,segment,csm_owner,health_score,health_band,churn_probability,churn_band\n",
+    );
     loop {
         let (rows, next) = portfolio_rows(&state, &viewer, &q, 500).await?;
         for row in &rows {
-            let a = &row.listing.account;
             let fields = [
-                a.id.clone(),
-                a.name.clone(),
-                a.segment.clone().unwrap_or_default(),
-                a.csm_owner.clone().unwrap_or_default(),
-                a.am_owner.clone().unwrap_or_default(),
-                row.listing
-                    .health_score
-                    .map(|s| format!("{s:.1}"))
-                    .unwrap_or_default(),
-                row.listing.health_band.clone().unwrap_or_default(),
+                row.id.clone(),
+                row.name.clone(),
+                row.segment.clone().unwrap_or_default(),
+                row.csm.clone().unwrap_or_default(),
+                row.score.map(|s| format!("{s:.1}")).unwrap_or_default(),
+                row.band.clone().unwrap_or_default(),
                 row.risk
                     .as_ref()
                     .map(|(p, _)| format!("{p:.4}"))

@@ -250,12 +250,21 @@ fn timeline(data: &AccountPage, nav: &Nav) -> Markup {
     }
 }
 
+/// A contact of the account by name (its id when it is not one of them).
+fn contact_name<'a>(data: &'a AccountPage, id: &'a str) -> &'a str {
+    data.view
+        .contacts
+        .iter()
+        .find(|c| c.id == id)
+        .map_or(id, |c| c.name.as_str())
+}
+
 fn people(data: &AccountPage) -> Markup {
     html! {
         section aria-labelledby="contacts" {
             h2 #contacts { "Contacts and stakeholders" }
             table {
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Title" } th scope="col" { "Role" } th scope="col" { "Influence" } th scope="col" { "Sentiment" } th scope="col" { "Strength" } } }
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Title" } th scope="col" { "Role" } th scope="col" { "Influence" } th scope="col" { "Sentiment" } th scope="col" { "Strength" } th scope="col" { "Reports to" } } }
                 tbody {
                     @for s in &data.desk.stakeholders {
                         tr {
@@ -263,8 +272,11 @@ fn people(data: &AccountPage) -> Markup {
                             td { (s.contact.title.as_deref().unwrap_or("–")) }
                             td { (s.contact.role.as_str().replace('_', " ")) }
                             @match &s.standing {
-                                Some(st) => { td { (st.influence.as_str()) } td { (st.sentiment.as_str()) } td.num { (st.strength) " of 5" } }
-                                None => { td { "–" } td { "–" } td { "–" } }
+                                Some(st) => {
+                                    td { (st.influence.as_str()) } td { (st.sentiment.as_str()) } td.num { (st.strength) " of 5" }
+                                    td { (st.reports_to.as_deref().map_or("–", |id| contact_name(data, id))) }
+                                }
+                                None => { td { "–" } td { "–" } td { "–" } td { "–" } }
                             }
                         }
                     }

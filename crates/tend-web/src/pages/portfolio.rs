@@ -2,7 +2,6 @@
 //! filters, sorting, search, pages and export to CSV.
 
 use maud::{html, Markup};
-use tend_store::AccountListing;
 
 use super::{account_href, encode};
 use crate::format;
@@ -50,7 +49,12 @@ pub const RENEWAL_WINDOWS: [u64; 5] = [30, 60, 90, 120, 180];
 
 /// One row: the account with its health, its scores over 90 days and its risk.
 pub struct PortfolioRow {
-    pub listing: AccountListing,
+    pub id: String,
+    pub name: String,
+    pub segment: Option<String>,
+    pub csm: Option<String>,
+    pub score: Option<f64>,
+    pub band: Option<String>,
     pub trend: Vec<Option<f64>>,
     /// Churn probability and band.
     pub risk: Option<(f64, String)>,
@@ -139,14 +143,13 @@ pub fn portfolio(nav: &Nav, data: &Portfolio) -> Markup {
                 }
                 tbody {
                     @for row in data.rows {
-                        @let a = &row.listing.account;
                         tr {
-                            td { a href=(account_href(&a.id)) { (a.name) } }
-                            td { (a.segment.as_deref().unwrap_or("–")) }
-                            td { (a.csm_owner.as_deref().unwrap_or("–")) }
-                            td.num { (format::score(row.listing.health_score)) }
-                            td { (band(row.listing.health_band.as_deref())) }
-                            td { (sparkline(&row.trend, &format!("Health of {} over 90 days", a.name))) }
+                            td { a href=(account_href(&row.id)) { (row.name) } }
+                            td { (row.segment.as_deref().unwrap_or("–")) }
+                            td { (row.csm.as_deref().unwrap_or("–")) }
+                            td.num { (format::score(row.score)) }
+                            td { (band(row.band.as_deref())) }
+                            td { (sparkline(&row.trend, &format!("Health of {} over 90 days", row.name))) }
                             td { @match &row.risk { Some((p, b)) => { (format::percent(*p)) " " (band(Some(b))) } None => { "–" } } }
                         }
                     }
