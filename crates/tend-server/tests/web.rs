@@ -177,6 +177,21 @@ async fn pages_need_a_session_and_say_so_by_sending_to_the_sign_in_form() {
     .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(location(&response).starts_with("/app/login"));
+    let login = anonymous
+        .get(server.url("/app/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        login.headers()["x-frame-options"],
+        "DENY",
+        "no page in another's frame"
+    );
+    assert_eq!(
+        login.headers()["content-security-policy"],
+        "frame-ancestors 'none'"
+    );
+    assert_eq!(login.headers()["cache-control"], "no-store");
     let (status, body) = page(&anonymous, &server, "/app/login?next=/app/renewals").await;
     assert_eq!(status, StatusCode::OK);
     common::assert_valid_html("/app/login", &body);

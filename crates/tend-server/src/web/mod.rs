@@ -301,7 +301,8 @@ impl IntoResponse for WebError {
     }
 }
 
-/// A rendered page.
+/// A rendered page: never cached, never shown inside another site's frame (a page
+/// of forms must not be clicked through a disguise), its type never guessed.
 pub(crate) fn html_response(status: StatusCode, page: tend_web::Markup) -> Response {
     (
         status,
@@ -311,6 +312,15 @@ pub(crate) fn html_response(status: StatusCode, page: tend_web::Markup) -> Respo
                 HeaderValue::from_static("text/html; charset=utf-8"),
             ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("frame-ancestors 'none'"),
+            ),
+            (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
         ],
         page.into_string(),
     )
