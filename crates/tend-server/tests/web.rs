@@ -696,3 +696,42 @@ async fn the_portfolio_filters_pages_and_exports_what_it_shows() {
     assert_eq!(ids, ["lark-1", "lark-2"]);
     assert!(csv.contains(",Quill & Co,"), "{csv}");
 }
+
+#[tokio::test]
+async fn the_cockpit_shows_the_overdue_onboarding_milestones_of_the_book() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = test_support::sqlite_store(dir.path()).await.unwrap();
+    let server = common::start(store, dir.path()).await;
+    let milestone = |title: &str, due: i64| tend_engine::views::plans::NewMilestone {
+        id: None,
+        objective_id: None,
+        title: title.into(),
+        kind: tend_core::MilestoneKind::Onboarding,
+        due_on: common::today() - chrono::Days::new(due as u64),
+        owner: None,
+        status: tend_core::MilestoneStatus::Planned,
+        done_on: None,
+    };
+    let admin = Actor::cli();
+    server
+        .app
+        .save_milestone(&admin, "lark-1", &milestone("Kickoff held", 3))
+        .await
+        .unwrap();
+    server
+        .app
+        .save_milestone(&admin, "lark-3", &milestone("Integration live", 10))
+        .await
+        .unwrap();
+    let (jane, _) = sign_in(&server, "jane").await;
+    let (_, cockpit) = page(&jane, &server, "/app").await;
+    assert!(
+        cockpit.contains("Larkspur Foods</a>: Kickoff held"),
+        "{cockpit}"
+    );
+    assert!(!cockpit.contains("Integration live"), "lark-3 is lee's");
+    let (lee, _) = sign_in(&server, "lee").await;
+    let (_, cockpit) = page(&lee, &server, "/app").await;
+    assert!(cockpit.contains("Ostrander Labs</a>: Integration live"));
+    assert!(!cockpit.contains("Kickoff held"));
+}

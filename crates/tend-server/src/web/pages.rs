@@ -222,34 +222,28 @@ pub async fn cockpit(
         .into_iter()
         .filter(|m| m.kind == "onboarding" && m.status != "done" && m.due_on < day)
         .collect();
-    let milestone_accounts = app
+    // The book's accounts by id (an owner's book may be tens of thousands, too many
+    // to name in one query by id).
+    let book: HashMap<String, String> = app
         .store()
-        .accounts_of(
-            &overdue
-                .iter()
-                .map(|m| m.account_id.clone())
-                .collect::<Vec<_>>(),
-        )
+        .accounts_of_owner(&viewer.handle)
         .await
-        .or_page(&viewer)?;
-    let mut names: HashMap<String, String> = HashMap::new();
-    let in_book: BTreeSet<String> = milestone_accounts
+        .or_page(&viewer)?
         .into_iter()
-        .filter(|a| {
-            [&a.csm_owner, &a.am_owner]
-                .iter()
-                .any(|o| o.as_deref() == Some(viewer.handle.as_str()))
-        })
-        .map(|a| {
-            names.insert(a.id.clone(), a.name);
-            a.id
-        })
+        .map(|a| (a.id, a.name))
         .collect();
     overdue.retain(|m| {
-        in_book.contains(&m.account_id) || m.owner.as_deref() == Some(viewer.handle.as_str())
+        book.contains_key(&m.account_id) || m.owner.as_deref() == Some(viewer.handle.as_str())
     });
     overdue.sort_by_key(|m| m.due_on);
     overdue.truncate(SHOWN);
+    let mut names: HashMap<String, String> = overdue
+        .iter()
+        .filter_map(|m| {
+            book.get(&m.account_id)
+                .map(|n| (m.account_id.clone(), n.clone()))
+        })
+        .collect();
     let approvals = if actor.role == Role::Leader {
         Some(app.approvals_for(actor).await.or_page(&viewer)?)
     } else {
