@@ -467,6 +467,21 @@ async fn tasks_are_completed_snoozed_and_reassigned_from_pages() {
             server.store.task(first).await.unwrap().unwrap().status,
             "done"
         );
+        // A return address with a line break in it cannot reach the headers.
+        let response = post(
+            &jane,
+            &server,
+            &format!("/app/tasks/{third}/snooze"),
+            &[
+                ("_csrf", &csrf),
+                ("until", "2026-07-02"),
+                ("reason", "later"),
+                ("back", "/app\r\nSet-Cookie: a=b"),
+            ],
+        )
+        .await;
+        assert_eq!(location(&response), "/app");
+        assert!(response.headers().get("set-cookie").is_none());
         let (_, timeline) = page(&jane, &server, "/app/accounts/lark-1").await;
         assert!(
             timeline.contains("Task done: Plan the QBR"),

@@ -159,9 +159,12 @@ fn next_of(parts: &Parts) -> String {
 }
 
 /// `back` when it is a page of the web app, else the cockpit: a form's return
-/// address never leads off the site.
+/// address never leads off the site, and is visible ASCII only (it becomes a
+/// `Location` header, which no line break or other byte may enter).
 pub(crate) fn safe_back(back: &str) -> &str {
-    let local = back.starts_with("/app") && !back.starts_with("//") && !back.contains('\\');
+    let local = back.starts_with("/app")
+        && !back.contains('\\')
+        && back.bytes().all(|b| b.is_ascii_graphic());
     if local {
         back
     } else {
@@ -340,5 +343,30 @@ pub(crate) trait OrPage<T> {
 impl<T, E: Into<ApiError>> OrPage<T> for Result<T, E> {
     fn or_page(self, viewer: &Viewer) -> Result<T, WebError> {
         self.map_err(|e| WebError::api(Some(viewer), e.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_back;
+
+    #[test]
+    fn a_return_address_stays_on_the_web_app_and_out_of_other_headers() {
+        assert_eq!(
+            safe_back("/app/accounts/ACC-1#timeline"),
+            "/app/accounts/ACC-1#timeline"
+        );
+        assert_eq!(safe_back("/app/tasks?scope=team"), "/app/tasks?scope=team");
+        for bad in [
+            "https://elsewhere.example/",
+            "//elsewhere.example/app",
+            "/api/v1/accounts",
+            "/app\\..\\elsewhere",
+            "/app\r\nSet-Cookie: tend_session=stolen",
+            "/app/accounts/caf\u{e9}",
+            "/app/a b",
+        ] {
+            assert_eq!(safe_back(bad), "/app", "{bad:?}");
+        }
     }
 }
