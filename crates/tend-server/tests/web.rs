@@ -384,6 +384,17 @@ async fn writes_carry_the_session_csrf_token_and_keep_to_books_of_business() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         assert!(response.text().await.unwrap().contains("subject"));
 
+        // A form past the API's body limit is refused whole.
+        let huge = "x".repeat(tend_server::MAX_BODY_BYTES + 1);
+        let response = post(
+            &jane,
+            &server,
+            log,
+            &[("_csrf", &csrf), ("kind", "note"), ("subject", &huge)],
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
         // Lee's book is lark-3 and lark-4: lark-1's page shows him no form, and a
         // post is refused.
         let (lee, lee_csrf) = sign_in(&server, "lee").await;

@@ -58,7 +58,6 @@ impl Section {
 #[derive(Debug, Clone)]
 pub struct Nav {
     pub name: String,
-    pub handle: String,
     pub role: String,
     /// The session's CSRF token.
     pub csrf: String,

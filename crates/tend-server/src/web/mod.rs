@@ -68,6 +68,8 @@ pub(crate) fn router() -> Router<ServerState> {
         .route("/app/playbooks", get(pages::playbooks))
         .route("/app/admin", get(pages::admin))
         .route("/app/assets/{name}", get(asset))
+        // Forms are small: the API's limit of a JSON body, answered with a page.
+        .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
 }
 
 /// A built-in asset; cached by the browser for a day.
@@ -127,7 +129,6 @@ impl FromRequestParts<ServerState> for Viewer {
         let user = session.user;
         let nav = Nav {
             name: user.name.clone(),
-            handle: user.handle.clone(),
             role: user.role.as_str().to_string(),
             csrf: session.csrf_token.clone(),
             section: None,

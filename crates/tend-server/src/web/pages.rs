@@ -193,7 +193,7 @@ pub async fn cockpit(
     let actor = viewer.actor();
     let day = today(&state, &viewer).await?;
     let mut tasks = open_tasks_by_due(&state, &viewer, TaskScope::Mine).await?;
-    let open_tasks = tasks.len();
+    let open_tasks = (tasks.len() < MAX_LIMIT as usize).then_some(tasks.len());
     tasks.truncate(COCKPIT_TASKS);
     let worsened = worsened_this_week(&state, &viewer).await?;
     let pipeline = app
@@ -376,50 +376,32 @@ async fn portfolio_rows(
     state: &ServerState,
     viewer: &Viewer,
     q: &PortfolioQuery,
+    filter: &AccountFilter,
     limit: u32,
 ) -> Result<(Vec<PortfolioRow>, Option<String>), WebError> {
     let app = &state.app;
-    let filter = filter_of(state, viewer, q).await?;
     let page = PageRequest {
         cursor: (!q.cursor.is_empty()).then(|| q.cursor.clone()),
         limit: Some(limit),
     };
-    let blank = |row: (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<f64>,
-        Option<String>,
-    )| {
-        PortfolioRow {
-            id: row.0,
-            name: row.1,
-            segment: row.2,
-            csm: row.3,
-            score: row.4,
-            band: row.5,
-            trend: Vec::new(),
-            risk: None,
-        }
-    };
     // Lowest health first is the health table, read along its (day, score) index;
     // by name, the accounts' list.
     let (mut rows, next_cursor): (Vec<PortfolioRow>, Option<String>) = match order_of(q) {
-        AccountOrder::Health => match app.health_page(viewer.actor(), None, &filter, &page).await {
+        AccountOrder::Health => match app.health_page(viewer.actor(), None, filter, &page).await {
             Ok((_, page)) => (
                 page.items
                     .into_iter()
                     .map(|r| {
                         let some = |v: String| (!v.is_empty()).then_some(v);
-                        blank((
-                            r.account_id,
-                            r.name,
-                            some(r.segment),
-                            some(r.owner),
-                            r.score,
-                            Some(r.band),
-                        ))
+                        PortfolioRow {
+                            id: r.account_id,
+                            name: r.name,
+                            segment: some(r.segment),
+                            csm: some(r.owner),
+                            score: r.score,
+                            band: Some(r.band),
+                            ..PortfolioRow::default()
+                        }
                     })
                     .collect(),
                 page.next_cursor,
@@ -429,7 +411,7 @@ async fn portfolio_rows(
         },
         order => {
             let query = tend_engine::views::accounts::AccountQuery {
-                filter,
+                filter: filter.clone(),
                 order,
                 page,
             };
@@ -442,14 +424,15 @@ async fn portfolio_rows(
                     .into_iter()
                     .map(|l| {
                         let a = l.account;
-                        blank((
-                            a.id,
-                            a.name,
-                            a.segment,
-                            a.csm_owner,
-                            l.health_score,
-                            l.health_band,
-                        ))
+                        PortfolioRow {
+                            id: a.id,
+                            name: a.name,
+                            segment: a.segment,
+                            csm: a.csm_owner,
+                            score: l.health_score,
+                            band: l.health_band,
+                            ..PortfolioRow::default()
+                        }
                     })
                     .collect(),
                 page.next_cursor,
@@ -507,7 +490,8 @@ pub async fn portfolio(
     Query(params): Query<PortfolioParams>,
 ) -> Result<Response, WebError> {
     let q = params.query();
-    let (rows, next) = portfolio_rows(&state, &viewer, &q, PORTFOLIO_PAGE).await?;
+    let filter = filter_of(&state, &viewer, &q).await?;
+    let (rows, next) = portfolio_rows(&state, &viewer, &q, &filter, PORTFOLIO_PAGE).await?;
     let segments = state.app.store().segments().await.or_page(&viewer)?;
     // Every scorecard's bands, each name once, in the order the scorecards list them.
     let mut bands: Vec<String> = Vec::new();
@@ -554,8 +538,9 @@ pub async fn portfolio_csv(
     let mut out = String::from(
         "account_id,name,segment,csm_owner,health_score,health_band,churn_probability,churn_band\n",
     );
+    let filter = filter_of(&state, &viewer, &q).await?;
     loop {
-        let (rows, next) = portfolio_rows(&state, &viewer, &q, 500).await?;
+        let (rows, next) = portfolio_rows(&state, &viewer, &q, &filter, MAX_LIMIT).await?;
         for row in &rows {
             let fields = [
                 row.id.clone(),
@@ -808,9 +793,9 @@ pub async fn renewals(
         .await
         .or_page(&viewer)?;
     let query = tend_engine::forecast::ForecastQuery {
-        periods: 4,
+        periods: FORECAST_QUARTERS,
         owner: book,
-        draws: 2000,
+        draws: FORECAST_DRAWS,
         ..Default::default()
     };
     let forecast = match app.renewal_forecast(actor, &query).await {
@@ -856,6 +841,11 @@ pub async fn renewals(
     Ok(ok(renewals_page::renewals(&viewer.nav, &data)))
 }
 
+/// The renewals page's forecast: quarters ahead, and Monte Carlo draws (fewer than
+/// the CLI's default: a page is asked for often, and the range moves little).
+const FORECAST_QUARTERS: usize = 4;
+const FORECAST_DRAWS: usize = 2_000;
+
 /// Quarters the metrics page shows the trend over.
 const TREND_QUARTERS: usize = 8;
 
@@ -875,13 +865,13 @@ pub async fn metrics(
         owner: None,
         currency: Some(summary.currency),
     };
-    let mut quarters = Vec::new();
-    let mut before = summary.as_of.succ_opt().unwrap_or(summary.as_of);
-    for _ in 0..TREND_QUARTERS {
-        let quarter = tend_core::Period::previous_quarter(before);
-        quarters.push(quarter);
-        before = quarter.start;
-    }
+    // The last full quarters before the summary's day, oldest first.
+    use tend_core::period::{CalendarKind, CalendarPeriod};
+    let current = CalendarPeriod::containing(CalendarKind::Quarter, summary.as_of);
+    let mut quarters: Vec<CalendarPeriod> =
+        std::iter::successors(Some(current.previous()), |q| Some(q.previous()))
+            .take(TREND_QUARTERS)
+            .collect();
     quarters.reverse();
     let queries: Vec<MetricsQuery> = segments
         .iter()
@@ -893,10 +883,13 @@ pub async fn metrics(
             owner: Some(o.clone()),
             ..year.clone()
         }))
-        .chain(quarters.iter().map(|q| MetricsQuery {
-            from: q.start,
-            to: q.end.pred_opt().unwrap_or(q.end),
-            ..year.clone()
+        .chain(quarters.iter().map(|q| {
+            let period = q.period();
+            MetricsQuery {
+                from: period.start,
+                to: period.last_day().unwrap_or(period.start),
+                ..year.clone()
+            }
         }))
         .collect();
     let mut results = app
@@ -906,14 +899,7 @@ pub async fn metrics(
         .into_iter();
     let by_segment: Vec<_> = segments.into_iter().zip(results.by_ref()).collect();
     let by_owner: Vec<_> = owners.into_iter().zip(results.by_ref()).collect();
-    let quarters: Vec<_> = quarters
-        .iter()
-        .map(|q| {
-            use chrono::Datelike;
-            format!("{}-Q{}", q.start.year(), q.start.month0() / 3 + 1)
-        })
-        .zip(results)
-        .collect();
+    let quarters: Vec<_> = quarters.iter().map(|q| q.label()).zip(results).collect();
     let data = metrics_page::MetricsPage {
         summary: &summary,
         by_segment: &by_segment,

@@ -20,8 +20,9 @@ pub struct Cockpit<'a> {
     pub today: NaiveDate,
     /// My first open tasks, soonest due first.
     pub tasks: TaskTable<'a>,
-    /// All my open tasks, of which those are the first.
-    pub open_tasks: usize,
+    /// All my open tasks, of which those are the first; `None` when there are more
+    /// than were read.
+    pub open_tasks: Option<usize>,
     /// My accounts whose health fell or churn risk rose this week.
     pub worsened: &'a [Worsened],
     /// Renewals of my book due in the next 120 days, soonest first.
@@ -177,8 +178,10 @@ pub fn cockpit(nav: &Nav, data: &Cockpit) -> Markup {
         section aria-labelledby="my-tasks" {
             h2 #my-tasks { "My tasks, overdue and due next" }
             (task_table(&data.tasks, nav))
-            @if data.open_tasks > data.tasks.tasks.len() {
-                p { a href="/app/tasks" { "All " (data.open_tasks) " of my open tasks" } }
+            @match data.open_tasks {
+                Some(n) if n > data.tasks.tasks.len() => p { a href="/app/tasks" { "All " (n) " of my open tasks" } },
+                Some(_) => {},
+                None => p { a href="/app/tasks" { "All my open tasks" } },
             }
         }
         section aria-labelledby="worsened" {

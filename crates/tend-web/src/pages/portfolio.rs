@@ -48,6 +48,7 @@ impl PortfolioQuery {
 pub const RENEWAL_WINDOWS: [u64; 5] = [30, 60, 90, 120, 180];
 
 /// One row: the account with its health, its scores over 90 days and its risk.
+#[derive(Debug, Clone, Default)]
 pub struct PortfolioRow {
     pub id: String,
     pub name: String,

@@ -34,8 +34,8 @@ pub struct Renewals<'a> {
 }
 
 fn quarter(day: chrono::NaiveDate) -> String {
-    use chrono::Datelike;
-    format!("{}-Q{}", day.year(), (day.month() - 1) / 3 + 1)
+    use tend_core::period::{CalendarKind, CalendarPeriod};
+    CalendarPeriod::containing(CalendarKind::Quarter, day).label()
 }
 
 fn by_quarter(pipeline: &Pipeline) -> Markup {
