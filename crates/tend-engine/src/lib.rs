@@ -14,6 +14,7 @@ pub mod health;
 pub mod import;
 pub mod ingest;
 pub mod jobs;
+pub mod kept;
 pub mod playbooks;
 pub mod policy;
 pub mod proposals;

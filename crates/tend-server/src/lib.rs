@@ -64,6 +64,8 @@ pub struct ServerState {
     pub mailer: Option<mailer::Mailer>,
     /// Whether `serve` runs the playbooks over every account once a day.
     pub daily_playbooks: bool,
+    /// The web app's figures of whole portfolios, kept between requests.
+    figures: Arc<web::figures::Figures>,
 }
 
 impl ServerState {
@@ -92,6 +94,7 @@ impl ServerState {
             openapi_json: Arc::new(String::new()),
             mailer: None,
             daily_playbooks: false,
+            figures: Arc::default(),
         }
     }
 
@@ -103,6 +106,13 @@ impl ServerState {
             DeliveryPolicy::default(),
         )?);
         Ok(self)
+    }
+
+    /// Computes the web app's figures of the whole portfolio (metrics, pipeline,
+    /// forecast) in the background on the current runtime.
+    pub fn warm_figures(&self) {
+        let (app, figures) = (self.app.clone(), self.figures.clone());
+        tokio::spawn(async move { figures.warm(&app).await });
     }
 
     /// Runs the playbooks over every account once a day while serving.

@@ -761,3 +761,55 @@ async fn the_cockpit_shows_the_overdue_onboarding_milestones_of_the_book() {
     assert!(cockpit.contains("Ostrander Labs</a>: Integration live"));
     assert!(!cockpit.contains("Kickoff held"));
 }
+
+#[tokio::test]
+async fn figures_of_the_portfolio_are_kept_until_a_write_then_computed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = test_support::sqlite_store(dir.path()).await.unwrap();
+    let server = common::start(store, dir.path()).await;
+    let (lena, _) = sign_in(&server, "lena").await;
+    let (jane, csrf) = sign_in(&server, "jane").await;
+    let stale = "newer figures are being computed";
+    for path in ["/app/metrics", "/app/renewals"] {
+        let (status, body) = page(&lena, &server, path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            body.contains("Figures computed at") && !body.contains(stale),
+            "{path}"
+        );
+    }
+    let (_, renewals) = page(&lena, &server, "/app/renewals").await;
+    assert!(
+        renewals.contains("Renewals 1–"),
+        "the pipeline's table says which lines it shows"
+    );
+    // A start past the end shows no line and still the counts.
+    let (status, _) = page(&lena, &server, "/app/renewals?start=100000").await;
+    assert_eq!(status, StatusCode::OK);
+
+    // A write through the server: the kept figures are shown, marked, and computed again.
+    let response = post(
+        &jane,
+        &server,
+        "/app/accounts/lark-1/activities",
+        &[
+            ("_csrf", &csrf),
+            ("kind", "call"),
+            ("subject", "Renewal check-in"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, body) = page(&lena, &server, "/app/metrics").await;
+    assert!(body.contains(stale), "the write is announced");
+    let mut fresh = false;
+    for _ in 0..200 {
+        let (_, body) = page(&lena, &server, "/app/metrics").await;
+        if !body.contains(stale) {
+            fresh = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(fresh, "the figures were computed again");
+}

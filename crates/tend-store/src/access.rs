@@ -257,6 +257,7 @@ impl Transaction {
         target: &str,
         changes: &str,
     ) -> Result<()> {
+        self.changes_data();
         on_tx!(&mut self.tx, conn => {
             sqlx::query(
                 "INSERT INTO audit_log (at, actor, action, target, changes) \

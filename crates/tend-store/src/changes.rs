@@ -30,6 +30,7 @@ impl Transaction {
         reason: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
+        self.changes_data();
         for chunk in accounts.chunks(ROWS_PER_STATEMENT) {
             on_tx!(&mut self.tx, conn => {
                 let mut builder = sqlx::QueryBuilder::new(

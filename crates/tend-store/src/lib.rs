@@ -118,6 +118,8 @@ pub struct StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// Commits of this process that changed data; see [`Store::generation`].
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -178,7 +180,10 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
-        let store = Store { pool };
+        let store = Store {
+            pool,
+            generation: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -201,7 +206,19 @@ impl Store {
             Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
         };
-        Ok(Transaction { tx })
+        Ok(Transaction {
+            tx,
+            changes_data: false,
+            generation: self.generation.clone(),
+        })
+    }
+
+    /// How many transactions of this process that changed data (those that wrote
+    /// an audit entry or recorded an account change: every write of the product
+    /// does one or the other) have committed. What is computed from the data can be
+    /// kept until this moves; writes of other processes it cannot see.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub async fn close(&self) {
@@ -255,12 +272,25 @@ pub(crate) use on_tx;
 /// A write transaction. Dropping it without `commit` rolls everything back.
 pub struct Transaction {
     tx: TxConn,
+    /// It wrote an audit entry or recorded an account change.
+    changes_data: bool,
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Transaction {
     pub async fn commit(self) -> Result<()> {
         on_tx!(self.tx, tx => tx.commit().await?);
+        // After the commit: whoever sees the new generation reads the new data.
+        if self.changes_data {
+            self.generation
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
         Ok(())
+    }
+
+    /// Marks this transaction as one that changes data ([`Store::generation`]).
+    pub(crate) fn changes_data(&mut self) {
+        self.changes_data = true;
     }
 
     pub async fn rollback(self) -> Result<()> {

@@ -73,6 +73,43 @@ impl Store {
     }
 
     /// Every milestone, by account and due day (time to value reads them all).
+    /// Milestones of `kind` not done and due before `day`, soonest due first, at most
+    /// `limit`: of the accounts `owner` is CSM or account manager of, or owned by
+    /// them; each with its account's name.
+    pub async fn overdue_milestones_of(
+        &self,
+        owner: &str,
+        kind: &str,
+        day: NaiveDate,
+        limit: u32,
+    ) -> Result<Vec<(MilestoneRecord, String)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            milestone: MilestoneRecord,
+            account_name: String,
+        }
+        let columns: Vec<String> = MILESTONE_COLUMNS
+            .split(", ")
+            .map(|c| format!("m.{c}"))
+            .collect();
+        let sql = format!(
+            "SELECT {}, a.name AS account_name FROM milestones m \
+             JOIN accounts a ON a.id = m.account_id \
+             WHERE m.kind = $2 AND m.status <> 'done' AND m.due_on < $3 \
+             AND (a.csm_owner = $1 OR a.am_owner = $1 OR m.owner = $1) \
+             ORDER BY m.due_on, m.id LIMIT {limit}",
+            columns.join(", ")
+        );
+        let rows: Vec<Row> = on_backend!(&self.pool, pool => {
+            sqlx::query_as(&sql).bind(owner).bind(kind).bind(day).fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.milestone, r.account_name))
+            .collect())
+    }
+
     pub async fn all_milestones(&self) -> Result<Vec<MilestoneRecord>> {
         let sql =
             format!("SELECT {MILESTONE_COLUMNS} FROM milestones ORDER BY account_id, due_on, id");

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use tend_core::access::User;
+use tend_core::health::{HealthScore, HealthSnapshot};
 use tend_core::*;
 use tend_store::{test_support, IdTable, Store};
 
@@ -373,6 +374,209 @@ async fn events_are_deduplicated_and_rolled_up() {
             let rollups = store.event_usage_daily().await.unwrap();
             assert_eq!(carried, 29, "May 4 to June 1 still see May 3's user");
             assert_eq!(rollups.last().unwrap().day, day(2024, 6, 1));
+        },
+    )
+    .await;
+}
+
+/// Accounts `lark-00`… with a snapshot on `on`: the first `red` of them in band
+/// "Red" (case differs from the filter's), the rest "green".
+async fn write_banded(store: &Store, count: usize, red: usize, on: NaiveDate) {
+    let accounts: Vec<Account> = (0..count)
+        .map(|i| Account {
+            // Names in another order than ids, so the order shows.
+            name: format!("Lark {:02}", count - i),
+            ..account(&format!("lark-{i:02}"))
+        })
+        .collect();
+    let snapshots: Vec<HealthSnapshot> = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| HealthSnapshot {
+            account_id: a.id.clone(),
+            day: on,
+            score: HealthScore {
+                scorecard: "default".into(),
+                overall: Some(if i < red { 20.0 } else { 80.0 }),
+                band: if i < red { "Red" } else { "green" }.into(),
+                groups: Vec::new(),
+                measures: Vec::new(),
+            },
+        })
+        .collect();
+    let mut tx = store.begin().await.unwrap();
+    tx.upsert_accounts(&accounts).await.unwrap();
+    tx.upsert_health_snapshots(&snapshots).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// Every account of `band` on `on`, by name, read in pages of `limit`.
+async fn band_by_name(store: &Store, band: &str, limit: u32, on: NaiveDate) -> Vec<String> {
+    let filter = tend_store::AccountFilter {
+        band: Some(band.into()),
+        ..Default::default()
+    };
+    let mut names = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .account_page(
+                &filter,
+                tend_store::AccountOrder::Name,
+                after.as_ref(),
+                limit,
+                Some(on),
+            )
+            .await
+            .unwrap();
+        names.extend(page.iter().map(|l| l.account.name.clone()));
+        match page.last() {
+            Some(last) if page.len() == limit as usize => {
+                after = Some(tend_store::After::Text(
+                    last.account.name.clone(),
+                    last.account.id.clone(),
+                ));
+            }
+            _ => return names,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_band_filter_reads_the_same_accounts_whether_the_band_is_rare_or_common() {
+    test_support::on_every_backend(
+        "a_band_filter_reads_the_same_accounts_whether_the_band_is_rare_or_common",
+        |store, _| async move {
+            let on = day(2026, 11, 30);
+            write_banded(&store, 60, 3, on).await;
+            // Rare (3² ≤ 50 × 60): read from the band's list.
+            assert_eq!(
+                band_by_name(&store, "red", 50, on).await,
+                ["Lark 58", "Lark 59", "Lark 60"]
+            );
+            // Common in pages of 5 (57² > 5 × 60): walked by name; in one page of
+            // 100 (57² ≤ 100 × 60): listed. The same accounts in the same order.
+            let walked = band_by_name(&store, "GREEN", 5, on).await;
+            let listed = band_by_name(&store, "green", 100, on).await;
+            assert_eq!(walked.len(), 57);
+            assert_eq!(walked, listed);
+            let mut sorted = walked.clone();
+            sorted.sort();
+            assert_eq!(walked, sorted);
+            // On a day without snapshots, nothing.
+            assert!(band_by_name(&store, "red", 50, day(2026, 11, 29))
+                .await
+                .is_empty());
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn overdue_milestones_of_an_owner_are_those_of_their_book_or_their_own() {
+    test_support::on_every_backend(
+        "overdue_milestones_of_an_owner_are_those_of_their_book_or_their_own",
+        |store, _| async move {
+            let mine = account("mine");
+            let theirs = Account {
+                csm_owner: Some("someone.else".into()),
+                ..account("theirs")
+            };
+            let milestone = |id: &str, account: &str, due: NaiveDate, owner: Option<&str>| {
+                tend_store::MilestoneRecord {
+                    id: id.into(),
+                    account_id: account.into(),
+                    objective_id: None,
+                    title: format!("Milestone {id}"),
+                    kind: "onboarding".into(),
+                    due_on: due,
+                    owner: owner.map(str::to_string),
+                    status: "open".into(),
+                    done_on: None,
+                }
+            };
+            let today = day(2026, 6, 1);
+            let rows = [
+                milestone("m-late", "mine", day(2026, 5, 2), None),
+                milestone("m-later", "mine", day(2026, 5, 20), None),
+                milestone("m-ahead", "mine", day(2026, 6, 2), None),
+                tend_store::MilestoneRecord {
+                    status: "done".into(),
+                    done_on: Some(day(2026, 5, 3)),
+                    ..milestone("m-done", "mine", day(2026, 5, 1), None)
+                },
+                tend_store::MilestoneRecord {
+                    kind: "value".into(),
+                    ..milestone("m-value", "mine", day(2026, 5, 1), None)
+                },
+                milestone(
+                    "t-owned",
+                    "theirs",
+                    day(2026, 5, 10),
+                    Some("dana@vendor.example"),
+                ),
+                milestone("t-other", "theirs", day(2026, 5, 10), None),
+            ];
+            let mut tx = store.begin().await.unwrap();
+            tx.upsert_accounts(&[mine, theirs]).await.unwrap();
+            for row in &rows {
+                tx.upsert_milestone(row).await.unwrap();
+            }
+            tx.commit().await.unwrap();
+            let overdue = store
+                .overdue_milestones_of("dana@vendor.example", "onboarding", today, 10)
+                .await
+                .unwrap();
+            let got: Vec<(&str, &str)> = overdue
+                .iter()
+                .map(|(m, name)| (m.id.as_str(), name.as_str()))
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    ("m-late", "mine Inc."),
+                    ("t-owned", "theirs Inc."),
+                    ("m-later", "mine Inc.")
+                ]
+            );
+            let first = store
+                .overdue_milestones_of("dana@vendor.example", "onboarding", today, 1)
+                .await
+                .unwrap();
+            assert_eq!(first.len(), 1);
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_generation_moves_with_commits_that_change_data_only() {
+    test_support::on_every_backend(
+        "the_generation_moves_with_commits_that_change_data_only",
+        |store, _| async move {
+            let start = store.generation();
+            // Rows written without an audit entry or a recorded change (a session
+            // touched, a sample loaded) and rolled-back work leave it.
+            write_sample(&store, &sample()).await;
+            let mut tx = store.begin().await.unwrap();
+            tx.append_audit(Utc::now(), "test", "test.write", "acme", "{}")
+                .await
+                .unwrap();
+            tx.rollback().await.unwrap();
+            assert_eq!(store.generation(), start);
+            let mut tx = store.begin().await.unwrap();
+            tx.append_audit(Utc::now(), "test", "test.write", "acme", "{}")
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!(store.generation(), start + 1);
+            let mut tx = store.begin().await.unwrap();
+            tx.record_changes(&["acme"], "test", Utc::now())
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            // A clone of the store shares it.
+            assert_eq!(store.clone().generation(), start + 2);
         },
     )
     .await;

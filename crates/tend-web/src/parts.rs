@@ -134,6 +134,25 @@ pub fn notice(kind: NoticeKind, text: &str) -> Markup {
     }
 }
 
+/// When figures kept between requests were computed, and whether newer ones are
+/// on their way (the data changed since).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Computed {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub stale: bool,
+}
+
+/// The line under a section of kept figures that says how fresh they are.
+pub fn computed(computed: Computed) -> Markup {
+    let at = computed.at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    html! {
+        p.computed {
+            "Figures computed at " (at)
+            @if computed.stale { "; the data changed since, and newer figures are being computed: reload in a moment." } @else { "." }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoticeKind {
     Done,

@@ -88,6 +88,7 @@ pub async fn run(app: App, args: ServeArgs) -> Result<()> {
     if !args.no_daily_playbooks {
         state = state.with_daily_playbooks();
     }
+    state.warm_figures();
     tend_server::serve(listener, state, shutdown).await?;
     tracing::info!("stopped");
     Ok(())

@@ -88,7 +88,11 @@ impl App {
             ));
         }
         let data = self.metrics_data().await?;
-        Ok(queries.iter().map(|q| data.of(q)).collect())
+        // Seconds of arithmetic on a large portfolio: off the request threads.
+        let queries = queries.to_vec();
+        tokio::task::spawn_blocking(move || queries.iter().map(|q| data.of(q)).collect())
+            .await
+            .map_err(|e| AppError::Internal(format!("computing metrics: {e}")))
     }
 
     async fn metrics_data(&self) -> Result<MetricsData, AppError> {

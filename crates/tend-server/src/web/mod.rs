@@ -7,6 +7,7 @@
 //! the service refuses it anyway.
 
 mod actions;
+pub(crate) mod figures;
 mod pages;
 
 use axum::body::Bytes;

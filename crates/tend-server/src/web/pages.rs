@@ -12,7 +12,6 @@ use tend_core::Role;
 use tend_engine::playbooks::{TaskQuery, TaskScope};
 use tend_engine::proposals::ProposalQuery;
 use tend_engine::risk::{Bands, Target};
-use tend_engine::views::metrics::MetricsQuery;
 use tend_engine::views::page::MAX_LIMIT;
 use tend_engine::views::renewals::RenewalQuery;
 use tend_engine::views::PageRequest;
@@ -196,54 +195,33 @@ pub async fn cockpit(
     let open_tasks = (tasks.len() < MAX_LIMIT as usize).then_some(tasks.len());
     tasks.truncate(COCKPIT_TASKS);
     let worsened = worsened_this_week(&state, &viewer).await?;
-    let pipeline = app
-        .renewal_pipeline(
-            actor,
-            &RenewalQuery {
-                from: Some(day),
-                to: Some(day + Days::new(RENEWALS_AHEAD)),
-                owner: Some(viewer.handle.clone()),
-                ..RenewalQuery::default()
-            },
-        )
+    let pipeline = state
+        .figures
+        .pipeline(app, Some(&viewer.handle))
         .await
         .or_page(&viewer)?;
+    let ahead = day + Days::new(RENEWALS_AHEAD);
     let renewals: Vec<_> = pipeline
+        .value
         .lines
-        .into_iter()
-        .filter(|l| l.renewal.outcome.is_none())
-        .take(SHOWN)
-        .collect();
-    let mut overdue: Vec<_> = app
-        .store()
-        .all_milestones()
-        .await
-        .or_page(&viewer)?
-        .into_iter()
-        .filter(|m| m.kind == "onboarding" && m.status != "done" && m.due_on < day)
-        .collect();
-    // The book's accounts by id (an owner's book may be tens of thousands, too many
-    // to name in one query by id).
-    let book: HashMap<String, String> = app
-        .store()
-        .accounts_of_owner(&viewer.handle)
-        .await
-        .or_page(&viewer)?
-        .into_iter()
-        .map(|a| (a.id, a.name))
-        .collect();
-    overdue.retain(|m| {
-        book.contains_key(&m.account_id) || m.owner.as_deref() == Some(viewer.handle.as_str())
-    });
-    overdue.sort_by_key(|m| m.due_on);
-    overdue.truncate(SHOWN);
-    let mut names: HashMap<String, String> = overdue
         .iter()
-        .filter_map(|m| {
-            book.get(&m.account_id)
-                .map(|n| (m.account_id.clone(), n.clone()))
+        .filter(|l| {
+            l.renewal.outcome.is_none() && day <= l.renewal.due_on && l.renewal.due_on <= ahead
         })
+        .take(SHOWN)
+        .cloned()
         .collect();
+    let (overdue, mut names): (Vec<_>, HashMap<String, String>) = app
+        .store()
+        .overdue_milestones_of(&viewer.handle, "onboarding", day, SHOWN as u32)
+        .await
+        .or_page(&viewer)?
+        .into_iter()
+        .map(|(m, name)| {
+            let named = (m.account_id.clone(), name);
+            (m, named)
+        })
+        .unzip();
     let approvals = if actor.role == Role::Leader {
         Some(app.approvals_for(actor).await.or_page(&viewer)?)
     } else {
@@ -252,7 +230,6 @@ pub async fn cockpit(
     let ids = tasks
         .iter()
         .map(|t| t.account_id.clone())
-        .chain(overdue.iter().map(|m| m.account_id.clone()))
         .chain(approvals.iter().flatten().map(|p| p.account_id.clone()));
     names.extend(names_of(&state, &viewer, ids).await?);
     let data = cockpit_page::Cockpit {
@@ -775,46 +752,34 @@ pub async fn tasks(
     Ok(ok(tasks_page::tasks_page(&viewer.nav, whose, &table)))
 }
 
+#[derive(Deserialize)]
+pub struct RenewalsParams {
+    /// The pipeline's line the table starts at.
+    #[serde(default)]
+    start: usize,
+}
+
+/// When kept figures were computed, as the page says it.
+fn computed<V>(kept: &tend_engine::kept::KeptValue<V>) -> tend_web::parts::Computed {
+    tend_web::parts::Computed {
+        at: kept.computed_at,
+        stale: kept.stale,
+    }
+}
+
 pub async fn renewals(
     State(state): State<ServerState>,
     viewer: Viewer,
+    Query(params): Query<RenewalsParams>,
 ) -> Result<Response, WebError> {
     let app = &state.app;
     let actor = viewer.actor();
-    let book = actor.book.clone();
-    let pipeline = app
-        .renewal_pipeline(
-            actor,
-            &RenewalQuery {
-                owner: book.clone(),
-                ..RenewalQuery::default()
-            },
-        )
-        .await
-        .or_page(&viewer)?;
-    let query = tend_engine::forecast::ForecastQuery {
-        periods: FORECAST_QUARTERS,
-        owner: book,
-        draws: FORECAST_DRAWS,
-        ..Default::default()
-    };
-    let forecast = match app.renewal_forecast(actor, &query).await {
-        Ok(report) => report
-            .periods
-            .iter()
-            .map(|p| renewals_page::ForecastLine {
-                period: p.period.label(),
-                renewable: format!("{} {:.0}", report.currency, p.renewable),
-                expected: format!("{} {:.0}", report.currency, p.expected),
-                p10: p.p10,
-                p50: p.p50,
-                p90: p.p90,
-                currency: report.currency.to_string(),
-            })
-            .collect(),
-        Err(AppError::Conflict(_)) => Vec::new(),
-        Err(e) => return Err(WebError::api(Some(&viewer), e.into())),
-    };
+    let book = actor.book.as_deref();
+    let (pipeline, forecast) = tokio::try_join!(
+        state.figures.pipeline(app, book),
+        state.figures.forecast(app, book)
+    )
+    .or_page(&viewer)?;
     let approvals = if actor.role == Role::Leader {
         Some(app.approvals_for(actor).await.or_page(&viewer)?)
     } else {
@@ -831,80 +796,34 @@ pub async fn renewals(
         .chain(approvals.iter().flatten())
         .map(|p| p.account_id.clone());
     let names = names_of(&state, &viewer, ids).await?;
+    // The older of the two, and stale if either is.
+    let mut shown = computed(&pipeline);
+    shown.at = shown.at.min(forecast.computed_at);
+    shown.stale |= forecast.stale;
     let data = renewals_page::Renewals {
-        pipeline: &pipeline,
-        forecast: &forecast,
+        pipeline: &pipeline.value,
+        forecast: &forecast.value,
         approvals: approvals.as_deref(),
         proposals: &proposals,
         names: &names,
+        start: params.start.min(pipeline.value.lines.len()),
+        computed: shown,
     };
     Ok(ok(renewals_page::renewals(&viewer.nav, &data)))
 }
-
-/// The renewals page's forecast: quarters ahead, and Monte Carlo draws (fewer than
-/// the CLI's default: a page is asked for often, and the range moves little).
-const FORECAST_QUARTERS: usize = 4;
-const FORECAST_DRAWS: usize = 2_000;
-
-/// Quarters the metrics page shows the trend over.
-const TREND_QUARTERS: usize = 8;
 
 pub async fn metrics(
     State(state): State<ServerState>,
     viewer: Viewer,
 ) -> Result<Response, WebError> {
-    let app = &state.app;
-    let actor = viewer.actor();
-    let summary = app.summary(actor, None, None).await.or_page(&viewer)?;
-    let store = app.store();
-    let (segments, owners) = tokio::try_join!(store.segments(), store.owners()).or_page(&viewer)?;
-    let year = MetricsQuery {
-        from: summary.year.start,
-        to: summary.as_of,
-        segment: None,
-        owner: None,
-        currency: Some(summary.currency),
-    };
-    // The last full quarters before the summary's day, oldest first.
-    use tend_core::period::{CalendarKind, CalendarPeriod};
-    let current = CalendarPeriod::containing(CalendarKind::Quarter, summary.as_of);
-    let mut quarters: Vec<CalendarPeriod> =
-        std::iter::successors(Some(current.previous()), |q| Some(q.previous()))
-            .take(TREND_QUARTERS)
-            .collect();
-    quarters.reverse();
-    let queries: Vec<MetricsQuery> = segments
-        .iter()
-        .map(|s| MetricsQuery {
-            segment: Some(s.clone()),
-            ..year.clone()
-        })
-        .chain(owners.iter().map(|o| MetricsQuery {
-            owner: Some(o.clone()),
-            ..year.clone()
-        }))
-        .chain(quarters.iter().map(|q| {
-            let period = q.period();
-            MetricsQuery {
-                from: period.start,
-                to: period.last_day().unwrap_or(period.start),
-                ..year.clone()
-            }
-        }))
-        .collect();
-    let mut results = app
-        .metrics_of_each(actor, &queries)
-        .await
-        .or_page(&viewer)?
-        .into_iter();
-    let by_segment: Vec<_> = segments.into_iter().zip(results.by_ref()).collect();
-    let by_owner: Vec<_> = owners.into_iter().zip(results.by_ref()).collect();
-    let quarters: Vec<_> = quarters.iter().map(|q| q.label()).zip(results).collect();
+    let figures = state.figures.metrics(&state.app).await.or_page(&viewer)?;
+    let f = &figures.value;
     let data = metrics_page::MetricsPage {
-        summary: &summary,
-        by_segment: &by_segment,
-        by_owner: &by_owner,
-        quarters: &quarters,
+        summary: &f.summary,
+        by_segment: &f.by_segment,
+        by_owner: &f.by_owner,
+        quarters: &f.quarters,
+        computed: computed(&figures),
     };
     Ok(ok(metrics_page::metrics(&viewer.nav, &data)))
 }

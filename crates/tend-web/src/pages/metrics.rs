@@ -17,6 +17,7 @@ pub struct MetricsPage<'a> {
     pub by_owner: &'a [(String, PeriodMetrics)],
     /// Calendar quarters, oldest first.
     pub quarters: &'a [(String, PeriodMetrics)],
+    pub computed: crate::parts::Computed,
 }
 
 fn pct(value: Option<f64>) -> String {
@@ -125,6 +126,7 @@ fn trend(quarters: &[(String, PeriodMetrics)]) -> Markup {
 pub fn metrics(nav: &Nav, data: &MetricsPage) -> Markup {
     let s = data.summary;
     let body = html! {
+        (crate::parts::computed(data.computed))
         section aria-labelledby="checklist" { h2 #checklist { "Against the targets" } (checklist(s)) }
         section aria-labelledby="headline" {
             h2 #headline { "The last 12 months" }

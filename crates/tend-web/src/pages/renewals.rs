@@ -31,6 +31,27 @@ pub struct Renewals<'a> {
     /// Proposals made on the caller's book, newest first.
     pub proposals: &'a [Proposal],
     pub names: &'a HashMap<String, String>,
+    /// The pipeline's line the table starts at (pages of [`PIPELINE_PAGE`]).
+    pub start: usize,
+    /// When the pipeline and forecast were computed.
+    pub computed: crate::parts::Computed,
+}
+
+/// Lines of the pipeline's table a page shows.
+pub const PIPELINE_PAGE: usize = 100;
+
+/// Links to the pipeline's table pages before and after the one shown.
+fn pipeline_pages(total: usize, start: usize) -> Markup {
+    let end = (start + PIPELINE_PAGE).min(total);
+    html! {
+        nav.pages aria-label="Pages of the pipeline" {
+            @if total == 0 { p.empty { "No renewals due in the window." } } @else {
+                p { "Renewals " (start + 1) "–" (end) " of " (total) ", soonest due first." }
+            }
+            @if start > 0 { a href={"/app/renewals?start=" (start.saturating_sub(PIPELINE_PAGE))} { "Previous " (PIPELINE_PAGE) } " " }
+            @if end < total { a href={"/app/renewals?start=" (end)} { "Next " (PIPELINE_PAGE) } }
+        }
+    }
 }
 
 fn quarter(day: chrono::NaiveDate) -> String {
@@ -108,14 +129,16 @@ pub fn renewals(nav: &Nav, data: &Renewals) -> Markup {
                 (approval_list(approvals, data.names, nav, "/app/renewals"))
             }
         }
+        (crate::parts::computed(data.computed))
         section aria-labelledby="forecast" { h2 #forecast { "Forecast" } (forecast(data.forecast)) }
         section aria-labelledby="pipeline" {
             h2 #pipeline { "Pipeline" }
             (by_quarter(data.pipeline))
+            (pipeline_pages(data.pipeline.lines.len(), data.start))
             table {
                 thead { tr { th scope="col" { "Account" } th scope="col" { "Due" } th scope="col" { "ARR" } th scope="col" { "Stage" } th scope="col" { "Call" } th scope="col" { "Model" } th scope="col" { "Owner" } } }
                 tbody {
-                    @for line in &data.pipeline.lines {
+                    @for line in data.pipeline.lines.iter().skip(data.start).take(PIPELINE_PAGE) {
                         tr {
                             td { a href=(account_href(&line.renewal.account_id)) { (line.account_name) } }
                             td { (format::day(line.renewal.due_on)) }
