@@ -813,3 +813,38 @@ async fn figures_of_the_portfolio_are_kept_until_a_write_then_computed_again() {
     }
     assert!(fresh, "the figures were computed again");
 }
+
+#[tokio::test]
+async fn the_cockpit_lists_the_books_accounts_whose_health_fell_this_week_however_healthy() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = test_support::sqlite_store(dir.path()).await.unwrap();
+    let server = common::start(store, dir.path()).await;
+    let day = server.store.latest_health_day().await.unwrap().unwrap();
+    let scored = server
+        .store
+        .health_snapshots_of(&["lark-1".to_string()], day)
+        .await
+        .unwrap();
+    // A week ago lark-1 was perfectly healthy: now it is well down on then. The
+    // cockpit finds it however many less healthy accounts the book holds.
+    let mut week_before = scored[0].clone();
+    week_before.day = day - chrono::Days::new(7);
+    week_before.score.overall = Some(100.0);
+    let mut tx = server.store.begin().await.unwrap();
+    tx.upsert_health_snapshots(&[week_before]).await.unwrap();
+    tx.commit().await.unwrap();
+    let worsened = |body: &str| {
+        let start = body.find("id=\"worsened\"").expect("the section");
+        let end = body[start..].find("</section>").unwrap() + start;
+        body[start..end].to_string()
+    };
+    let (jane, _) = sign_in(&server, "jane").await;
+    let (_, body) = page(&jane, &server, "/app").await;
+    let section = worsened(&body);
+    assert!(section.contains("Larkspur Foods"), "{section}");
+    assert!(section.contains("class=\"num down\">−"), "{section}");
+    // Lee's book does not hold lark-1.
+    let (lee, _) = sign_in(&server, "lee").await;
+    let (_, body) = page(&lee, &server, "/app").await;
+    assert!(!worsened(&body).contains("Larkspur Foods"));
+}

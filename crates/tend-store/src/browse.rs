@@ -48,6 +48,8 @@ pub struct AccountFilter {
     /// A contract term not cancelled that comes due for renewal in these days
     /// (both included).
     pub renewal_between: Option<(NaiveDate, NaiveDate)>,
+    /// Only these accounts (a few: each is a parameter).
+    pub ids: Option<Vec<String>>,
 }
 
 /// Accounts whose risk of `target` was in `band` on `day`.
@@ -184,6 +186,17 @@ fn add_filter(q: &mut Query, filter: &AccountFilter, band_condition: BandConditi
              AND c.status <> 'cancelled' AND c.renewal_date >= {f} AND c.renewal_date <= {t})"
         );
     }
+    if let Some(ids) = &filter.ids {
+        let params: Vec<String> = ids
+            .iter()
+            .map(|id| q.param(Value::Text(id.clone())))
+            .collect();
+        q.sql += &if params.is_empty() {
+            " AND 1 = 0".to_string()
+        } else {
+            format!(" AND a.id IN ({})", params.join(", "))
+        };
+    }
     if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
         let p = q.param(Value::Text(contains_pattern(text.trim())));
         q.sql += &format!(
@@ -305,6 +318,65 @@ impl Store {
             rows.extend(self.snapshots(&q).await?);
         }
         Ok(rows)
+    }
+
+    /// The accounts of `owner`'s book (CSM or account manager) whose overall health
+    /// on `day` is at least `fall` points below that on `before`, the largest fall
+    /// first, at most `limit`.
+    pub async fn health_falls_of_owner(
+        &self,
+        owner: &str,
+        day: NaiveDate,
+        before: NaiveDate,
+        fall: f64,
+        limit: u32,
+    ) -> Result<Vec<String>> {
+        let sql = format!(
+            "SELECT a.id FROM accounts a \
+             JOIN health_snapshots h ON h.account_id = a.id AND h.day = $2 \
+             JOIN health_snapshots b ON b.account_id = a.id AND b.day = $3 \
+             WHERE (a.csm_owner = $1 OR a.am_owner = $1) AND h.overall - b.overall <= $4 \
+             ORDER BY h.overall - b.overall, a.id LIMIT {limit}"
+        );
+        Ok(on_backend!(&self.pool, pool => {
+            sqlx::query_scalar(&sql)
+                .bind(owner)
+                .bind(day)
+                .bind(before)
+                .bind(-fall)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// The accounts of `owner`'s book whose probability of `target` on `day` is at
+    /// least `rise` above that on `before`, the largest rise first, at most `limit`.
+    pub async fn risk_rises_of_owner(
+        &self,
+        owner: &str,
+        target: &str,
+        day: NaiveDate,
+        before: NaiveDate,
+        rise: f64,
+        limit: u32,
+    ) -> Result<Vec<String>> {
+        let sql = format!(
+            "SELECT a.id FROM accounts a \
+             JOIN risk_snapshots r ON r.account_id = a.id AND r.target = $2 AND r.day = $3 \
+             JOIN risk_snapshots b ON b.account_id = a.id AND b.target = $2 AND b.day = $4 \
+             WHERE (a.csm_owner = $1 OR a.am_owner = $1) AND r.probability - b.probability >= $5 \
+             ORDER BY b.probability - r.probability, a.id LIMIT {limit}"
+        );
+        Ok(on_backend!(&self.pool, pool => {
+            sqlx::query_scalar(&sql)
+                .bind(owner)
+                .bind(target)
+                .bind(day)
+                .bind(before)
+                .bind(rise)
+                .fetch_all(pool)
+                .await?
+        }))
     }
 
     /// Whether a page of `limit` accounts in `band` on `day` is read faster from the

@@ -581,3 +581,103 @@ async fn the_generation_moves_with_commits_that_change_data_only() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn falls_of_health_and_rises_of_risk_are_read_for_one_book() {
+    test_support::on_every_backend(
+        "falls_of_health_and_rises_of_risk_are_read_for_one_book",
+        |store, _| async move {
+            let (week_before, on) = (day(2026, 11, 23), day(2026, 11, 30));
+            let dana = "dana@vendor.example";
+            let accounts = vec![
+                account("fell-most"),
+                Account {
+                    csm_owner: None,
+                    am_owner: Some(dana.into()),
+                    ..account("fell-too")
+                },
+                account("fell-little"),
+                Account {
+                    csm_owner: Some("someone.else".into()),
+                    ..account("not-mine")
+                },
+            ];
+            // (account, score a week before, score now, churn probability then, now)
+            let moves = [
+                ("fell-most", 95.0, 80.0, 0.10, 0.12),
+                ("fell-too", 70.0, 60.0, 0.20, 0.40),
+                ("fell-little", 50.0, 48.0, 0.30, 0.36),
+                ("not-mine", 90.0, 40.0, 0.10, 0.90),
+            ];
+            let snapshot = |id: &str, day, overall| HealthSnapshot {
+                account_id: id.into(),
+                day,
+                score: HealthScore {
+                    scorecard: "default".into(),
+                    overall: Some(overall),
+                    band: "green".into(),
+                    groups: Vec::new(),
+                    measures: Vec::new(),
+                },
+            };
+            let mut tx = store.begin().await.unwrap();
+            tx.upsert_accounts(&accounts).await.unwrap();
+            let model = tx
+                .insert_risk_model(&tend_store::RiskModelRecord {
+                    id: 0,
+                    target: "churn".into(),
+                    fitted_at: at(2026, 11, 30, 6, 0),
+                    as_of: on,
+                    horizon_days: 90,
+                    kind: "logistic".into(),
+                    features: "[]".into(),
+                    model: "{}".into(),
+                    evaluation: "{}".into(),
+                })
+                .await
+                .unwrap();
+            let mut health = Vec::new();
+            let mut risk = Vec::new();
+            for (id, then, now, p_then, p_now) in moves {
+                health.push(snapshot(id, week_before, then));
+                health.push(snapshot(id, on, now));
+                for (day, probability) in [(week_before, p_then), (on, p_now)] {
+                    risk.push(tend_store::RiskSnapshot {
+                        account_id: id.into(),
+                        target: "churn".into(),
+                        day,
+                        model_id: model,
+                        probability,
+                        band: "low".into(),
+                        reasons: "[]".into(),
+                    });
+                }
+            }
+            tx.upsert_health_snapshots(&health).await.unwrap();
+            tx.upsert_risk_snapshots(&risk).await.unwrap();
+            tx.commit().await.unwrap();
+
+            let falls = store
+                .health_falls_of_owner(dana, on, week_before, 3.0, 10)
+                .await
+                .unwrap();
+            assert_eq!(falls, ["fell-most", "fell-too"]);
+            let first = store
+                .health_falls_of_owner(dana, on, week_before, 3.0, 1)
+                .await
+                .unwrap();
+            assert_eq!(first, ["fell-most"]);
+            let rises = store
+                .risk_rises_of_owner(dana, "churn", on, week_before, 0.05, 10)
+                .await
+                .unwrap();
+            assert_eq!(rises, ["fell-too", "fell-little"]);
+            assert!(store
+                .risk_rises_of_owner(dana, "non_renewal", on, week_before, 0.05, 10)
+                .await
+                .unwrap()
+                .is_empty());
+        },
+    )
+    .await;
+}

@@ -3,15 +3,21 @@
 //! [`tend_engine::kept`]: computed once, served until this server writes or they
 //! grow older than [`MAX_AGE`], then served while computed again in the background.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
+use chrono::Days;
 use tend_core::period::{CalendarKind, CalendarPeriod};
 use tend_core::summary::PortfolioSummary;
 use tend_core::Role;
 use tend_engine::kept::{Kept, KeptValue};
+use tend_engine::risk::Target;
 use tend_engine::views::metrics::{MetricsQuery, PeriodMetrics};
 use tend_engine::views::renewals::{Pipeline, RenewalQuery};
+use tend_engine::views::PageRequest;
 use tend_engine::{Actor, App, AppError};
+use tend_store::AccountFilter;
+use tend_web::pages::cockpit::Worsened;
 use tend_web::pages::renewals::ForecastLine;
 
 /// How late a write of another process (an import from the command line) shows.
@@ -23,6 +29,13 @@ const TREND_QUARTERS: usize = 8;
 /// the CLI's default: the range moves little).
 const FORECAST_QUARTERS: usize = 4;
 const FORECAST_DRAWS: usize = 2_000;
+
+/// A fall of health this many points in 7 days, or a rise of churn probability
+/// this much in a week, puts an account on its owner's cockpit.
+const WORSENED_POINTS: f64 = 3.0;
+const RISK_ROSE: f64 = 0.05;
+/// Worsened accounts the cockpit lists, of each kind.
+const WORSENED_SHOWN: u32 = 20;
 
 /// Everything the metrics page shows.
 pub struct MetricsFigures {
@@ -40,6 +53,8 @@ pub struct Figures {
     /// By owner (`None`: the whole portfolio).
     pipelines: Kept<Pipeline>,
     forecasts: Kept<Vec<ForecastLine>>,
+    /// By owner.
+    worsened: Kept<Vec<Worsened>>,
 }
 
 impl Default for Figures {
@@ -48,6 +63,7 @@ impl Default for Figures {
             metrics: Kept::new(MAX_AGE),
             pipelines: Kept::new(MAX_AGE),
             forecasts: Kept::new(MAX_AGE),
+            worsened: Kept::new(MAX_AGE),
         }
     }
 }
@@ -116,6 +132,23 @@ impl Figures {
             .await
     }
 
+    /// The accounts of `owner`'s book whose health fell [`WORSENED_POINTS`] or more
+    /// in 7 days, largest fall first, then those whose churn probability rose
+    /// [`RISK_ROSE`] or more since the scores of a week before.
+    pub async fn worsened(
+        &self,
+        app: &App,
+        owner: &str,
+    ) -> Result<KeptValue<Vec<Worsened>>, AppError> {
+        let owned = app.clone();
+        let handle = owner.to_string();
+        self.worsened
+            .get(app, &book_key(Some(owner)), move || async move {
+                worsened(&owned, &handle).await
+            })
+            .await
+    }
+
     /// The forecast of the next quarters, of `owner`'s book or of everyone's; empty
     /// while there is nothing to forecast from.
     pub async fn forecast(
@@ -136,6 +169,74 @@ impl Figures {
             })
             .await
     }
+}
+
+async fn worsened(app: &App, owner: &str) -> Result<Vec<Worsened>, AppError> {
+    let store = app.store();
+    let Some(day) = store.latest_health_day().await? else {
+        return Ok(Vec::new());
+    };
+    let week = Days::new(7);
+    let mut ids = store
+        .health_falls_of_owner(owner, day, day - week, WORSENED_POINTS, WORSENED_SHOWN)
+        .await?;
+    let target = Target::Churn.as_str();
+    let (now, before) = match store.latest_risk_day(target).await? {
+        Some(risk_day) => {
+            let rose = store
+                .risk_rises_of_owner(
+                    owner,
+                    target,
+                    risk_day,
+                    risk_day - week,
+                    RISK_ROSE,
+                    WORSENED_SHOWN,
+                )
+                .await?;
+            for id in rose {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            let on = |day| store.risk_snapshots_of(target, day, &ids);
+            tokio::try_join!(on(risk_day), on(risk_day - week))?
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now: HashMap<String, (f64, String)> = now
+        .into_iter()
+        .map(|r| (r.account_id, (r.probability, r.band)))
+        .collect();
+    let before: HashMap<String, f64> = before
+        .into_iter()
+        .map(|r| (r.account_id, r.probability))
+        .collect();
+    let filter = AccountFilter {
+        ids: Some(ids.clone()),
+        ..AccountFilter::default()
+    };
+    let page = PageRequest {
+        cursor: None,
+        limit: Some(ids.len() as u32),
+    };
+    let (_, rows) = app
+        .health_page(&reader(), Some(day), &filter, &page)
+        .await?;
+    let mut worsened: Vec<Worsened> = rows
+        .items
+        .into_iter()
+        .map(|health| Worsened {
+            risk: now.get(&health.account_id).cloned(),
+            risk_week_before: before.get(&health.account_id).copied(),
+            health,
+        })
+        .collect();
+    // In the order found: health falls first, largest first, then risk rises.
+    worsened.sort_by_key(|w| ids.iter().position(|id| *id == w.health.account_id));
+    Ok(worsened)
 }
 
 async fn forecast(

@@ -30,10 +30,6 @@ use crate::ServerState;
 
 /// How far ahead the cockpit looks for renewals.
 const RENEWALS_AHEAD: u64 = 120;
-/// A fall of health this many points in 7 days, or a rise of churn probability
-/// this much, puts an account on the cockpit.
-const WORSENED_POINTS: f64 = 3.0;
-const RISK_ROSE: f64 = 0.05;
 /// Rows of each list of the cockpit, and of the portfolio's pages.
 const SHOWN: usize = 20;
 const COCKPIT_TASKS: usize = 8;
@@ -73,68 +69,6 @@ async fn names_of(
         .into_iter()
         .map(|a| (a.id, a.name))
         .collect())
-}
-
-/// My accounts whose health fell [`WORSENED_POINTS`] or more in 7 days, or whose
-/// churn risk rose [`RISK_ROSE`] or more since the risk scores of a week before;
-/// health's fall first.
-async fn worsened_this_week(
-    state: &ServerState,
-    viewer: &Viewer,
-) -> Result<Vec<cockpit_page::Worsened>, WebError> {
-    let app = &state.app;
-    let mine = AccountFilter {
-        owner: Some(viewer.handle.clone()),
-        ..AccountFilter::default()
-    };
-    let page = first_page(MAX_LIMIT);
-    let rows = match app.health_page(viewer.actor(), None, &mine, &page).await {
-        Ok((_, page)) => page.items,
-        Err(AppError::Conflict(_)) => Vec::new(),
-        Err(e) => return Err(WebError::api(Some(viewer), e.into())),
-    };
-    let ids: Vec<String> = rows.iter().map(|r| r.account_id.clone()).collect();
-    let store = app.store();
-    let target = Target::Churn.as_str();
-    let (now, before) = match store.latest_risk_day(target).await.or_page(viewer)? {
-        Some(day) => {
-            let on = |day| store.risk_snapshots_of(target, day, &ids);
-            let (now, before) =
-                tokio::try_join!(on(day), on(day - Days::new(7))).or_page(viewer)?;
-            (now, before)
-        }
-        None => (Vec::new(), Vec::new()),
-    };
-    let now: HashMap<String, (f64, String)> = now
-        .into_iter()
-        .map(|r| (r.account_id, (r.probability, r.band)))
-        .collect();
-    let before: HashMap<String, f64> = before
-        .into_iter()
-        .map(|r| (r.account_id, r.probability))
-        .collect();
-    let mut worsened: Vec<cockpit_page::Worsened> = rows
-        .into_iter()
-        .map(|health| cockpit_page::Worsened {
-            risk: now.get(&health.account_id).cloned(),
-            risk_week_before: before.get(&health.account_id).copied(),
-            health,
-        })
-        .filter(|w| {
-            let fell = w.health.deltas[0].is_some_and(|d| d <= -WORSENED_POINTS);
-            let rose = match (&w.risk, w.risk_week_before) {
-                (Some((p, _)), Some(b)) => p - b >= RISK_ROSE,
-                _ => false,
-            };
-            fell || rose
-        })
-        .collect();
-    worsened.sort_by(|a, b| {
-        let fall = |w: &cockpit_page::Worsened| w.health.deltas[0].unwrap_or(0.0);
-        fall(a).total_cmp(&fall(b))
-    });
-    worsened.truncate(SHOWN);
-    Ok(worsened)
 }
 
 /// The open tasks of `scope` (the first [`MAX_LIMIT`]), soonest due first.
@@ -194,7 +128,11 @@ pub async fn cockpit(
     let mut tasks = open_tasks_by_due(&state, &viewer, TaskScope::Mine).await?;
     let open_tasks = (tasks.len() < MAX_LIMIT as usize).then_some(tasks.len());
     tasks.truncate(COCKPIT_TASKS);
-    let worsened = worsened_this_week(&state, &viewer).await?;
+    let worsened = state
+        .figures
+        .worsened(app, &viewer.handle)
+        .await
+        .or_page(&viewer)?;
     let pipeline = state
         .figures
         .pipeline(app, Some(&viewer.handle))
@@ -243,7 +181,7 @@ pub async fn cockpit(
             account_column: true,
         },
         open_tasks,
-        worsened: &worsened,
+        worsened: &worsened.value,
         renewals: &renewals,
         overdue_milestones: &overdue,
         approvals: approvals.as_deref(),
