@@ -848,3 +848,55 @@ async fn the_cockpit_lists_the_books_accounts_whose_health_fell_this_week_howeve
     let (_, body) = page(&lee, &server, "/app").await;
     assert!(!worsened(&body).contains("Larkspur Foods"));
 }
+
+#[tokio::test]
+async fn the_cockpit_lists_my_tasks_soonest_due_first_whenever_they_were_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = test_support::sqlite_store(dir.path()).await.unwrap();
+    let server = common::start(store, dir.path()).await;
+    // Made latest due first: more than the cockpit shows, the soonest made last.
+    for days in (0..12u64).rev() {
+        let new = NewTask {
+            account_id: "lark-1".into(),
+            kind: TaskKind::Risk,
+            title: format!("Due in {days} days"),
+            description: String::new(),
+            owner: Some("jane".into()),
+            priority: TaskPriority::High,
+            due_on: common::today() + chrono::Days::new(days),
+            steps: Vec::new(),
+        };
+        server.app.create_task(&Actor::cli(), &new).await.unwrap();
+    }
+    let jane = Actor {
+        name: "user:jane".into(),
+        role: tend_core::Role::Csm,
+        book: Some("jane".into()),
+    };
+    let query = tend_engine::playbooks::TaskQuery {
+        scope: tend_engine::playbooks::TaskScope::Mine,
+        statuses: None,
+        priorities: None,
+        due_by: None,
+        playbook: None,
+        kind: None,
+        owner: None,
+    };
+    let first = server
+        .app
+        .tasks_soonest_due(&jane, &query, 3)
+        .await
+        .unwrap();
+    let titles: Vec<&str> = first.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(titles, ["Due in 0 days", "Due in 1 days", "Due in 2 days"]);
+    let (client, _) = sign_in(&server, "jane").await;
+    let (_, body) = page(&client, &server, "/app").await;
+    assert!(
+        body.contains("Due in 0 days"),
+        "the soonest, made last, is shown"
+    );
+    assert!(
+        !body.contains("Due in 11 days"),
+        "the latest, made first, is not"
+    );
+}

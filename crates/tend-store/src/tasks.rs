@@ -73,6 +73,8 @@ pub struct TaskFilter {
     pub due_by: Option<NaiveDate>,
     pub playbook: Option<String>,
     pub kind: Option<String>,
+    /// Soonest due first (then by id) instead of by id; `after` is then ignored.
+    pub soonest_due_first: bool,
 }
 
 /// For each account and playbook, when its last task closed.
@@ -111,7 +113,8 @@ impl Store {
         }))
     }
 
-    /// Tasks matching `filter` with ids after `after`, by id, at most `limit`.
+    /// Tasks matching `filter` with ids after `after`, by id (or soonest due first),
+    /// at most `limit`.
     pub async fn tasks(
         &self,
         filter: &TaskFilter,
@@ -150,11 +153,21 @@ impl Store {
         if filter.due_by.is_some() {
             clauses.push(format!("due_on <= ${due}"));
         }
+        let order = if filter.soonest_due_first {
+            "due_on, id"
+        } else {
+            "id"
+        };
         let sql = format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE {} ORDER BY id LIMIT {}",
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE {} ORDER BY {order} LIMIT {}",
             clauses.join(" AND "),
             limit.max(0)
         );
+        let after = if filter.soonest_due_first {
+            None
+        } else {
+            after
+        };
         Ok(on_backend!(&self.pool, pool => {
             let mut query = sqlx::query_as(&sql).bind(after.unwrap_or(0));
             for text in &texts {

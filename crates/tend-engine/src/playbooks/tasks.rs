@@ -116,6 +116,33 @@ impl App {
             ),
             None => None,
         };
+        let filter = self.task_filter(actor, query).await?;
+        let items = self
+            .store()
+            .tasks(&filter, after, i64::from(limit) + 1)
+            .await?;
+        Ok(Page::from_overfetch(items, limit, |t| {
+            Cursor::new("tasks", &[&t.id.to_string()])
+        }))
+    }
+
+    /// The first `limit` tasks of `query`, soonest due first (then by id).
+    pub async fn tasks_soonest_due(
+        &self,
+        actor: &Actor,
+        query: &TaskQuery,
+        limit: u32,
+    ) -> Result<Vec<TaskRecord>, AppError> {
+        authorize(actor, Action::Read)?;
+        let filter = TaskFilter {
+            soonest_due_first: true,
+            ..self.task_filter(actor, query).await?
+        };
+        Ok(self.store().tasks(&filter, None, i64::from(limit)).await?)
+    }
+
+    /// The store's filter of `query` as `actor` asks it.
+    async fn task_filter(&self, actor: &Actor, query: &TaskQuery) -> Result<TaskFilter, AppError> {
         let mut filter = TaskFilter {
             statuses: Some(match &query.statuses {
                 Some(list) => list.iter().map(|s| s.as_str().to_string()).collect(),
@@ -164,13 +191,7 @@ impl App {
             let owners = filter.owners.get_or_insert_with(|| vec![owner.clone()]);
             owners.retain(|o| o == owner);
         }
-        let items = self
-            .store()
-            .tasks(&filter, after, i64::from(limit) + 1)
-            .await?;
-        Ok(Page::from_overfetch(items, limit, |t| {
-            Cursor::new("tasks", &[&t.id.to_string()])
-        }))
+        Ok(filter)
     }
 
     pub async fn task(&self, actor: &Actor, id: i64) -> Result<TaskDetail, AppError> {

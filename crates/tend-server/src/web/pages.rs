@@ -77,14 +77,11 @@ async fn open_tasks_by_due(
     viewer: &Viewer,
     scope: TaskScope,
 ) -> Result<Vec<TaskRecord>, WebError> {
-    let mut tasks = state
+    state
         .app
-        .tasks(viewer.actor(), &task_query(scope), &first_page(MAX_LIMIT))
+        .tasks_soonest_due(viewer.actor(), &task_query(scope), MAX_LIMIT)
         .await
-        .or_page(viewer)?
-        .items;
-    tasks.sort_by_key(|t| (t.due_on, t.id));
-    Ok(tasks)
+        .or_page(viewer)
 }
 
 /// The first page of a list, of `limit` items.
