@@ -96,20 +96,15 @@ impl App {
     }
 
     async fn metrics_data(&self) -> Result<MetricsData, AppError> {
+        // One table after another: read at once they would hold most of the pool's
+        // connections for seconds, and every request would wait behind them.
         let store = self.store();
-        let (accounts, contracts, tickets, surveys, rates) = tokio::try_join!(
-            store.accounts(),
-            store.contracts(),
-            store.tickets(),
-            store.survey_responses(),
-            store.fx_rates(),
-        )?;
         Ok(MetricsData {
-            accounts,
-            contracts,
-            tickets,
-            surveys,
-            rates: FxTable::new(&rates),
+            accounts: store.accounts().await?,
+            contracts: store.contracts().await?,
+            tickets: store.tickets().await?,
+            surveys: store.survey_responses().await?,
+            rates: FxTable::new(&store.fx_rates().await?),
         })
     }
 }
