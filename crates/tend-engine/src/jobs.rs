@@ -12,6 +12,9 @@ use crate::app::{App, AppError};
 use crate::health::{evaluate, rescore, Evaluation, HealthRun};
 use crate::policy::{authorize, Action, Actor};
 
+/// The kind of a playbook simulation's job.
+pub const SIMULATION_JOB: &str = "playbooks.simulation";
+
 /// Jobs kept for reading their status; the oldest finished ones are forgotten.
 const JOBS_KEPT: usize = 100;
 
@@ -56,6 +59,7 @@ pub enum JobOutcome {
     Evaluation(Evaluation),
     RiskRefit(Box<crate::risk::Refit>),
     RiskEvaluation(Box<crate::risk::RiskEvaluation>),
+    Simulation(Box<crate::playbooks::Simulation>),
 }
 
 /// How far back and how often an evaluation scores the portfolio.
@@ -247,6 +251,36 @@ impl App {
                             .map_or("not defined".to_string(), |a| format!("{a:.3}"))
                     );
                     Ok((JobOutcome::Evaluation(evaluation), message))
+                })
+            }),
+        )
+    }
+
+    /// Starts a replay of the playbooks over `from`–`to` (nothing written) as a job;
+    /// one at a time, as every job kind.
+    pub fn start_simulation(
+        &self,
+        actor: &Actor,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<JobStatus, AppError> {
+        authorize(actor, Action::Read)?;
+        if from > to {
+            return Err(AppError::invalid("to", "must not be before from"));
+        }
+        self.start_job(
+            SIMULATION_JOB,
+            actor,
+            Box::new(move |app, progress| {
+                Box::pin(async move {
+                    let simulation =
+                        crate::playbooks::simulate(&app, from, to, &|d, t| progress(d, t)).await?;
+                    let message = format!(
+                        "replayed {} playbooks over {} days",
+                        simulation.playbooks.len(),
+                        simulation.days
+                    );
+                    Ok((JobOutcome::Simulation(Box::new(simulation)), message))
                 })
             }),
         )

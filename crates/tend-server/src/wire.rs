@@ -1155,6 +1155,9 @@ impl From<tend_engine::jobs::JobStatus> for JobBody {
                 risk_evaluation = as_json(&refit.evaluation);
             }
             Some(JobOutcome::RiskEvaluation(e)) => risk_evaluation = as_json(&e),
+            // Started and read on the web app's playbooks page; its message says
+            // what it replayed.
+            Some(JobOutcome::Simulation(_)) => {}
             Some(JobOutcome::Rescore(run)) => {
                 rescore = Some(HealthRunBody {
                     first_day: run.first_day,

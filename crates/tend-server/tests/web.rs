@@ -33,6 +33,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/app/proposals/{id}/decide"),
     ("GET", "/app/metrics"),
     ("GET", "/app/playbooks"),
+    ("POST", "/app/playbooks/simulate"),
     ("GET", "/app/admin"),
     ("GET", "/app/assets/{name}"),
 ];
@@ -288,7 +289,6 @@ async fn every_page_of_every_role_is_valid_html() {
                 "/app/renewals",
                 "/app/metrics",
                 "/app/playbooks",
-                "/app/playbooks?from=2026-01-01&to=2026-06-30&simulate=1",
             ] {
                 let (status, body) = page(&client, &server, path).await;
                 assert_eq!(status, StatusCode::OK, "{handle} {path}: {body}");
@@ -899,4 +899,90 @@ async fn the_cockpit_lists_my_tasks_soonest_due_first_whenever_they_were_made() 
         !body.contains("Due in 11 days"),
         "the latest, made first, is not"
     );
+}
+
+#[tokio::test]
+async fn a_simulation_runs_as_a_job_whose_page_shows_its_progress_then_its_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = test_support::sqlite_store(dir.path()).await.unwrap();
+    let server = common::start(store, dir.path()).await;
+    let (vic, csrf) = sign_in(&server, "vic").await;
+    let simulate = "/app/playbooks/simulate";
+    // Bad periods are refused in words, and start nothing.
+    for (from, to) in [
+        ("2026-06-30", "2026-01-01"),
+        ("2023-01-01", "2026-06-30"),
+        ("June", "2026-06-30"),
+    ] {
+        let response = post(
+            &vic,
+            &server,
+            simulate,
+            &[("_csrf", &csrf), ("from", from), ("to", to)],
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{from} {to}");
+        assert!(response.text().await.unwrap().contains("at most 731 days"));
+    }
+    // Without the session's token, nothing either.
+    let response = post(
+        &vic,
+        &server,
+        simulate,
+        &[("from", "2026-01-01"), ("to", "2026-06-30")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    async fn tasks(server: &common::Server) -> usize {
+        let all = tend_store::TaskFilter::default();
+        server.store.tasks(&all, None, 100_000).await.unwrap().len()
+    }
+    let tasks_before = tasks(&server).await;
+    let response = post(
+        &vic,
+        &server,
+        simulate,
+        &[
+            ("_csrf", &csrf),
+            ("from", "2026-01-01"),
+            ("to", "2026-06-30"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let job_page = location(&response);
+    assert!(job_page.starts_with("/app/playbooks?job="), "{job_page}");
+    let mut done = None;
+    for _ in 0..500 {
+        let (status, body) = page(&vic, &server, &job_page).await;
+        assert_eq!(status, StatusCode::OK);
+        common::assert_valid_html(&job_page, &body);
+        if body.contains("Replayed over") {
+            done = Some(body);
+            break;
+        }
+        assert!(
+            body.contains("Simulating 2026-01-01 to 2026-06-30"),
+            "{body}"
+        );
+        assert!(body.contains(&format!("hx-get=\"{}\"", job_page.replace('&', "&amp;"))));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let done = done.expect("the simulation finished");
+    assert!(done.contains("no task was written"));
+    assert!(
+        !done.contains("hx-trigger"),
+        "a finished simulation is not asked for again"
+    );
+    assert_eq!(
+        tasks(&server).await,
+        tasks_before,
+        "a simulation writes no task"
+    );
+
+    // A job that is not a simulation, or none at all, is no page.
+    let (status, body) = page(&vic, &server, "/app/playbooks?job=999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("Simulate again"));
 }

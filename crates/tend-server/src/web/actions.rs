@@ -226,3 +226,40 @@ pub async fn decide_proposal(
         .or_page(&form.viewer)?;
     Ok(see_other(&form.fields.back()).into_response())
 }
+
+/// The longest period a simulation from the page replays.
+const MAX_SIMULATED_DAYS: i64 = 731;
+
+/// Starts a replay of the playbooks as a job and sends the browser to its page,
+/// which shows its progress and then its results.
+pub async fn simulate_playbooks(
+    State(state): State<ServerState>,
+    form: PageForm,
+) -> Result<Response, WebError> {
+    let day = |name: &str| {
+        form.fields
+            .text(name)
+            .and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+    };
+    let period = match (day("from"), day("to")) {
+        (Some(from), Some(to)) if from <= to && (to - from).num_days() <= MAX_SIMULATED_DAYS => {
+            Some((from, to))
+        }
+        _ => None,
+    };
+    let Some((from, to)) = period else {
+        return Err(WebError::page(
+            &form.viewer,
+            StatusCode::BAD_REQUEST,
+            &format!("Simulate a period that starts before it ends, of at most {MAX_SIMULATED_DAYS} days (dates as YYYY-MM-DD)."),
+        ));
+    };
+    let job = state
+        .app
+        .start_simulation(form.viewer.actor(), from, to)
+        .or_page(&form.viewer)?;
+    Ok(see_other(&format!(
+        "/app/playbooks?job={}&from={from}&to={to}",
+        job.id
+    )))
+}

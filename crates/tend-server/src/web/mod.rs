@@ -45,6 +45,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/app/proposals/{id}/decide"),
     ("GET", "/app/metrics"),
     ("GET", "/app/playbooks"),
+    ("POST", "/app/playbooks/simulate"),
     ("GET", "/app/admin"),
     ("GET", "/app/assets/{name}"),
 ];
@@ -67,6 +68,7 @@ pub(crate) fn router() -> Router<ServerState> {
         .route("/app/proposals/{id}/decide", post(actions::decide_proposal))
         .route("/app/metrics", get(pages::metrics))
         .route("/app/playbooks", get(pages::playbooks))
+        .route("/app/playbooks/simulate", post(actions::simulate_playbooks))
         .route("/app/admin", get(pages::admin))
         .route("/app/assets/{name}", get(asset))
         // Forms are small: the API's limit of a JSON body, answered with a page.

@@ -767,43 +767,54 @@ pub async fn metrics(
 pub struct PlaybooksParams {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-    simulate: Option<String>,
+    /// The simulation job to show.
+    job: Option<u64>,
 }
-
-/// The longest period a simulation from the page replays.
-const MAX_SIMULATED_DAYS: i64 = 731;
 
 pub async fn playbooks(
     State(state): State<ServerState>,
     viewer: Viewer,
     Query(params): Query<PlaybooksParams>,
 ) -> Result<Response, WebError> {
+    use tend_engine::jobs::{JobOutcome, JobState, SIMULATION_JOB};
+    use tend_web::pages::playbooks::SimulationState;
     let app = &state.app;
     let set = app.playbook_list(viewer.actor()).or_page(&viewer)?;
     let day = today(&state, &viewer).await?;
     let to = params.to.unwrap_or(day);
     let from = params.from.unwrap_or(to - Days::new(365));
-    let simulation = if params.simulate.is_some() {
-        if from > to || (to - from).num_days() > MAX_SIMULATED_DAYS {
-            return Err(WebError::page(
-                &viewer,
-                StatusCode::BAD_REQUEST,
-                &format!("Simulate a period that starts before it ends, of at most {MAX_SIMULATED_DAYS} days."),
-            ));
-        }
-        Some(
-            tend_engine::playbooks::simulate(app, from, to, &|_, _| {})
-                .await
-                .or_page(&viewer)?,
-        )
-    } else {
-        None
+    let job = match params.job {
+        None => None,
+        Some(id) => Some(
+            app.jobs()
+                .status(id)
+                .filter(|j| j.kind == SIMULATION_JOB)
+                .ok_or_else(|| {
+                    WebError::page(
+                        &viewer,
+                        StatusCode::NOT_FOUND,
+                        "There is no such simulation; it may be too old to be kept. Simulate again.",
+                    )
+                })?,
+        ),
+    };
+    let simulation = match &job {
+        None => SimulationState::None,
+        Some(j) => match (&j.state, &j.outcome) {
+            (JobState::Running, _) => SimulationState::Running {
+                job: j.id,
+                done: j.done,
+                total: j.total,
+            },
+            (JobState::Succeeded, Some(JobOutcome::Simulation(sim))) => SimulationState::Done(sim),
+            _ => SimulationState::Failed(j.message.as_deref().unwrap_or("no reason was given")),
+        },
     };
     let data = playbooks_page::PlaybooksPage {
         set,
         from,
         to,
-        simulation: simulation.as_ref(),
+        simulation,
     };
     Ok(ok(playbooks_page::playbooks(&viewer.nav, &data)))
 }

@@ -13,7 +13,60 @@ pub struct PlaybooksPage<'a> {
     /// The period the form proposes (or the one simulated).
     pub from: NaiveDate,
     pub to: NaiveDate,
-    pub simulation: Option<&'a Simulation>,
+    pub simulation: SimulationState<'a>,
+}
+
+/// Where the simulation shown on the page stands.
+pub enum SimulationState<'a> {
+    /// None asked for.
+    None,
+    /// Job `job` is replaying: `done` of `total` steps.
+    Running {
+        job: u64,
+        done: u64,
+        total: u64,
+    },
+    Done(&'a Simulation),
+    /// It failed, and why in words.
+    Failed(&'a str),
+}
+
+/// The page of job `job` over `from`–`to`.
+fn job_href(job: u64, from: NaiveDate, to: NaiveDate) -> String {
+    format!(
+        "/app/playbooks?job={job}&from={}&to={}",
+        format::day(from),
+        format::day(to)
+    )
+}
+
+/// What the simulation section shows below its form. While the job runs, the
+/// section asks for itself again every two seconds (htmx) until it is done; without
+/// JavaScript, a link does the same.
+fn simulation_state(data: &PlaybooksPage) -> Markup {
+    match &data.simulation {
+        SimulationState::None => html! {
+            div #simulation-result {
+                p.empty { "Replay the playbooks over a period of the store's history to see the tasks they would have made, before switching one on." }
+            }
+        },
+        SimulationState::Running { job, done, total } => {
+            let href = job_href(*job, data.from, data.to);
+            html! {
+                div #simulation-result hx-get=(href) hx-trigger="load delay:2s" hx-select="#simulation-result" hx-swap="outerHTML" {
+                    p role="status" {
+                        "Simulating " (format::day(data.from)) " to " (format::day(data.to))
+                        @if *total > 0 { ": " (format::percent(*done as f64 / *total as f64)) " done" } "… "
+                        a href=(href) { "Refresh" }
+                    }
+                }
+            }
+        }
+        SimulationState::Done(sim) => html! { div #simulation-result { (simulation(sim)) } },
+        SimulationState::Failed(why) => html! {
+            div #simulation-result { p.notice.refused role="alert" { "The simulation failed: " (why) } }
+        },
+    }
 }
 
 fn simulation(sim: &Simulation) -> Markup {
@@ -72,17 +125,15 @@ pub fn playbooks(nav: &Nav, data: &PlaybooksPage) -> Markup {
         }
         section aria-labelledby="simulate" {
             h2 #simulate { "Simulation" }
-            form.filters method="get" action="/app/playbooks" {
+            form.filters method="post" action="/app/playbooks/simulate" {
+                (crate::parts::csrf_field(&nav.csrf))
                 label for="sim-from" { "From" }
                 input #sim-from type="date" name="from" value=(format::day(data.from)) required;
                 label for="sim-to" { "To" }
                 input #sim-to type="date" name="to" value=(format::day(data.to)) required;
-                button type="submit" name="simulate" value="1" { "Simulate" }
+                button type="submit" { "Simulate" }
             }
-            @match data.simulation {
-                Some(sim) => (simulation(sim)),
-                None => p.empty { "Replay the playbooks over a period of the store's history to see the tasks they would have made, before switching one on." },
-            }
+            (simulation_state(data))
         }
     };
     page(
