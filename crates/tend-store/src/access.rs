@@ -257,7 +257,9 @@ impl Transaction {
         target: &str,
         changes: &str,
     ) -> Result<()> {
-        self.changes_data();
+        if changes_customer_data(action) {
+            self.changes_data();
+        }
         on_tx!(&mut self.tx, conn => {
             sqlx::query(
                 "INSERT INTO audit_log (at, actor, action, target, changes) \
@@ -273,4 +275,15 @@ impl Transaction {
         });
         Ok(())
     }
+}
+
+/// Whether an audited action may change what is computed from the customer data:
+/// sign-ins, tokens, users, event sources and webhooks do not (and happen often:
+/// every sign-in would have every kept figure computed again).
+fn changes_customer_data(action: &str) -> bool {
+    let area = action.split_once('.').map_or(action, |(area, _)| area);
+    !matches!(
+        area,
+        "session" | "token" | "auth" | "user" | "source" | "webhook"
+    )
 }

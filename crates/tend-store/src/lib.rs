@@ -214,8 +214,9 @@ impl Store {
     }
 
     /// How many transactions of this process that changed data (those that wrote
-    /// an audit entry or recorded an account change: every write of the product
-    /// does one or the other) have committed. What is computed from the data can be
+    /// an audit entry of a customer-data action, or recorded an account change:
+    /// every write of the product does one or the other; sign-ins, tokens, users,
+    /// sources and webhooks do not count) have committed. What is computed from the data can be
     /// kept until this moves; writes of other processes it cannot see.
     pub fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::SeqCst)

@@ -563,6 +563,12 @@ async fn the_generation_moves_with_commits_that_change_data_only() {
                 .await
                 .unwrap();
             tx.rollback().await.unwrap();
+            // A sign-in is audited but changes no customer data.
+            let mut tx = store.begin().await.unwrap();
+            tx.append_audit(Utc::now(), "user:dana", "session.login", "dana", "{}")
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
             assert_eq!(store.generation(), start);
             let mut tx = store.begin().await.unwrap();
             tx.append_audit(Utc::now(), "test", "test.write", "acme", "{}")
