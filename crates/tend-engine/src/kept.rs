@@ -2,8 +2,8 @@
 //! on a large portfolio (the metrics of every period, segment and owner; the renewal
 //! pipeline and its forecast), kept by key and served until the data changes.
 //!
-//! A kept value is *fresh* while no write of this process has committed since it
-//! was computed ([`tend_store::Store::generation`]) and it is younger than the
+//! A kept value is *fresh* while no write of customer data by this process has
+//! committed since it was computed ([`tend_store::Store::generation`]) and it is younger than the
 //! cache's age limit (the limit bounds how late writes of other processes, such as
 //! an import from the CLI, show). Once it is not, the old value is still served,
 //! marked stale, while one refresh runs in the background: a page never waits for

@@ -924,6 +924,20 @@ async fn a_simulation_runs_as_a_job_whose_page_shows_its_progress_then_its_resul
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{from} {to}");
         assert!(response.text().await.unwrap().contains("at most 731 days"));
     }
+    // A day that is not one is named with its field.
+    let response = post(
+        &vic,
+        &server,
+        simulate,
+        &[("_csrf", &csrf), ("from", "2026-01-01"), ("to", "June")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("To “June” is not a date"));
     // Without the session's token, nothing either.
     let response = post(
         &vic,

@@ -118,7 +118,7 @@ pub struct StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
-    /// Commits of this process that changed data; see [`Store::generation`].
+    /// Commits of this process that changed customer data; see [`Store::generation`].
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -213,11 +213,12 @@ impl Store {
         })
     }
 
-    /// How many transactions of this process that changed data (those that wrote
-    /// an audit entry of a customer-data action, or recorded an account change:
-    /// every write of the product does one or the other; sign-ins, tokens, users,
-    /// sources and webhooks do not count) have committed. What is computed from the data can be
-    /// kept until this moves; writes of other processes it cannot see.
+    /// How many transactions of this process that changed customer data have
+    /// committed: those that wrote an audit entry of a customer-data action, or
+    /// recorded an account change (every write of the product does one or the
+    /// other; sign-ins, tokens, users, sources and webhooks do not count). What is
+    /// computed from the data can be kept until this moves; writes of other
+    /// processes it cannot see.
     pub fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::SeqCst)
     }
@@ -273,7 +274,8 @@ pub(crate) use on_tx;
 /// A write transaction. Dropping it without `commit` rolls everything back.
 pub struct Transaction {
     tx: TxConn,
-    /// It wrote an audit entry or recorded an account change.
+    /// It wrote an audit entry of a customer-data action or recorded an account
+    /// change.
     changes_data: bool,
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }

@@ -72,7 +72,6 @@ impl Store {
         }))
     }
 
-    /// Every milestone, by account and due day (time to value reads them all).
     /// Milestones of `kind` not done and due before `day`, soonest due first, at most
     /// `limit`: of the accounts `owner` is CSM or account manager of, or owned by
     /// them; each with its account's name.
@@ -110,6 +109,7 @@ impl Store {
             .collect())
     }
 
+    /// Every milestone, by account and due day (time to value reads them all).
     pub async fn all_milestones(&self) -> Result<Vec<MilestoneRecord>> {
         let sql =
             format!("SELECT {MILESTONE_COLUMNS} FROM milestones ORDER BY account_id, due_on, id");

@@ -236,24 +236,23 @@ pub async fn simulate_playbooks(
     State(state): State<ServerState>,
     form: PageForm,
 ) -> Result<Response, WebError> {
-    let day = |name: &str| {
-        form.fields
-            .text(name)
-            .and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+    let period = format!(
+        "Simulate a period that starts before it ends, of at most {MAX_SIMULATED_DAYS} days."
+    );
+    let refused = |why: &str| WebError::page(&form.viewer, StatusCode::BAD_REQUEST, why);
+    // Each field named when it is not a day.
+    let day = |name: &str, label: &str| match form.fields.text(name) {
+        Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+            refused(&format!(
+                "{label} “{v}” is not a date as YYYY-MM-DD. {period}"
+            ))
+        }),
+        None => Err(refused(&format!("{label} is missing. {period}"))),
     };
-    let period = match (day("from"), day("to")) {
-        (Some(from), Some(to)) if from <= to && (to - from).num_days() <= MAX_SIMULATED_DAYS => {
-            Some((from, to))
-        }
-        _ => None,
-    };
-    let Some((from, to)) = period else {
-        return Err(WebError::page(
-            &form.viewer,
-            StatusCode::BAD_REQUEST,
-            &format!("Simulate a period that starts before it ends, of at most {MAX_SIMULATED_DAYS} days (dates as YYYY-MM-DD)."),
-        ));
-    };
+    let (from, to) = (day("from", "From")?, day("to", "To")?);
+    if from > to || (to - from).num_days() > MAX_SIMULATED_DAYS {
+        return Err(refused(&period));
+    }
     let job = state
         .app
         .start_simulation(form.viewer.actor(), from, to)
