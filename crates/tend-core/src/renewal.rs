@@ -5,8 +5,6 @@
 //! and the contracts say, and the outcome once there is one: renewed with the ARR of
 //! the following term (expansion or contraction against the ARR due), or lost.
 
-use std::collections::BTreeMap;
-
 use chrono::{Days, NaiveDate};
 
 use crate::model::{CallStage, Contract, ContractStatus, ForecastCategory};
@@ -162,100 +160,123 @@ pub struct MixedCurrencies {
 /// without either. Cancelled contracts never come due. A term whose contracts are
 /// in different currencies is left out and reported.
 pub fn renewals(contracts: &[Contract], day: NaiveDate) -> (Vec<Renewal>, Vec<MixedCurrencies>) {
-    type Key<'a> = (&'a str, &'a str, NaiveDate);
-    let mut terms: BTreeMap<Key, Vec<&Contract>> = BTreeMap::new();
-    for c in contracts
+    // Terms are runs of one (account, product, renewal date) in a sorted list, and an
+    // account's terms of one product are neighbours: one sort instead of maps keyed
+    // by strings (a forecast derives the renewals of every contract).
+    let mut sorted: Vec<&Contract> = contracts
         .iter()
         .filter(|c| c.status != ContractStatus::Cancelled)
-    {
-        terms
-            .entry((c.account_id.as_str(), c.product.as_str(), c.renewal_date))
-            .or_default()
-            .push(c);
-    }
-    // Every term's start, to find the one after a due date.
-    let starts: BTreeMap<(&str, &str), Vec<(NaiveDate, Key)>> =
-        terms.iter().fold(BTreeMap::new(), |mut acc, (key, cs)| {
-            let start = cs
-                .iter()
-                .map(|c| c.start_date)
-                .min()
-                .expect("a term has a contract");
-            acc.entry((key.0, key.1)).or_default().push((start, *key));
-            acc
-        });
-    let mut found = Vec::new();
+        .collect();
+    sorted.sort_by(|a, b| term_key(a).cmp(&term_key(b)));
+    let terms: Vec<&[&Contract]> = sorted.chunk_by(|a, b| term_key(a) == term_key(b)).collect();
+    let start_of = |cs: &[&Contract]| {
+        cs.iter()
+            .map(|c| c.start_date)
+            .min()
+            .expect("a term has a contract")
+    };
+    let mut found = Vec::with_capacity(terms.len());
     let mut mixed = Vec::new();
-    for (key, cs) in &terms {
-        let (account, product, due_on) = *key;
-        let currency: Currency = cs[0].arr.currency;
-        if cs.iter().any(|c| c.arr.currency != currency) {
-            mixed.push(MixedCurrencies {
-                account_id: account.into(),
-                product: product.into(),
-                due_on,
-            });
-            continue;
+    let same_product = |a: &[&Contract], b: &[&Contract]| {
+        (a[0].account_id.as_str(), a[0].product.as_str())
+            == (b[0].account_id.as_str(), b[0].product.as_str())
+    };
+    for group in terms.chunk_by(|a, b| same_product(a, b)) {
+        let starts: Vec<NaiveDate> = group.iter().map(|cs| start_of(cs)).collect();
+        for cs in group {
+            match renewal_of(cs, group, &starts, day) {
+                Ok(renewal) => found.push(renewal),
+                Err(m) => mixed.push(m),
+            }
         }
-        let arr = Money::new(cs.iter().map(|c| c.arr.minor).sum(), currency);
-        let grace_end = due_on + Days::new(GRACE_DAYS);
-        let next = starts[&(account, product)]
-            .iter()
-            .filter(|(start, _)| *start >= due_on && *start <= grace_end)
-            .min_by_key(|(start, _)| *start)
-            .map(|(_, k)| *k);
-        let marked_won = cs.iter().any(|c| c.status == ContractStatus::Renewed);
-        let marked_lost = cs.iter().any(|c| c.status == ContractStatus::Churned);
-        let following = next.map(|k| {
-            let next_cs = &terms[&k];
-            let same = next_cs.iter().filter(|c| c.arr.currency == currency);
-            let start = next_cs
-                .iter()
-                .map(|c| c.start_date)
-                .min()
-                .expect("a term has a contract");
-            let end = next_cs
-                .iter()
-                .map(|c| c.end_date)
-                .max()
-                .expect("a term has a contract");
-            (
-                Money::new(same.map(|c| c.arr.minor).sum(), currency),
-                (start, end),
-            )
-        });
-        let outcome = match following {
-            Some((renewed_arr, term)) => Some(Outcome {
-                won: true,
-                renewed_arr,
-                new_term: Some(term),
-            }),
-            None if marked_won => Some(Outcome {
-                won: true,
-                renewed_arr: arr,
-                new_term: None,
-            }),
-            None if marked_lost || day > grace_end => Some(Outcome {
-                won: false,
-                renewed_arr: Money::new(0, currency),
-                new_term: None,
-            }),
-            None => None,
-        };
-        let notice_days = cs.iter().map(|c| c.notice_days.max(0)).max().unwrap_or(0) as u64;
-        found.push(Renewal {
+    }
+    (found, mixed)
+}
+
+fn term_key(c: &Contract) -> (&str, &str, NaiveDate) {
+    (c.account_id.as_str(), c.product.as_str(), c.renewal_date)
+}
+
+/// The renewal of the term `cs` among its account's terms of the product (`group`,
+/// which start on `starts`); an error when its contracts are in more than one
+/// currency.
+fn renewal_of(
+    cs: &[&Contract],
+    group: &[&[&Contract]],
+    starts: &[NaiveDate],
+    day: NaiveDate,
+) -> Result<Renewal, MixedCurrencies> {
+    let (account, product, due_on) = (
+        cs[0].account_id.as_str(),
+        cs[0].product.as_str(),
+        cs[0].renewal_date,
+    );
+    let currency: Currency = cs[0].arr.currency;
+    if cs.iter().any(|c| c.arr.currency != currency) {
+        return Err(MixedCurrencies {
             account_id: account.into(),
             product: product.into(),
             due_on,
-            arr,
-            contracts: cs.iter().map(|c| c.id.clone()).collect(),
-            auto_renew: cs.iter().all(|c| c.auto_renew),
-            notice_deadline: due_on - Days::new(notice_days),
-            milestones: MILESTONE_DAYS.map(|d| due_on - Days::new(d)),
-            outcome,
         });
     }
-    (found, mixed)
+    let arr = Money::new(cs.iter().map(|c| c.arr.minor).sum(), currency);
+    let grace_end = due_on + Days::new(GRACE_DAYS);
+    // The first term to start within the grace after the due date.
+    let next = group
+        .iter()
+        .zip(starts)
+        .filter(|(_, start)| **start >= due_on && **start <= grace_end)
+        .min_by_key(|(_, start)| **start)
+        .map(|(next_cs, _)| *next_cs);
+    let marked_won = cs.iter().any(|c| c.status == ContractStatus::Renewed);
+    let marked_lost = cs.iter().any(|c| c.status == ContractStatus::Churned);
+    let following = next.map(|next_cs| {
+        let same = next_cs.iter().filter(|c| c.arr.currency == currency);
+        let start = next_cs
+            .iter()
+            .map(|c| c.start_date)
+            .min()
+            .expect("a term has a contract");
+        let end = next_cs
+            .iter()
+            .map(|c| c.end_date)
+            .max()
+            .expect("a term has a contract");
+        (
+            Money::new(same.map(|c| c.arr.minor).sum(), currency),
+            (start, end),
+        )
+    });
+    let outcome = match following {
+        Some((renewed_arr, term)) => Some(Outcome {
+            won: true,
+            renewed_arr,
+            new_term: Some(term),
+        }),
+        None if marked_won => Some(Outcome {
+            won: true,
+            renewed_arr: arr,
+            new_term: None,
+        }),
+        None if marked_lost || day > grace_end => Some(Outcome {
+            won: false,
+            renewed_arr: Money::new(0, currency),
+            new_term: None,
+        }),
+        None => None,
+    };
+    let notice_days = cs.iter().map(|c| c.notice_days.max(0)).max().unwrap_or(0) as u64;
+    Ok(Renewal {
+        account_id: account.into(),
+        product: product.into(),
+        due_on,
+        arr,
+        contracts: cs.iter().map(|c| c.id.clone()).collect(),
+        auto_renew: cs.iter().all(|c| c.auto_renew),
+        notice_deadline: due_on - Days::new(notice_days),
+        milestones: MILESTONE_DAYS.map(|d| due_on - Days::new(d)),
+        outcome,
+    })
 }
 
 /// The contracts as they were known on `day`, for forecasts made as of a past day:

@@ -12,12 +12,15 @@ fn main() {
         .map(|a| a.parse::<usize>().expect("a count"));
     let renewals = args.next().unwrap_or(100_000);
     let draws = args.next().unwrap_or(10_000);
-    // Ratios of renewals won before, shared by segment as the engine would.
-    let ratios: [Vec<f64>; 3] = [
-        vec![0.9, 1.0, 1.0, 1.0, 1.1, 1.25],
-        vec![0.8, 1.0, 1.0, 1.05],
-        vec![1.0],
-    ];
+    // Ratios of renewals won before, one list per segment as the engine shares them,
+    // as long as the 100,000-account store's (47,000 ratios in all): tables that
+    // do not fit in the first cache, as in the store's forecast.
+    let list = |len: usize, spread: f64| -> Vec<f64> {
+        (0..len)
+            .map(|k| 0.85 + spread * ((k * 7_919) % 1_000) as f64 / 1_000.0)
+            .collect()
+    };
+    let ratios: [Vec<f64>; 3] = [list(24_000, 0.4), list(16_000, 0.3), list(7_000, 0.25)];
     let set: Vec<RenewalDraw> = (0..renewals)
         .map(|i| RenewalDraw {
             probability: 0.6 + 0.39 * ((i * 7919) % 1000) as f64 / 1000.0,

@@ -425,13 +425,20 @@ impl App {
             .period
             .unwrap_or_else(|| CalendarPeriod::containing(CalendarKind::Quarter, day).next());
         let periods = periods_of(first, query.periods)?;
+        // The two largest reads side by side, on two connections and two threads.
+        let contracts_read = {
+            let store = store.clone();
+            tokio::spawn(async move { store.contracts().await })
+        };
         let accounts: HashMap<String, Account> = store
             .accounts()
             .await?
             .into_iter()
             .map(|a| (a.id.clone(), a))
             .collect();
-        let contracts = store.contracts().await?;
+        let contracts = contracts_read
+            .await
+            .map_err(|e| AppError::Internal(format!("reading the contracts: {e}")))??;
         let rates = tend_core::FxTable::new(&store.fx_rates().await?);
         let money = crate::risk::rows::Money::main(rates, &contracts, day);
         let reporting = money.reporting();

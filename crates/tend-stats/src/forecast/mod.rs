@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 
-use rand::{RngCore, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use crate::StatsError;
+use draws::{state_of, Layout, State, LANES};
+
+mod draws;
 
 /// One renewal as the forecast sees it.
 #[derive(Debug, Clone, Copy)]
@@ -93,7 +94,7 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[below] + (sorted[above] - sorted[below]) * (position - below as f64)
 }
 
-/// Draws per parallel chunk: each chunk has a generator of its own, seeded from the
+/// Draws per parallel chunk: each chunk has generators of its own, seeded from the
 /// seed and its index, so the result does not depend on the number of threads.
 const CHUNK: usize = 256;
 
@@ -107,40 +108,18 @@ pub fn monte_carlo(
     if draws == 0 {
         return Err(StatsError::Empty);
     }
-    // One 64-bit draw per renewal: its high 32 bits decide whether it renews (against
-    // the probability as a 32-bit threshold), its low 32 bits pick the ratio
-    // (Lemire's multiply-shift, unbiased enough at these list sizes).
-    let thresholds: Vec<u64> = renewals
-        .iter()
-        .map(|r| (r.probability * 4_294_967_296.0).min(4_294_967_296.0) as u64)
-        .collect();
+    let layout = Layout::of(renewals);
     let chunks = draws.div_ceil(CHUNK);
     let mut totals: Vec<f64> = (0..chunks)
         .into_par_iter()
         .flat_map_iter(|chunk| {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(
-                seed ^ (chunk as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            );
+            let mut states: [State; LANES] = std::array::from_fn(|lane| {
+                state_of(seed ^ ((chunk * LANES + lane) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            });
             let n = CHUNK.min(draws - chunk * CHUNK);
-            (0..n)
-                .map(|_| {
-                    renewals
-                        .iter()
-                        .zip(&thresholds)
-                        .map(|(r, &threshold)| {
-                            let x = rng.next_u64();
-                            // Branch-free: whether it renews is a coin a branch
-                            // predictor cannot guess.
-                            let renews = f64::from(u8::from((x >> 32) < threshold));
-                            let ratio = match r.ratios.len() {
-                                0 => 1.0,
-                                len => r.ratios[(((x & 0xFFFF_FFFF) * len as u64) >> 32) as usize],
-                            };
-                            renews * r.due * ratio
-                        })
-                        .sum::<f64>()
-                })
-                .collect::<Vec<f64>>()
+            let mut totals = layout.draw(&mut states, n.div_ceil(LANES));
+            totals.truncate(n);
+            totals
         })
         .collect();
     totals.sort_by(f64::total_cmp);
