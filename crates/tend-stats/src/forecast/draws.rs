@@ -1,11 +1,10 @@
 //! The Monte Carlo's inner loop: `LANES` draws at once in one pass over the
 //! renewals, each lane with a xoshiro256++ generator of its own. Where the processor
-//! has AVX2 the lanes run four to a register (an unsafe kernel, about four times as
+//! has AVX2 the lanes run four to a register (an unsafe kernel, about three times as
 //! fast: no maintained crate offers a lane-parallel generator); elsewhere one after
-//! another. Both paths make the
-//! same numbers bit for bit — the same generator, the same products and sums in the
-//! same order — so a forecast does not depend on the machine (a test holds them
-//! equal, and the generator equal to `rand_xoshiro`'s).
+//! another. Both paths make the same numbers bit for bit — the same generator, the
+//! same products and sums in the same order — so a forecast does not depend on the
+//! machine (a test holds them equal, and the generator equal to `rand_xoshiro`'s).
 
 use std::collections::HashMap;
 
