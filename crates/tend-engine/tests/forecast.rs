@@ -457,6 +457,82 @@ async fn an_owners_call_sets_the_stage_keeps_its_history_and_totals_the_forecast
     .await;
 }
 
+/// Amounts in the currency asked for: Tidewater's USD at EUR 1 = USD 1.25, the same
+/// chances and ratios; a currency without a rate leaves every amount out, named.
+#[tokio::test]
+async fn the_forecast_and_its_backtest_report_in_the_currency_asked_for() {
+    let company = tidewater();
+    let eur = Currency::parse("EUR").unwrap();
+    on_every_backend("forecast_currency", &company, |store| async move {
+        let mut tx = store.begin().await.unwrap();
+        let rate = FxRate {
+            date: d("2026-01-01"),
+            currency: eur,
+            base: Currency::USD,
+            rate: 1.25,
+        };
+        tx.upsert_fx_rates(&[rate]).await.unwrap();
+        tx.commit().await.unwrap();
+        let app = app(store, d("2026-06-30"));
+        let forecast = |currency| {
+            let app = app.clone();
+            async move {
+                app.renewal_forecast(
+                    &Actor::cli(),
+                    &ForecastQuery {
+                        currency,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()
+            }
+        };
+        let usd = forecast(None).await;
+        let in_eur = forecast(Some(eur)).await;
+        assert_eq!((usd.currency, in_eur.currency), (Currency::USD, eur));
+        let (u, e) = (&usd.periods[0], &in_eur.periods[0]);
+        assert!(close(e.renewable, 1_120_00.0), "USD 1,400.00 ÷ 1.25");
+        assert!(
+            close(e.expected, u.expected / 1.25),
+            "{} {}",
+            e.expected,
+            u.expected
+        );
+        assert!(close(e.p50, u.p50 / 1.25) && close(e.p90, u.p90 / 1.25));
+        assert_eq!(e.grr, u.grr);
+        assert!(in_eur.left_out.is_empty());
+
+        let jpy = Currency::parse("JPY").unwrap();
+        let none = app
+            .renewal_forecast(
+                &Actor::cli(),
+                &ForecastQuery {
+                    currency: Some(jpy),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(none.periods[0].renewals, 0);
+        assert_eq!(none.left_out.0.get(&Currency::USD), Some(&1_400_00));
+
+        let backtest = app
+            .renewal_backtest(
+                &Actor::cli(),
+                &BacktestQuery {
+                    currency: Some(eur),
+                    draws: 1_000,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(backtest.currency, eur);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_proposal_converted_to_the_guardrails_currency_goes_to_the_cro_who_is_named() {
     use tend_core::guardrails::{Guardrails, Route, DEFAULT_GUARDRAILS};

@@ -42,7 +42,9 @@ pub struct ForecastArgs {
     quarters: usize,
 }
 
-pub async fn run(app: &App, args: ForecastArgs) -> Result<()> {
+/// The forecast, or its backtest, with amounts in `currency` (by default the one with
+/// the most ARR).
+pub async fn run(app: &App, currency: Option<Currency>, args: ForecastArgs) -> Result<()> {
     if args.backtest {
         let query = BacktestQuery {
             quarters: args.quarters,
@@ -50,6 +52,7 @@ pub async fn run(app: &App, args: ForecastArgs) -> Result<()> {
             segment: args.segment,
             draws: args.draws,
             seed: args.seed,
+            currency,
         };
         let backtest = app.renewal_backtest(&Actor::cli(), &query).await?;
         print!("{}", render_backtest(&backtest));
@@ -62,6 +65,7 @@ pub async fn run(app: &App, args: ForecastArgs) -> Result<()> {
         segment: args.segment,
         draws: args.draws,
         seed: args.seed,
+        currency,
     };
     let report = app.renewal_forecast(&Actor::cli(), &query).await?;
     print!("{}", render(&report));

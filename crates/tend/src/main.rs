@@ -346,7 +346,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Renewals(args) => renewals::run(&app, args).await,
         Command::Proposal(command) => proposals::proposal(&app, command).await,
         Command::Approvals(args) => proposals::approvals(&app, args).await,
-        Command::Forecast(args) => forecast::run(&app, args).await,
+        Command::Forecast(args) => forecast::run(&app, cli.currency, args).await,
         Command::Expansion(command) => expansion::run(&app, command).await,
         Command::Plan(command) => plans::run(&app, command).await,
         Command::Task(command) => work::task(&app, command).await,

@@ -31,6 +31,8 @@ pub struct BacktestQuery {
     pub segment: Option<String>,
     pub draws: usize,
     pub seed: u64,
+    /// The currency amounts are reported in; by default the one with the most ARR.
+    pub currency: Option<Currency>,
 }
 
 impl Default for BacktestQuery {
@@ -41,6 +43,7 @@ impl Default for BacktestQuery {
             segment: None,
             draws: super::DEFAULT_DRAWS,
             seed: super::DEFAULT_SEED,
+            currency: None,
         }
     }
 }
@@ -169,7 +172,7 @@ impl App {
                     .is_some_and(|a| in_scope(a, query.owner.as_deref(), query.segment.as_deref()))
             })
             .collect();
-        let money = crate::risk::rows::Money::load(store, None, day)
+        let money = crate::risk::rows::Money::load(store, query.currency, day)
             .await
             .map_err(AppError::from)?;
         let (now, _) = renewals(&contracts, day);

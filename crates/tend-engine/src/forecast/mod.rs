@@ -46,6 +46,8 @@ pub struct ForecastQuery {
     pub segment: Option<String>,
     pub draws: usize,
     pub seed: u64,
+    /// The currency amounts are reported in; by default the one with the most ARR.
+    pub currency: Option<Currency>,
 }
 
 impl Default for ForecastQuery {
@@ -57,6 +59,7 @@ impl Default for ForecastQuery {
             segment: None,
             draws: DEFAULT_DRAWS,
             seed: DEFAULT_SEED,
+            currency: None,
         }
     }
 }
@@ -440,7 +443,10 @@ impl App {
             .await
             .map_err(|e| AppError::Internal(format!("reading the contracts: {e}")))??;
         let rates = tend_core::FxTable::new(&store.fx_rates().await?);
-        let money = crate::risk::rows::Money::main(rates, &contracts, day);
+        let money = match query.currency {
+            Some(currency) => crate::risk::rows::Money { currency, rates },
+            None => crate::risk::rows::Money::main(rates, &contracts, day),
+        };
         let reporting = money.reporting();
         let (all, mixed) = renewals(&contracts, day);
         let segment_of = |id: &str| accounts.get(id).and_then(|a| a.segment.clone());

@@ -99,6 +99,7 @@ pub async fn forecast(
         segment: p.segment,
         draws: p.draws.unwrap_or(defaults.draws),
         seed: p.seed.unwrap_or(defaults.seed),
+        ..defaults
     };
     let report = state.app.renewal_forecast(&caller.actor, &query).await?;
     Ok(Json(report.into()))
@@ -134,6 +135,7 @@ pub async fn backtest(
         segment: p.segment,
         draws: p.draws.unwrap_or(defaults.draws),
         seed: p.seed.unwrap_or(defaults.seed),
+        ..defaults
     };
     let backtest = state.app.renewal_backtest(&caller.actor, &query).await?;
     Ok(Json(backtest.into()))
