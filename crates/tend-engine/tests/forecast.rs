@@ -457,6 +457,19 @@ async fn an_owners_call_sets_the_stage_keeps_its_history_and_totals_the_forecast
     .await;
 }
 
+/// EUR 1 = USD 1.25 from 2026-01-01.
+async fn euro_at_125_cents(store: &Store) {
+    let mut tx = store.begin().await.unwrap();
+    let rate = FxRate {
+        date: d("2026-01-01"),
+        currency: Currency::parse("EUR").unwrap(),
+        base: Currency::USD,
+        rate: 1.25,
+    };
+    tx.upsert_fx_rates(&[rate]).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
 /// Amounts in the currency asked for: Tidewater's USD at EUR 1 = USD 1.25, the same
 /// chances and ratios; a currency without a rate leaves every amount out, named.
 #[tokio::test]
@@ -464,15 +477,7 @@ async fn the_forecast_and_its_backtest_report_in_the_currency_asked_for() {
     let company = tidewater();
     let eur = Currency::parse("EUR").unwrap();
     on_every_backend("forecast_currency", &company, |store| async move {
-        let mut tx = store.begin().await.unwrap();
-        let rate = FxRate {
-            date: d("2026-01-01"),
-            currency: eur,
-            base: Currency::USD,
-            rate: 1.25,
-        };
-        tx.upsert_fx_rates(&[rate]).await.unwrap();
-        tx.commit().await.unwrap();
+        euro_at_125_cents(&store).await;
         let app = app(store, d("2026-06-30"));
         let forecast = |currency| {
             let app = app.clone();
@@ -540,15 +545,7 @@ async fn a_proposal_converted_to_the_guardrails_currency_goes_to_the_cro_who_is_
     let company = tidewater();
     let eur = Currency::parse("EUR").unwrap();
     on_every_backend("proposals_cro", &company, |store| async move {
-        let mut tx = store.begin().await.unwrap();
-        let rate = FxRate {
-            date: d("2026-01-01"),
-            currency: eur,
-            base: Currency::USD,
-            rate: 1.25,
-        };
-        tx.upsert_fx_rates(&[rate]).await.unwrap();
-        tx.commit().await.unwrap();
+        euro_at_125_cents(&store).await;
         // Only "cleo" approves for the CRO here.
         let mut guardrails: Guardrails = toml::from_str(DEFAULT_GUARDRAILS).unwrap();
         guardrails.cro.approvers = vec!["cleo".into()];
