@@ -227,16 +227,11 @@ fn renewal_of(
         .zip(starts)
         .filter(|(_, start)| **start >= due_on && **start <= grace_end)
         .min_by_key(|(_, start)| **start)
-        .map(|(next_cs, _)| *next_cs);
+        .map(|(next_cs, start)| (*next_cs, *start));
     let marked_won = cs.iter().any(|c| c.status == ContractStatus::Renewed);
     let marked_lost = cs.iter().any(|c| c.status == ContractStatus::Churned);
-    let following = next.map(|next_cs| {
+    let following = next.map(|(next_cs, start)| {
         let same = next_cs.iter().filter(|c| c.arr.currency == currency);
-        let start = next_cs
-            .iter()
-            .map(|c| c.start_date)
-            .min()
-            .expect("a term has a contract");
         let end = next_cs
             .iter()
             .map(|c| c.end_date)
