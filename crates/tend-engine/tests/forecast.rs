@@ -18,7 +18,7 @@ use tend_store::Store;
 
 mod common;
 use common::on_every_backend;
-use common::quayside::quayside;
+use common::quayside::{quayside, quayside_in_seasons};
 
 fn d(text: &str) -> NaiveDate {
     text.parse().unwrap()
@@ -85,14 +85,7 @@ fn tidewater() -> Company {
             churned_on: (n == 2).then(|| d("2026-02-01")),
             churn_reason: None,
         });
-        company.usage_daily.push(UsageDaily {
-            account_id: id,
-            day: d("2026-06-30"),
-            events: 10,
-            active_users: 3,
-            active_users_30d: 3,
-            feature_events: BTreeMap::new(),
-        });
+        company.usage_daily.push(a_day_of_use(id));
     }
     company.contracts = vec![
         term("k1a", "t1", 100_00, "2025-01-01", "2025-12-31", Renewed),
@@ -258,24 +251,7 @@ async fn with_no_renewal_closed_in_the_year_before_the_forecast_says_why_it_cann
 
 #[tokio::test]
 async fn the_backtest_of_quayside_covers_what_renewed_and_beats_the_naive_forecast() {
-    let (mut company, _) = quayside(1500, 31);
-    // A day of use on the last day by every customer, so the data runs to it.
-    let customers: Vec<String> = company
-        .accounts
-        .iter()
-        .filter(|a| a.churned_on.is_none())
-        .map(|a| a.id.clone())
-        .collect();
-    for id in customers {
-        company.usage_daily.push(UsageDaily {
-            account_id: id,
-            day: d("2026-06-30"),
-            events: 10,
-            active_users: 3,
-            active_users_30d: 3,
-            feature_events: BTreeMap::new(),
-        });
-    }
+    let company = quayside_to_the_end(quayside(1500, 31).0);
     on_every_backend("forecast_backtest", &company, |store| async move {
         let app = app(store, d("2026-06-30"));
         let backtest = app
@@ -328,6 +304,91 @@ async fn the_backtest_of_quayside_covers_what_renewed_and_beats_the_naive_foreca
         assert!(backtest.coverage >= 0.5, "coverage {}", backtest.coverage);
         assert!(backtest.p50_error < 0.1, "P50 error {}", backtest.p50_error);
         assert!(backtest.p50_error < backtest.naive_error);
+    })
+    .await;
+}
+
+/// A day of use on 2026-06-30, the last day of the data.
+fn a_day_of_use(account_id: String) -> UsageDaily {
+    UsageDaily {
+        account_id,
+        day: d("2026-06-30"),
+        events: 10,
+        active_users: 3,
+        active_users_30d: 3,
+        feature_events: BTreeMap::new(),
+    }
+}
+
+/// Quayside with its customers' data running to the last day.
+fn quayside_to_the_end(mut company: Company) -> Company {
+    let customers: Vec<String> = company
+        .accounts
+        .iter()
+        .filter(|a| a.churned_on.is_none())
+        .map(|a| a.id.clone())
+        .collect();
+    for id in customers {
+        company.usage_daily.push(a_day_of_use(id));
+    }
+    company
+}
+
+/// When a company's quarters move together, the range a sum of independent renewals
+/// gives is too narrow; the dispersion learned from the quarters before widens it.
+/// Quayside's own renewals are independent, and there it stays near 1.
+#[tokio::test]
+async fn quarters_that_move_together_widen_the_range_and_independent_ones_do_not() {
+    let seasons = quayside_to_the_end(quayside_in_seasons(3000, 31, 0.6).0);
+    on_every_backend("forecast_seasons", &seasons, |store| async move {
+        let app = app(store, d("2026-06-30"));
+        let query = BacktestQuery {
+            draws: 4_000,
+            ..Default::default()
+        };
+        let backtest = app.renewal_backtest(&Actor::cli(), &query).await.unwrap();
+        for q in &backtest.quarters {
+            println!(
+                "{} actual {:.0} p10 {:.0} p50 {:.0} p90 {:.0} scale {:.2} over {}",
+                q.quarter.label(),
+                q.actual,
+                q.p10,
+                q.p50,
+                q.p90,
+                q.dispersion.scale(),
+                q.dispersion.quarters
+            );
+        }
+        println!("coverage {:.3}", backtest.coverage);
+        let last = backtest.quarters.last().unwrap();
+        assert!(last.dispersion.quarters >= 6, "{last:?}");
+        assert!(last.dispersion.scale() > 1.5, "{last:?}");
+        assert!(backtest.coverage >= 0.5, "coverage {}", backtest.coverage);
+        let forecast = app
+            .renewal_forecast(&Actor::cli(), &ForecastQuery::default())
+            .await
+            .unwrap();
+        assert!(
+            forecast.dispersion.scale() > 1.5,
+            "{:?}",
+            forecast.dispersion
+        );
+    })
+    .await;
+    let plain = quayside_to_the_end(quayside(3000, 31).0);
+    on_every_backend("forecast_no_seasons", &plain, |store| async move {
+        let app = app(store, d("2026-06-30"));
+        let forecast = app
+            .renewal_forecast(&Actor::cli(), &ForecastQuery::default())
+            .await
+            .unwrap();
+        println!("{:?}", forecast.dispersion);
+        assert!(forecast.dispersion.quarters >= 6);
+        assert!(
+            (0.6..1.5).contains(&forecast.dispersion.scale()),
+            "{:?}",
+            forecast.dispersion
+        );
     })
     .await;
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tend_core::{Currency, Money};
 use tend_engine::forecast::backtest::Backtest;
+use tend_engine::forecast::dispersion::Dispersion;
 use tend_engine::forecast::{CallTotals, ForecastReport};
 use tend_engine::proposals::Proposal;
 use tend_engine::renewal_calls::RenewalCall;
@@ -258,6 +259,28 @@ pub struct ForecastHistoryBody {
     pub renewal_rate: Option<f64>,
 }
 
+/// How much past quarters' renewed ARR varied beyond what independent renewals
+/// explain; the range's distances from its mean are scaled by `scale` (√`phi`).
+#[derive(Serialize, ToSchema)]
+pub struct DispersionBody {
+    /// The mean squared standardized error of past quarters, pooled with two
+    /// quarters at 1 (independent renewals).
+    pub phi: f64,
+    pub scale: f64,
+    /// Past quarters measured.
+    pub quarters: usize,
+}
+
+impl From<Dispersion> for DispersionBody {
+    fn from(d: Dispersion) -> Self {
+        DispersionBody {
+            phi: d.phi,
+            scale: d.scale(),
+            quarters: d.quarters,
+        }
+    }
+}
+
 /// The renewal forecast of consecutive periods.
 #[derive(Serialize, ToSchema)]
 pub struct ForecastBody {
@@ -269,6 +292,7 @@ pub struct ForecastBody {
     pub seed: u64,
     pub periods: Vec<PeriodForecastBody>,
     pub history: ForecastHistoryBody,
+    pub dispersion: DispersionBody,
     /// ARR due in the periods that could not be converted, per currency.
     pub left_out: Vec<MoneyBody>,
     /// Terms left out because their contracts are in more than one currency.
@@ -322,6 +346,7 @@ impl From<ForecastReport> for ForecastBody {
                 win_rate: all.win_rate(),
                 renewal_rate: all.renewal_rate(),
             },
+            dispersion: r.dispersion.into(),
             left_out: r.left_out.amounts().map(Into::into).collect(),
             mixed_currencies: r.mixed_currencies,
         }
@@ -347,6 +372,8 @@ pub struct BacktestQuarterBody {
     pub inside: bool,
     /// Renewals whose probability came from a risk model fitted before the quarter.
     pub from_model: usize,
+    /// The dispersion learned from the quarters before it.
+    pub dispersion: DispersionBody,
 }
 
 /// The forecast tried on past quarters.
@@ -387,6 +414,7 @@ impl From<Backtest> for BacktestBody {
                     trailing_rate: q.trailing_rate,
                     inside: q.inside(),
                     from_model: q.from_model,
+                    dispersion: q.dispersion.into(),
                 })
                 .collect(),
             coverage: b.coverage,

@@ -127,6 +127,14 @@ fn render(report: &ForecastReport) -> String {
         h.all.won,
         h.all.lost
     );
+    let d = &report.dispersion;
+    let _ = writeln!(
+        out,
+        "Range scaled by {:.2} (dispersion {:.2} over {} past quarters; 1 is independent renewals).",
+        d.scale(),
+        d.phi,
+        d.quarters
+    );
     if !report.left_out.is_empty() {
         let amounts: Vec<String> = report.left_out.amounts().map(|m| m.whole()).collect();
         let _ = writeln!(
@@ -155,13 +163,23 @@ fn render_backtest(b: &Backtest) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<8} {:>5} {:>16} {:>16} {:>16} {:>16} {:>16} {:>7} {:>16} {:>6}",
-        "quarter", "due", "renewable", "actual", "P10", "P50", "P90", "inside", "naive", "model"
+        "{:<8} {:>5} {:>16} {:>16} {:>16} {:>16} {:>16} {:>7} {:>16} {:>6} {:>5}",
+        "quarter",
+        "due",
+        "renewable",
+        "actual",
+        "P10",
+        "P50",
+        "P90",
+        "inside",
+        "naive",
+        "model",
+        "scale"
     );
     for q in &b.quarters {
         let _ = writeln!(
             out,
-            "{:<8} {:>5} {:>16} {:>16} {:>16} {:>16} {:>16} {:>7} {:>16} {:>6}",
+            "{:<8} {:>5} {:>16} {:>16} {:>16} {:>16} {:>16} {:>7} {:>16} {:>6} {:>5.2}",
             q.quarter.label(),
             q.renewals,
             money(q.renewable, c),
@@ -172,11 +190,13 @@ fn render_backtest(b: &Backtest) -> String {
             if q.inside() { "yes" } else { "no" },
             money(q.naive, c),
             q.from_model,
+            q.dispersion.scale(),
         );
     }
     let _ = writeln!(
         out,
-        "model: renewals drawn with the probability of a risk model fitted before the quarter."
+        "model: renewals drawn with the probability of a risk model fitted before the quarter; \
+         scale: the range's factor, from how past quarters varied beyond independent renewals."
     );
     let _ = writeln!(
         out,

@@ -12,6 +12,7 @@ use chrono::{Days, NaiveDate};
 use tend_core::renewal::{known_on, renewals, Renewal, GRACE_DAYS};
 use tend_core::{Account, CalendarKind, CalendarPeriod, Currency, LeftOut};
 
+use super::dispersion::{self, Dispersion};
 use super::history::History;
 use super::{check_draws, forecast_period, Pricing, RenewalModel};
 use crate::app::{App, AppError};
@@ -66,6 +67,8 @@ pub struct BacktestQuarter {
     pub trailing_rate: f64,
     /// Renewals whose probability came from the quarter's own risk model.
     pub from_model: usize,
+    /// The dispersion learned from the quarters before it.
+    pub dispersion: Dispersion,
 }
 
 impl BacktestQuarter {
@@ -197,6 +200,9 @@ impl App {
             let segment_of = |id: &str| accounts.get(id).and_then(|a| a.segment.clone());
             let history = History::learn(&then, segment_of, money.reporting(), as_of);
             let trailing_rate = history.all.renewal_rate();
+            let segment_ref = |id: &str| accounts.get(id).and_then(|a| a.segment.as_deref());
+            let dispersion =
+                dispersion::learn(&then, |_| true, segment_ref, money.reporting(), as_of);
             let pricing = Pricing {
                 accounts: &accounts,
                 history: &history,
@@ -208,7 +214,7 @@ impl App {
             let priced = pricing.price(&[quarter], &then, &mut left_out).remove(0);
             match (trailing_rate, history.all.win_rate()) {
                 (Some(trailing_rate), Some(_)) if !priced.is_empty() => {
-                    let f = forecast_period(quarter, &priced, query.draws, query.seed)?;
+                    let f = forecast_period(quarter, &priced, dispersion, query.draws, query.seed)?;
                     let actual = priced
                         .iter()
                         .map(|p| {
@@ -238,6 +244,7 @@ impl App {
                         naive: f.renewable * trailing_rate,
                         trailing_rate,
                         from_model: f.from_model,
+                        dispersion,
                     });
                 }
                 _ => skipped.push(quarter),

@@ -4,9 +4,12 @@
 //! and the GRR and NRR they imply. An open renewal renews with the risk model's
 //! probability (1 − non-renewal) when the model's horizon covers its due date, else
 //! with its segment's win rate over the trailing year; when it renews, it comes back
-//! at its ARR times a renewed-to-due ratio drawn from its segment's past wins.
+//! at its ARR times a renewed-to-due ratio drawn from its segment's past wins. The
+//! draws' range is then scaled about its mean by how much the company's past
+//! quarters varied beyond independent renewals ([`dispersion`]).
 
 pub mod backtest;
+pub mod dispersion;
 pub mod history;
 
 use std::collections::HashMap;
@@ -24,6 +27,7 @@ use crate::policy::{authorize, Action, Actor};
 use crate::renewal_calls::{latest_calls, RenewalCall, RenewalKey};
 use crate::risk::Target;
 use crate::views::renewals::in_scope;
+use dispersion::Dispersion;
 use history::{Group, History};
 
 /// Monte Carlo draws by default.
@@ -137,6 +141,8 @@ pub struct ForecastReport {
     pub periods: Vec<PeriodForecast>,
     /// The trailing year learned from.
     pub history: History,
+    /// How much past quarters varied beyond independent renewals; scales the range.
+    pub dispersion: Dispersion,
     /// ARR due in the periods that could not be converted, per currency.
     pub left_out: LeftOut,
     /// Terms left out because their contracts are in more than one currency.
@@ -229,6 +235,7 @@ impl RenewalModel {
 pub(crate) fn forecast_period(
     period: CalendarPeriod,
     priced: &[Priced],
+    dispersion: Dispersion,
     draws: usize,
     seed: u64,
 ) -> Result<PeriodForecast, AppError> {
@@ -305,9 +312,11 @@ pub(crate) fn forecast_period(
     // The expectation is exact; the draws give the range.
     let (mean, _) = exact_moments(&open).map_err(internal)?;
     f.expected = f.booked + mean;
-    f.p10 = f.booked + drawn.p10;
-    f.p50 = f.booked + drawn.p50;
-    f.p90 = f.booked + drawn.p90;
+    // The draws' range, widened or narrowed about their mean as past quarters say.
+    let scaled = |q: f64| (drawn.mean + dispersion.scale() * (q - drawn.mean)).max(0.0);
+    f.p10 = f.booked + scaled(drawn.p10);
+    f.p50 = f.booked + scaled(drawn.p50);
+    f.p90 = f.booked + scaled(drawn.p90);
     if f.renewable > 0.0 {
         f.grr = Some((f.renewable - f.expected_churn - f.expected_contraction) / f.renewable);
         f.nrr = Some(f.expected / f.renewable);
@@ -452,14 +461,14 @@ impl App {
         let segment_of = |id: &str| accounts.get(id).and_then(|a| a.segment.clone());
         let history = History::learn(&all, segment_of, reporting, day);
         let model = RenewalModel::load(store).await?;
-        let chosen: Vec<Renewal> = all
-            .into_iter()
-            .filter(|r| {
-                accounts
-                    .get(&r.account_id)
-                    .is_some_and(|a| in_scope(a, query.owner.as_deref(), query.segment.as_deref()))
-            })
-            .collect();
+        let asked = |r: &Renewal| {
+            accounts
+                .get(&r.account_id)
+                .is_some_and(|a| in_scope(a, query.owner.as_deref(), query.segment.as_deref()))
+        };
+        let segment_ref = |id: &str| accounts.get(id).and_then(|a| a.segment.as_deref());
+        let dispersion = dispersion::learn(&all, asked, segment_ref, reporting, day);
+        let chosen: Vec<Renewal> = all.into_iter().filter(asked).collect();
         let mut left_out = LeftOut::default();
         let pricing = Pricing {
             accounts: &accounts,
@@ -474,7 +483,7 @@ impl App {
             .iter()
             .zip(&priced)
             .map(|(period, priced)| {
-                let mut f = forecast_period(*period, priced, query.draws, query.seed)?;
+                let mut f = forecast_period(*period, priced, dispersion, query.draws, query.seed)?;
                 f.called = CallTotals::of(priced, &calls);
                 Ok(f)
             })
@@ -486,6 +495,7 @@ impl App {
             seed: query.seed,
             periods: forecasts,
             history,
+            dispersion,
             left_out,
             mixed_currencies: mixed.len(),
         })

@@ -38,6 +38,22 @@ pub struct Truth {
 /// accounts grow 10% a renewal. Half the accounts that leave lose their champion 45
 /// days before; one in twenty of the rest loses one at some point.
 pub fn quayside(accounts: usize, seed: u64) -> (Company, Vec<Truth>) {
+    quayside_in_seasons(accounts, seed, 0.0)
+}
+
+/// [`quayside`] with good and bad quarters: every account's chance to leave at a
+/// renewal is multiplied by its quarter's factor, e^N(0, `swing`) drawn once per
+/// calendar quarter, so the renewals of a quarter move together. With no swing it is
+/// Quayside itself, draw for draw.
+pub fn quayside_in_seasons(accounts: usize, seed: u64, swing: f64) -> (Company, Vec<Truth>) {
+    let mut seasons = ChaCha8Rng::seed_from_u64(seed ^ 0x5EA5_0115);
+    let normal = rand_distr::Normal::new(0.0, swing).unwrap();
+    // Quarters from 2020-Q1 on, past the as-of day.
+    let factors: Vec<f64> = (0..32).map(|_| normal.sample(&mut seasons).exp()).collect();
+    let factor_on = |day: NaiveDate| {
+        use chrono::Datelike;
+        factors[((day.year() - 2020) * 4 + day.month0() as i32 / 3) as usize]
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let as_of = day(AS_OF);
     let usd = Currency::parse("USD").unwrap();
@@ -62,7 +78,7 @@ pub fn quayside(accounts: usize, seed: u64) -> (Company, Vec<Truth>) {
             }
             let renewal = start.checked_add_months(Months::new(12 * (k + 1))).unwrap();
             terms.push(arr);
-            let leaves = renewal <= as_of && rng.random::<f64>() < theta;
+            let leaves = renewal <= as_of && rng.random::<f64>() < theta * factor_on(renewal);
             company.contracts.push(Contract {
                 id: format!("{id}-T{k}"),
                 account_id: id.clone(),
