@@ -100,6 +100,7 @@ impl Closed {
     }
 }
 
+/// Renewed ÷ due ARR of a closed renewal (0 when lost); `None` while open.
 fn ratio_of(renewal: &Renewal) -> Option<f64> {
     let outcome = renewal.outcome.as_ref()?;
     Some(match (outcome.won, renewal.arr.minor > 0) {
