@@ -259,6 +259,7 @@ async fn forecast(
             p50: p.p50,
             p90: p.p90,
             currency: report.currency.to_string(),
+            range_scale: report.dispersion.scale(),
         })
         .collect())
 }

@@ -21,6 +21,8 @@ pub struct ForecastLine {
     pub p50: f64,
     pub p90: f64,
     pub currency: String,
+    /// The factor the ranges were scaled by (√ of the dispersion past quarters showed).
+    pub range_scale: f64,
 }
 
 pub struct Renewals<'a> {
@@ -89,6 +91,18 @@ fn by_quarter(pipeline: &Pipeline) -> Markup {
     }
 }
 
+/// What the ranges' scale says, in words.
+fn range_note(scale: f64) -> String {
+    let how = if scale > 1.005 {
+        "widened: past quarters varied more than independent renewals would"
+    } else if scale < 0.995 {
+        "narrowed: past quarters varied less than independent renewals would"
+    } else {
+        "as independent renewals give them"
+    };
+    format!("Ranges scaled by {scale:.2}, {how}.")
+}
+
 fn forecast(lines: &[ForecastLine]) -> Markup {
     html! {
         @if lines.is_empty() { p.empty { "Nothing to forecast." } } @else {
@@ -117,6 +131,7 @@ fn forecast(lines: &[ForecastLine]) -> Markup {
                     }
                 }
             }
+            p.note { (range_note(lines[0].range_scale)) }
         }
     }
 }
@@ -178,4 +193,20 @@ pub fn renewals(nav: &Nav, data: &Renewals) -> Markup {
         },
         body,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ranges_scale_reads_in_words() {
+        assert_eq!(
+            range_note(3.0),
+            "Ranges scaled by 3.00, widened: past quarters varied more than independent \
+             renewals would."
+        );
+        assert!(range_note(0.77).contains("0.77, narrowed"));
+        assert!(range_note(1.0).ends_with("as independent renewals give them."));
+    }
 }
