@@ -53,6 +53,8 @@ def main():
             break
         picture = f"{base}/api/v1/accounts/{account}"
         health = call(picture, read)["health"]
+        if health is None:
+            continue  # a churned account has no health to refresh
         before = json.dumps(health, sort_keys=True)
         tasks = f"{base}/api/v1/tasks?scope=all&account={account}&playbook={task}"
         batch = {"batch": [{

@@ -339,6 +339,8 @@ async fn rescore_risk(app: &App, accounts: &[String]) {
 /// Puts the webhook events of `changes` in the outbox and marks them handled, in one
 /// transaction: a change yields its events once, whatever crashes when.
 async fn finish_changes(app: &App, changes: &[AccountChange]) -> Result<(), StoreError> {
+    // Under the write lock, queued fairly with the live commits (see `apply`).
+    let _writing = app.write_lock().await;
     let mut tx = app.store().begin().await?;
     crate::webhooks::handle_changes(app.store(), &mut tx, changes, app.now()).await?;
     tx.commit().await

@@ -192,6 +192,9 @@ pub(crate) fn task_json(task: &TaskRecord) -> serde_json::Value {
 }
 
 /// Applies `planned` (decided on `day`) in one transaction; returns (created, closed).
+/// Callers hold the app's write lock: SQLite's busy wait is not fair, and a
+/// transaction waiting on it behind a stream of live commits (which queue on the
+/// lock) could wait for seconds.
 pub(crate) async fn apply(
     store: &Store,
     set: &PlaybookSet,
@@ -440,6 +443,10 @@ pub async fn run_for_accounts(
             Some(&only),
         ));
     }
+    if planned.is_empty() {
+        return Ok((0, 0));
+    }
+    let _writing = app.write_lock().await;
     Ok(apply(app.store(), &set, day, app.now(), &planned).await?)
 }
 
@@ -486,7 +493,10 @@ pub async fn run_playbooks(
     };
     while let Some(joined) = plans.next().await {
         let (count, planned) = joined.expect("a playbook task panicked")?;
-        let (created, closed) = apply(store, &set, day, app.now(), &planned).await?;
+        let (created, closed) = {
+            let _writing = app.write_lock().await;
+            apply(store, &set, day, app.now(), &planned).await?
+        };
         report.accounts += count;
         report.created += created;
         report.closed += closed;
