@@ -332,7 +332,10 @@ async fn rescore_risk(app: &App, accounts: &[String]) {
             .map(|_| ())
     };
     if let Err(error) = scored.await {
-        tracing::error!(%error, "scoring churn risk after changes failed");
+        // A store closed by shutdown is not a failure: the next change scores them.
+        if !app.store().is_closed() {
+            tracing::error!(%error, "scoring churn risk after changes failed");
+        }
     }
 }
 
