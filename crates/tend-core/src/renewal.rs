@@ -87,6 +87,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Renewed ARR ÷ ARR `due`: 0 when lost, 1 for a won renewal of nothing due.
+    pub fn ratio(&self, due: Money) -> f64 {
+        match (self.won, due.minor > 0) {
+            (false, _) => 0.0,
+            (true, true) => self.renewed_arr.minor as f64 / due.minor as f64,
+            (true, false) => 1.0,
+        }
+    }
+
     /// Renewed ARR above the ARR due (0 when it fell).
     pub fn expansion(&self, due: Money) -> i64 {
         (self.renewed_arr.minor - due.minor).max(0)
@@ -313,6 +322,19 @@ mod tests {
             notice_days: 60,
             status: ContractStatus::Active,
         }
+    }
+
+    #[test]
+    fn an_outcomes_ratio_is_renewed_over_due() {
+        let usd = |minor| Money::new(minor, Currency::USD);
+        let outcome = |won, renewed| Outcome {
+            won,
+            renewed_arr: usd(renewed),
+            new_term: None,
+        };
+        assert_eq!(outcome(true, 12_000).ratio(usd(10_000)), 1.2);
+        assert_eq!(outcome(false, 0).ratio(usd(10_000)), 0.0);
+        assert_eq!(outcome(true, 0).ratio(usd(0)), 1.0, "nothing was due");
     }
 
     #[test]

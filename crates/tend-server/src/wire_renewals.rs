@@ -263,8 +263,8 @@ pub struct ForecastHistoryBody {
 /// explain; the range's distances from its mean are scaled by `scale` (√`phi`).
 #[derive(Serialize, ToSchema)]
 pub struct DispersionBody {
-    /// The mean squared standardized error of past quarters, pooled with two
-    /// quarters at 1 (independent renewals).
+    /// (median |z| ÷ 0.6745)² of past quarters' standardized errors against
+    /// independent renewals, pooled with two quarters at 1.
     pub phi: f64,
     pub scale: f64,
     /// Past quarters measured.

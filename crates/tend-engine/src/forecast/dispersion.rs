@@ -77,6 +77,11 @@ struct Closed {
 }
 
 impl Closed {
+    /// Enough closed renewals to forecast from ([`MIN_CLOSED`]).
+    fn enough(&self) -> bool {
+        self.won + self.lost >= MIN_CLOSED as f64
+    }
+
     fn add(&mut self, other: &Closed) {
         self.won += other.won;
         self.lost += other.lost;
@@ -98,16 +103,6 @@ impl Closed {
         };
         Some((self.won / closed, m1, m2))
     }
-}
-
-/// Renewed ÷ due ARR of a closed renewal (0 when lost); `None` while open.
-fn ratio_of(renewal: &Renewal) -> Option<f64> {
-    let outcome = renewal.outcome.as_ref()?;
-    Some(match (outcome.won, renewal.arr.minor > 0) {
-        (false, _) => 0.0,
-        (true, true) => outcome.renewed_arr.minor as f64 / renewal.arr.minor as f64,
-        (true, false) => 1.0,
-    })
 }
 
 /// Learns the dispersion on `day` from `renewals` as known then: the rates of each
@@ -136,16 +131,16 @@ pub fn learn<'a>(
         if q < first - 4 || q > last {
             continue;
         }
-        let Some(ratio) = ratio_of(renewal) else {
+        let Some(outcome) = &renewal.outcome else {
             continue;
         };
         let Some(value) = reporting.value(renewal.arr, day) else {
             continue;
         };
+        let ratio = outcome.ratio(renewal.arr);
         let segment = segment_of(&renewal.account_id);
-        let won = renewal.outcome.as_ref().is_some_and(|o| o.won);
         let slot = closed.entry((q, segment)).or_default();
-        if won {
+        if outcome.won {
             slot.won += 1.0;
             slot.ratio += ratio;
             slot.ratio_squared += ratio * ratio;
@@ -172,15 +167,12 @@ pub fn learn<'a>(
     for (q, segment, value, renewed) in due {
         // A quarter whose year before is too thin to forecast from is not measured:
         // its error says more about the missing history than about the company.
-        let Some(all) = before_all
-            .get(&q)
-            .filter(|c| c.won + c.lost >= MIN_CLOSED as f64)
-        else {
+        let Some(all) = before_all.get(&q).filter(|c| c.enough()) else {
             continue;
         };
         let group = before
             .get(&(q, segment))
-            .filter(|c| c.won + c.lost >= MIN_CLOSED as f64)
+            .filter(|c| c.enough())
             .unwrap_or(all);
         let Some((p, m1, m2)) = group.moments() else {
             continue;

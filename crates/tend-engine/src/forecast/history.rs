@@ -65,11 +65,7 @@ impl Group {
         self.due += due;
         if outcome.won {
             self.won += 1;
-            let ratio = if renewal.arr.minor > 0 {
-                outcome.renewed_arr.minor as f64 / renewal.arr.minor as f64
-            } else {
-                1.0
-            };
+            let ratio = outcome.ratio(renewal.arr);
             self.ratios.push(ratio);
             self.renewed += due * ratio;
         } else {

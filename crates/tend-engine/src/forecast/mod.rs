@@ -266,12 +266,7 @@ pub(crate) fn forecast_period(
         match (&p.renewal.outcome, p.chance) {
             (Some(outcome), _) if outcome.won => {
                 f.won += 1;
-                let ratio = if p.renewal.arr.minor > 0 {
-                    outcome.renewed_arr.minor as f64 / p.renewal.arr.minor as f64
-                } else {
-                    1.0
-                };
-                let renewed = p.due * ratio;
+                let renewed = p.due * outcome.ratio(p.renewal.arr);
                 f.booked += renewed;
                 f.expected_expansion += (renewed - p.due).max(0.0);
                 f.expected_contraction += (p.due - renewed).max(0.0);
