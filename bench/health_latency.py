@@ -13,7 +13,9 @@ no new snapshot within TIMEOUT seconds.
     bench/health_latency.py URL WRITE_KEY API_TOKEN FIRST_PROBE LAST_PROBE SECONDS [--task PLAYBOOK]
 
 With --task, each probe account is used once (its task stays open), so the range
-must hold as many accounts as probes are sent.
+must hold as many accounts as probes are sent, and a batch carries enough new users
+to lift the account's 30-day active users above 1.5 times its seats in force (the
+probe playbook's trigger); an account that would need more than MAX_USERS is skipped.
 """
 
 import base64
@@ -26,6 +28,7 @@ INTERVAL = 0.5
 TIMEOUT = 10.0
 POLL = 0.005
 USERS = 60
+MAX_USERS = 1000
 
 
 def call(url, headers, body=None):
@@ -33,6 +36,14 @@ def call(url, headers, body=None):
     request = urllib.request.Request(url, data=data, headers=headers)
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
+
+
+def seats_in_force(picture, day):
+    """Seats of the account's contracts in force on `day` (ISO dates compare as text)."""
+    return sum(
+        c["seats"] for c in picture["contracts"]
+        if c["start_date"] <= day < c["end_date"]
+    )
 
 
 def main():
@@ -52,16 +63,22 @@ def main():
         if task and n > last - first + 1:
             break
         picture = f"{base}/api/v1/accounts/{account}"
-        health = call(picture, read)["health"]
+        shown = call(picture, read)
+        health = shown["health"]
         if health is None:
             continue  # a churned account has no health to refresh
+        users = USERS
+        if task:
+            users = max(USERS, int(1.6 * seats_in_force(shown, health["day"])) + 10)
+            if users > MAX_USERS:
+                continue  # more new users than one probe batch should carry
         before = json.dumps(health, sort_keys=True)
         tasks = f"{base}/api/v1/tasks?scope=all&account={account}&playbook={task}"
         batch = {"batch": [{
             "type": "track", "event": "Report Run", "messageId": f"probe-{n}-{u}",
             "userId": f"probe-user-{n}-{u}", "context": {"groupId": account},
             "timestamp": f"{health['day']}T12:00:00Z",
-        } for u in range(USERS)]}
+        } for u in range(users)]}
         call(f"{base}/v1/batch", write, batch)
         acknowledged = time.perf_counter()
         while True:

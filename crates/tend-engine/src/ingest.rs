@@ -3,8 +3,9 @@
 //! committed. At most [`MAX_WAITING_CALLS`] calls wait; beyond that a request is
 //! refused at once (back-pressure) rather than queued in memory. Each commit records
 //! the accounts it changed in the store's queue of account changes; a refresher
-//! drains that queue (after every commit, and every second for what a restart left)
-//! and rescores those accounts, coalesced, off the writer.
+//! drains that queue (after every commit, and every second for what a restart left),
+//! sweeping through the changed accounts in id order a chunk at a time with all
+//! their waiting changes coalesced, and rescores them off the writer.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,6 +17,7 @@ use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use tend_ingest::segment::LiveCall;
 use tend_store::{AccountChange, StoreError};
 
+use crate::health::facts::Loaded;
 use crate::import::{commit_calls, LiveReport};
 use crate::{App, AppError};
 
@@ -23,10 +25,11 @@ use crate::{App, AppError};
 pub const MAX_WAITING_CALLS: usize = 50_000;
 /// Calls committed in one transaction at most.
 const MAX_BATCH_CALLS: usize = 20_000;
-/// Accounts rescored together; each chunk holds the write lock only while it scores
-/// and stores, so commits are not held up behind a long refresh.
+/// Accounts rescored together in one round; a round holds the write lock only while
+/// it scores and stores, so commits are not held up behind a long refresh.
 const REFRESH_CHUNK: usize = 2000;
-/// Queued changes read at a time.
+/// Queued changes read at a time: enough to coalesce every waiting change of a
+/// round's accounts under the ingestion benchmark's load (~15,000 waiting).
 const CHANGES_READ: u32 = 50_000;
 /// How often the refresher looks at the queue without being woken.
 const REFRESH_TICK: Duration = Duration::from_secs(1);
@@ -194,14 +197,15 @@ async fn write_batches(
     changed.notify.notify_one();
 }
 
-/// Drains the queue of account changes: rescores the accounts of the oldest waiting
-/// changes, a chunk at a time, then puts their webhook events in the outbox and
+/// Drains the queue of account changes: rescores the accounts with waiting changes,
+/// a chunk at a time (see [`refresh_waiting`]), then puts their webhook events in the outbox and
 /// marks those changes handled. A change whose refresh fails stays queued and is
 /// tried again. A crash between the refresh and the mark refreshes those accounts
 /// once more, which changes nothing.
 async fn refresh_changed(app: App, changed: Arc<Changed>) {
+    let mut cursor = String::new();
     loop {
-        while refresh_waiting(&app).await == Some(true) {}
+        while refresh_waiting(&app, &mut cursor).await == Some(true) {}
         if changed.closed.load(Ordering::Acquire) {
             return;
         }
@@ -212,9 +216,19 @@ async fn refresh_changed(app: App, changed: Arc<Changed>) {
     }
 }
 
-/// One round: `Some(true)` if changes were handled (more may wait), `Some(false)`
-/// if none waited, `None` if the round failed (logged; tried again later).
-async fn refresh_waiting(app: &App) -> Option<bool> {
+/// One round: the next accounts with waiting changes after `cursor` in id order, up
+/// to a chunk (from the first again once past the last), rescored together with
+/// every waiting change of theirs coalesced into it; `cursor` moves to the last of
+/// them. `Some(true)` if changes were handled (more may wait), `Some(false)` if none
+/// waited, `None` if the round failed (logged; tried again later).
+///
+/// A sweep through the ids rather than passes from the first id: under a steady load
+/// a change waits for the sweep to come round to its account, half a pass on
+/// average, where passes from the start put the last accounts behind the pass in
+/// progress and the whole next one. In id order, not oldest first: a chunk of
+/// accounts close in id loads as a few ranges, where the accounts of the oldest
+/// changes are scattered and loaded one by one.
+async fn refresh_waiting(app: &App, cursor: &mut String) -> Option<bool> {
     let failed = |error: &dyn std::fmt::Display| {
         // A store closed by shutdown is not a failure: the changes stay queued.
         if !app.store().is_closed() {
@@ -240,27 +254,24 @@ async fn refresh_waiting(app: &App) -> Option<bool> {
             "account changes wait to be handled"
         );
     }
-    let accounts: Vec<String> = waiting
-        .iter()
-        .map(|c| c.account_id.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let (accounts, changes) = next_accounts(waiting, cursor, REFRESH_CHUNK);
+    if let Some(last) = accounts.last() {
+        cursor.clone_from(last);
+    }
     let read = started.elapsed();
-    for chunk in accounts.chunks(REFRESH_CHUNK) {
-        if let Err(error) = refresh_chunk(app, chunk).await {
-            failed(&error);
-            return None;
-        }
+    if let Err(error) = refresh_chunk(app, &accounts).await {
+        failed(&error);
+        return None;
     }
     let refreshed = started.elapsed();
-    if let Err(error) = finish_changes(app, &waiting).await {
+    if let Err(error) = finish_changes(app, &changes).await {
         failed(&error);
         return None;
     }
     tracing::debug!(
-        changes = waiting.len(),
+        changes = changes.len(),
         accounts = accounts.len(),
+        lag_ms = lag.num_milliseconds(),
         read_ms = read.as_millis() as u64,
         refresh_ms = (refreshed - read).as_millis() as u64,
         finish_ms = (started.elapsed() - refreshed).as_millis() as u64,
@@ -269,17 +280,52 @@ async fn refresh_waiting(app: &App) -> Option<bool> {
     Some(true)
 }
 
-/// Rescores `accounts` (sorted) on the latest scored day: their measures computed
-/// without the write lock, so commits go on meanwhile, then scored and stored under
-/// it. A commit landing in between queued its own change, so its data is scored in a
-/// later round.
+/// The first `limit` accounts with changes in `waiting` after `cursor` in id order
+/// (from the first when none is after it), and every change of `waiting` that is
+/// theirs: a refresh started after they were read covers them all.
+fn next_accounts(
+    waiting: Vec<AccountChange>,
+    cursor: &str,
+    limit: usize,
+) -> (Vec<String>, Vec<AccountChange>) {
+    let ids: BTreeSet<&str> = waiting.iter().map(|c| c.account_id.as_str()).collect();
+    let after = (
+        std::ops::Bound::Excluded(cursor),
+        std::ops::Bound::Unbounded,
+    );
+    let mut chosen: BTreeSet<&str> = ids.range::<str, _>(after).take(limit).copied().collect();
+    if chosen.is_empty() {
+        chosen = ids.iter().take(limit).copied().collect();
+    }
+    let accounts: Vec<String> = chosen.iter().map(|id| id.to_string()).collect();
+    let changes = waiting
+        .iter()
+        .filter(|c| chosen.contains(c.account_id.as_str()))
+        .cloned()
+        .collect();
+    (accounts, changes)
+}
+
+/// Rescores `accounts` (sorted) on the latest scored day and runs the playbooks over
+/// them, from one load of their facts: measures computed without the write lock, so
+/// commits go on meanwhile, then scored and stored under it. A commit landing in
+/// between queued its own change, so its data is scored in a later round.
 async fn refresh_chunk(app: &App, accounts: &[String]) -> Result<(), AppError> {
     let Some(day) = app.store().latest_health_day().await? else {
         return Ok(());
     };
     let started = Instant::now();
-    let rows =
-        crate::health::refreshed_raw_values(app.store(), app.scorecards(), accounts, day).await?;
+    let (window, customers_since) = crate::playbooks::run::live_reach(app, day);
+    let mut runs = Vec::new();
+    let mut loaded = Vec::new();
+    for (first, last) in crate::health::scoring::load_runs(app.store(), accounts).await? {
+        let active = Some((customers_since, day));
+        loaded.push(Loaded::load(app.store(), first, last, active, window).await?);
+        runs.push((first.to_string(), last.to_string()));
+    }
+    let read = started.elapsed();
+    let (rows, loaded) =
+        crate::health::raw_values_of_loaded(app.scorecards(), loaded, accounts, day).await;
     let measured = started.elapsed();
     {
         let _writing = app.write_lock().await;
@@ -289,10 +335,11 @@ async fn refresh_chunk(app: &App, accounts: &[String]) -> Result<(), AppError> {
     let stored = started.elapsed();
     rescore_risk(app, accounts).await;
     let risk = started.elapsed();
-    run_playbooks(app, accounts, day).await;
+    run_playbooks(app, runs.into_iter().zip(loaded).collect(), accounts, day).await;
     tracing::debug!(
         accounts = accounts.len(),
-        measures_ms = measured.as_millis() as u64,
+        read_ms = read.as_millis() as u64,
+        measures_ms = (measured - read).as_millis() as u64,
         health_stored_ms = (stored - measured).as_millis() as u64,
         risk_ms = (risk - stored).as_millis() as u64,
         playbooks_ms = (started.elapsed() - risk).as_millis() as u64,
@@ -302,10 +349,16 @@ async fn refresh_chunk(app: &App, accounts: &[String]) -> Result<(), AppError> {
 }
 
 /// Runs the playbooks over `accounts` on the latest scored day, right after their
-/// health and risk: a change turns into its task within the same round. A failure is
-/// logged; the daily run evaluates every account again.
-async fn run_playbooks(app: &App, accounts: &[String], day: chrono::NaiveDate) {
-    if let Err(error) = crate::playbooks::run::run_for_accounts(app, accounts, day).await {
+/// health and risk, on the facts loaded for health: a change turns into its task
+/// within the same round. A failure is logged; the daily run evaluates every account
+/// again.
+async fn run_playbooks(
+    app: &App,
+    loaded: Vec<((String, String), Loaded)>,
+    accounts: &[String],
+    day: chrono::NaiveDate,
+) {
+    if let Err(error) = crate::playbooks::run::run_for_loaded(app, loaded, accounts, day).await {
         // A store closed by shutdown is not a failure: the next start runs them.
         if !app.store().is_closed() {
             tracing::error!(%error, "running playbooks after changes failed");
@@ -347,4 +400,43 @@ async fn finish_changes(app: &App, changes: &[AccountChange]) -> Result<(), Stor
     let mut tx = app.store().begin().await?;
     crate::webhooks::handle_changes(app.store(), &mut tx, changes, app.now()).await?;
     tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(id: i64, account: &str) -> AccountChange {
+        AccountChange {
+            id,
+            account_id: account.to_string(),
+            reason: "segment".to_string(),
+            changed_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn rounds_sweep_the_accounts_with_changes_in_id_order_with_all_their_waiting_changes() {
+        let waiting = vec![
+            change(1, "Z"),
+            change(2, "B"),
+            change(3, "Z"),
+            change(4, "A"),
+            change(5, "B"),
+            change(6, "C"),
+        ];
+        let ids = |changes: &[AccountChange]| changes.iter().map(|c| c.id).collect::<Vec<_>>();
+        let (accounts, changes) = next_accounts(waiting.clone(), "", 2);
+        assert_eq!(accounts, vec!["A".to_string(), "B".to_string()]);
+        assert_eq!(ids(&changes), vec![2, 4, 5]);
+        // After B the sweep goes on with C and Z, then starts from the first again.
+        let (accounts, changes) = next_accounts(waiting.clone(), "B", 2);
+        assert_eq!(accounts, vec!["C".to_string(), "Z".to_string()]);
+        assert_eq!(ids(&changes), vec![1, 3, 6]);
+        let (accounts, _) = next_accounts(waiting.clone(), "Z", 2);
+        assert_eq!(accounts, vec!["A".to_string(), "B".to_string()]);
+        let (accounts, changes) = next_accounts(waiting, "", 10);
+        assert_eq!(accounts.len(), 4);
+        assert_eq!(changes.len(), 6);
+    }
 }

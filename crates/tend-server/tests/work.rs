@@ -250,8 +250,26 @@ async fn a_batch_that_halves_usage_makes_one_at_risk_task() {
         assert_eq!(created.len(), 1, "{created:?}");
         assert_eq!(created[0]["type"], "task.created");
         assert_eq!(created[0]["data"]["task"]["id"], task["id"]);
+
+        // The live refresh computed lark-5's measures from the facts it loaded for
+        // the playbooks as well (a wider history): the raw values a full rescore has.
+        let live = raw_measures(&store, "lark-5").await;
+        tend_engine::health::rescore(&store, server.app.scorecards(), common::today(), &|_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(live, raw_measures(&store, "lark-5").await);
     })
     .await;
+}
+
+/// The raw measure values of `account`'s health snapshot today.
+async fn raw_measures(store: &tend_store::Store, account: &str) -> Vec<Option<f64>> {
+    let snapshots = store
+        .health_snapshots_of(&[account.to_string()], common::today())
+        .await
+        .unwrap();
+    assert_eq!(snapshots.len(), 1, "{account} has one snapshot today");
+    snapshots[0].score.measures.iter().map(|m| m.raw).collect()
 }
 
 #[tokio::test]

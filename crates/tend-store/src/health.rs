@@ -27,6 +27,21 @@ pub struct HistoryWindow {
     pub activities: NaiveDate,
 }
 
+impl HistoryWindow {
+    /// The history both `self` and `other` need: each kind from the earlier day.
+    pub fn widened_to(self, other: HistoryWindow) -> HistoryWindow {
+        HistoryWindow {
+            usage: self.usage.min(other.usage),
+            feature_use: self.feature_use.min(other.feature_use),
+            tickets: self.tickets.min(other.tickets),
+            surveys: self.surveys.min(other.surveys),
+            invoices: self.invoices.min(other.invoices),
+            payments: self.payments.min(other.payments),
+            activities: self.activities.min(other.activities),
+        }
+    }
+}
+
 /// Everything stored about a range of accounts that health measures read, each list
 /// ordered by account id first. Free text that no measure reads (contact names,
 /// emails and titles, ticket subjects, survey comments, activity subjects and bodies)

@@ -509,22 +509,35 @@ pub(crate) async fn refreshed_raw_values(
     day: NaiveDate,
 ) -> Result<Vec<AccountDay>, HealthError> {
     let window = history_window(set, day);
-    let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
-    let mut rows = Vec::new();
-    let shared = Arc::new(set.clone());
+    let mut loaded = Vec::new();
     for (first, last) in load_runs(store, ids).await? {
-        let loaded = Loaded::load(store, first, last, Some((day, day)), window).await?;
-        let set = shared.clone();
-        // Computing measures is CPU work: off the runtime's threads.
-        let raw = tokio::task::spawn_blocking(move || raw_for_loaded(&set, &loaded, &[day]))
-            .await
-            .expect("computing measures panicked");
-        rows.extend(
-            raw.into_iter()
-                .filter(|r| wanted.contains(r.account_id.as_str())),
-        );
+        loaded.push(Loaded::load(store, first, last, Some((day, day)), window).await?);
     }
-    Ok(rows)
+    Ok(raw_values_of_loaded(set, loaded, ids, day).await.0)
+}
+
+/// Raw values on `day` of the accounts of `ids` (sorted) in `loaded` (runs of
+/// accounts loaded with at least the history scoring `day` needs, and at least the
+/// accounts active on it), with `loaded` given back for other work on the same facts.
+pub(crate) async fn raw_values_of_loaded(
+    set: &ScorecardSet,
+    loaded: Vec<Loaded>,
+    ids: &[String],
+    day: NaiveDate,
+) -> (Vec<AccountDay>, Vec<Loaded>) {
+    let wanted: std::collections::HashSet<String> = ids.iter().cloned().collect();
+    let set = Arc::new(set.clone());
+    // Computing measures is CPU work: off the runtime's threads.
+    tokio::task::spawn_blocking(move || {
+        let rows = loaded
+            .iter()
+            .flat_map(|loaded| raw_for_loaded(&set, loaded, &[day]))
+            .filter(|r| wanted.contains(&r.account_id))
+            .collect();
+        (rows, loaded)
+    })
+    .await
+    .expect("computing measures panicked")
 }
 
 /// Ranges of `ids` (sorted) to load: a run of up to [`ACCOUNTS_PER_CHUNK`] ids is one

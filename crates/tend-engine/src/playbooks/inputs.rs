@@ -41,6 +41,17 @@ impl Chunk {
     ) -> Result<Chunk, StoreError> {
         let active = Some((customers_since.min(days.0), days.1));
         let loaded = Loaded::load(store, first, last, active, window).await?;
+        Chunk::around(store, loaded, (first, last), days).await
+    }
+
+    /// A chunk of `loaded` (accounts `first..=last` loaded as [`Chunk::load`] loads
+    /// them, or with more) and their health and risk from before `days` through them.
+    pub(crate) async fn around(
+        store: &Store,
+        loaded: Loaded,
+        (first, last): (&str, &str),
+        days: (NaiveDate, NaiveDate),
+    ) -> Result<Chunk, StoreError> {
         let since = days
             .0
             .checked_sub_days(Days::new(HISTORY_DAYS))

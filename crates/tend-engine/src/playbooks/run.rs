@@ -20,6 +20,7 @@ use tend_store::{
 use super::assign::Assigner;
 use super::inputs::Chunk;
 use super::PlaybookSet;
+use crate::health::facts::Loaded;
 use crate::risk::rows::Money;
 use crate::webhooks::{queue_events, Event, PLAYBOOK_FIRED, TASK_COMPLETED, TASK_CREATED};
 use crate::{App, AppError};
@@ -423,17 +424,49 @@ pub async fn run_for_accounts(
     accounts: &[String],
     day: NaiveDate,
 ) -> Result<(usize, usize), AppError> {
+    let set = app.playbooks();
+    if set.enabled().next().is_none() {
+        return Ok((0, 0));
+    }
+    let window = trigger_window(set, day);
+    let since = customers_since(set, day).min(day);
+    let mut loaded = Vec::new();
+    for (first, last) in crate::health::scoring::load_runs(app.store(), accounts).await? {
+        let facts = Loaded::load(app.store(), first, last, Some((since, day)), window).await?;
+        loaded.push(((first.to_string(), last.to_string()), facts));
+    }
+    run_for_loaded(app, loaded, accounts, day).await
+}
+
+/// The history and the first day of customers that both health on `day` and the
+/// playbooks need: what the live path loads once for both.
+pub(crate) fn live_reach(app: &App, day: NaiveDate) -> (HistoryWindow, NaiveDate) {
+    let health = crate::health::facts::history_window(app.scorecards(), day);
+    let set = app.playbooks();
+    if set.enabled().next().is_none() {
+        return (health, day);
+    }
+    let window = health.widened_to(trigger_window(set, day));
+    (window, customers_since(set, day).min(day))
+}
+
+/// [`run_for_accounts`] on facts already loaded: runs `(first, last)` of accounts
+/// loaded with [`live_reach`] (or more).
+pub(crate) async fn run_for_loaded(
+    app: &App,
+    loaded: Vec<((String, String), Loaded)>,
+    accounts: &[String],
+    day: NaiveDate,
+) -> Result<(usize, usize), AppError> {
     let set = app.playbooks().clone();
     if set.enabled().next().is_none() {
         return Ok((0, 0));
     }
-    let window = trigger_window(&set, day);
     let money = money_for(app, &set, day).await?;
     let only: HashSet<String> = accounts.iter().cloned().collect();
     let mut planned = Vec::new();
-    for (first, last) in crate::health::scoring::load_runs(app.store(), accounts).await? {
-        let since = customers_since(&set, day);
-        let chunk = Chunk::load(app.store(), (first, last), (day, day), window, since).await?;
+    for ((first, last), facts) in loaded {
+        let chunk = Chunk::around(app.store(), facts, (&first, &last), (day, day)).await?;
         planned.extend(plan_chunk(
             &set,
             app.scorecards(),
