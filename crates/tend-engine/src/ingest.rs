@@ -254,7 +254,7 @@ async fn refresh_waiting(app: &App, cursor: &mut String) -> Option<bool> {
             "account changes wait to be handled"
         );
     }
-    let (accounts, changes) = next_accounts(waiting, cursor, REFRESH_CHUNK);
+    let (accounts, changes) = next_accounts(&waiting, cursor, REFRESH_CHUNK);
     if let Some(last) = accounts.last() {
         cursor.clone_from(last);
     }
@@ -284,7 +284,7 @@ async fn refresh_waiting(app: &App, cursor: &mut String) -> Option<bool> {
 /// (from the first when none is after it), and every change of `waiting` that is
 /// theirs: a refresh started after they were read covers them all.
 fn next_accounts(
-    waiting: Vec<AccountChange>,
+    waiting: &[AccountChange],
     cursor: &str,
     limit: usize,
 ) -> (Vec<String>, Vec<AccountChange>) {
@@ -426,16 +426,16 @@ mod tests {
             change(6, "C"),
         ];
         let ids = |changes: &[AccountChange]| changes.iter().map(|c| c.id).collect::<Vec<_>>();
-        let (accounts, changes) = next_accounts(waiting.clone(), "", 2);
+        let (accounts, changes) = next_accounts(&waiting, "", 2);
         assert_eq!(accounts, vec!["A".to_string(), "B".to_string()]);
         assert_eq!(ids(&changes), vec![2, 4, 5]);
         // After B the sweep goes on with C and Z, then starts from the first again.
-        let (accounts, changes) = next_accounts(waiting.clone(), "B", 2);
+        let (accounts, changes) = next_accounts(&waiting, "B", 2);
         assert_eq!(accounts, vec!["C".to_string(), "Z".to_string()]);
         assert_eq!(ids(&changes), vec![1, 3, 6]);
-        let (accounts, _) = next_accounts(waiting.clone(), "Z", 2);
+        let (accounts, _) = next_accounts(&waiting, "Z", 2);
         assert_eq!(accounts, vec!["A".to_string(), "B".to_string()]);
-        let (accounts, changes) = next_accounts(waiting, "", 10);
+        let (accounts, changes) = next_accounts(&waiting, "", 10);
         assert_eq!(accounts.len(), 4);
         assert_eq!(changes.len(), 6);
     }
