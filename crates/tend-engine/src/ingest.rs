@@ -12,12 +12,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::NaiveDate;
 use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 
 use tend_ingest::segment::LiveCall;
 use tend_store::{AccountChange, StoreError};
 
-use crate::health::facts::Loaded;
+use crate::health::LoadedRun;
 use crate::import::{commit_calls, LiveReport};
 use crate::{App, AppError};
 
@@ -198,10 +199,10 @@ async fn write_batches(
 }
 
 /// Drains the queue of account changes: rescores the accounts with waiting changes,
-/// a chunk at a time (see [`refresh_waiting`]), then puts their webhook events in the outbox and
-/// marks those changes handled. A change whose refresh fails stays queued and is
-/// tried again. A crash between the refresh and the mark refreshes those accounts
-/// once more, which changes nothing.
+/// a chunk at a time (see [`refresh_waiting`]), then puts their webhook events in the
+/// outbox and marks those changes handled. A change whose refresh fails stays queued
+/// and is tried again. A crash between the refresh and the mark refreshes those
+/// accounts once more, which changes nothing.
 async fn refresh_changed(app: App, changed: Arc<Changed>) {
     let mut cursor = String::new();
     loop {
@@ -316,16 +317,11 @@ async fn refresh_chunk(app: &App, accounts: &[String]) -> Result<(), AppError> {
     };
     let started = Instant::now();
     let (window, customers_since) = crate::playbooks::run::live_reach(app, day);
-    let mut runs = Vec::new();
-    let mut loaded = Vec::new();
-    for (first, last) in crate::health::scoring::load_runs(app.store(), accounts).await? {
-        let active = Some((customers_since, day));
-        loaded.push(Loaded::load(app.store(), first, last, active, window).await?);
-        runs.push((first.to_string(), last.to_string()));
-    }
+    let active = (customers_since, day);
+    let runs = crate::health::load_runs_of(app.store(), accounts, active, window).await?;
     let read = started.elapsed();
-    let (rows, loaded) =
-        crate::health::raw_values_of_loaded(app.scorecards(), loaded, accounts, day).await;
+    let (rows, runs) =
+        crate::health::raw_values_of_loaded(app.scorecards(), runs, accounts, day).await;
     let measured = started.elapsed();
     {
         let _writing = app.write_lock().await;
@@ -335,7 +331,7 @@ async fn refresh_chunk(app: &App, accounts: &[String]) -> Result<(), AppError> {
     let stored = started.elapsed();
     rescore_risk(app, accounts).await;
     let risk = started.elapsed();
-    run_playbooks(app, runs.into_iter().zip(loaded).collect(), accounts, day).await;
+    run_playbooks(app, runs, accounts, day).await;
     tracing::debug!(
         accounts = accounts.len(),
         read_ms = read.as_millis() as u64,
@@ -352,13 +348,8 @@ async fn refresh_chunk(app: &App, accounts: &[String]) -> Result<(), AppError> {
 /// health and risk, on the facts loaded for health: a change turns into its task
 /// within the same round. A failure is logged; the daily run evaluates every account
 /// again.
-async fn run_playbooks(
-    app: &App,
-    loaded: Vec<((String, String), Loaded)>,
-    accounts: &[String],
-    day: chrono::NaiveDate,
-) {
-    if let Err(error) = crate::playbooks::run::run_for_loaded(app, loaded, accounts, day).await {
+async fn run_playbooks(app: &App, runs: Vec<LoadedRun>, accounts: &[String], day: NaiveDate) {
+    if let Err(error) = crate::playbooks::run::run_for_loaded(app, runs, accounts, day).await {
         // A store closed by shutdown is not a failure: the next start runs them.
         if !app.store().is_closed() {
             tracing::error!(%error, "running playbooks after changes failed");

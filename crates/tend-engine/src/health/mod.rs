@@ -28,7 +28,7 @@ pub use portfolio::{portfolio_health, HealthRow, PortfolioFilter};
 pub use scoring::{
     backfill, rebuild_distribution, refresh_accounts, rescore, score_day, HealthRun,
 };
-pub(crate) use scoring::{raw_values_of_loaded, store_refreshed};
+pub(crate) use scoring::{load_runs_of, raw_values_of_loaded, store_refreshed, LoadedRun};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HealthError {

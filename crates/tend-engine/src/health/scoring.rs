@@ -508,33 +508,55 @@ pub(crate) async fn refreshed_raw_values(
     ids: &[String],
     day: NaiveDate,
 ) -> Result<Vec<AccountDay>, HealthError> {
-    let window = history_window(set, day);
-    let mut loaded = Vec::new();
-    for (first, last) in load_runs(store, ids).await? {
-        loaded.push(Loaded::load(store, first, last, Some((day, day)), window).await?);
-    }
-    Ok(raw_values_of_loaded(set, loaded, ids, day).await.0)
+    let runs = load_runs_of(store, ids, (day, day), history_window(set, day)).await?;
+    Ok(raw_values_of_loaded(set, runs, ids, day).await.0)
 }
 
-/// Raw values on `day` of the accounts of `ids` (sorted) in `loaded` (runs of
-/// accounts loaded with at least the history scoring `day` needs, and at least the
-/// accounts active on it), with `loaded` given back for other work on the same facts.
+/// A range of accounts loaded together, `first..=last`.
+pub(crate) struct LoadedRun {
+    pub first: String,
+    pub last: String,
+    pub loaded: Loaded,
+}
+
+/// The accounts of `ids` (sorted) active on some day of `active`, loaded a run at a
+/// time (see [`load_runs`]) with the history `window`.
+pub(crate) async fn load_runs_of(
+    store: &Store,
+    ids: &[String],
+    active: (NaiveDate, NaiveDate),
+    window: HistoryWindow,
+) -> Result<Vec<LoadedRun>, HealthError> {
+    let mut runs = Vec::new();
+    for (first, last) in load_runs(store, ids).await? {
+        runs.push(LoadedRun {
+            first: first.to_string(),
+            last: last.to_string(),
+            loaded: Loaded::load(store, first, last, Some(active), window).await?,
+        });
+    }
+    Ok(runs)
+}
+
+/// Raw values on `day` of the accounts of `ids` (sorted) in `runs` (loaded with at
+/// least the history scoring `day` needs, and at least the accounts active on it),
+/// with `runs` given back for other work on the same facts.
 pub(crate) async fn raw_values_of_loaded(
     set: &ScorecardSet,
-    loaded: Vec<Loaded>,
+    runs: Vec<LoadedRun>,
     ids: &[String],
     day: NaiveDate,
-) -> (Vec<AccountDay>, Vec<Loaded>) {
+) -> (Vec<AccountDay>, Vec<LoadedRun>) {
     let wanted: std::collections::HashSet<String> = ids.iter().cloned().collect();
     let set = Arc::new(set.clone());
     // Computing measures is CPU work: off the runtime's threads.
     tokio::task::spawn_blocking(move || {
-        let rows = loaded
+        let rows = runs
             .iter()
-            .flat_map(|loaded| raw_for_loaded(&set, loaded, &[day]))
+            .flat_map(|run| raw_for_loaded(&set, &run.loaded, &[day]))
             .filter(|r| wanted.contains(&r.account_id))
             .collect();
-        (rows, loaded)
+        (rows, runs)
     })
     .await
     .expect("computing measures panicked")

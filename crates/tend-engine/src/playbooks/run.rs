@@ -20,7 +20,7 @@ use tend_store::{
 use super::assign::Assigner;
 use super::inputs::Chunk;
 use super::PlaybookSet;
-use crate::health::facts::Loaded;
+use crate::health::LoadedRun;
 use crate::risk::rows::Money;
 use crate::webhooks::{queue_events, Event, PLAYBOOK_FIRED, TASK_COMPLETED, TASK_CREATED};
 use crate::{App, AppError};
@@ -428,14 +428,10 @@ pub async fn run_for_accounts(
     if set.enabled().next().is_none() {
         return Ok((0, 0));
     }
+    let active = (customers_since(set, day).min(day), day);
     let window = trigger_window(set, day);
-    let since = customers_since(set, day).min(day);
-    let mut loaded = Vec::new();
-    for (first, last) in crate::health::scoring::load_runs(app.store(), accounts).await? {
-        let facts = Loaded::load(app.store(), first, last, Some((since, day)), window).await?;
-        loaded.push(((first.to_string(), last.to_string()), facts));
-    }
-    run_for_loaded(app, loaded, accounts, day).await
+    let runs = crate::health::load_runs_of(app.store(), accounts, active, window).await?;
+    run_for_loaded(app, runs, accounts, day).await
 }
 
 /// The history and the first day of customers that both health on `day` and the
@@ -450,11 +446,11 @@ pub(crate) fn live_reach(app: &App, day: NaiveDate) -> (HistoryWindow, NaiveDate
     (window, customers_since(set, day).min(day))
 }
 
-/// [`run_for_accounts`] on facts already loaded: runs `(first, last)` of accounts
-/// loaded with [`live_reach`] (or more).
+/// [`run_for_accounts`] on facts already loaded: runs of accounts loaded with
+/// [`live_reach`] (or more).
 pub(crate) async fn run_for_loaded(
     app: &App,
-    loaded: Vec<((String, String), Loaded)>,
+    runs: Vec<LoadedRun>,
     accounts: &[String],
     day: NaiveDate,
 ) -> Result<(usize, usize), AppError> {
@@ -465,8 +461,9 @@ pub(crate) async fn run_for_loaded(
     let money = money_for(app, &set, day).await?;
     let only: HashSet<String> = accounts.iter().cloned().collect();
     let mut planned = Vec::new();
-    for ((first, last), facts) in loaded {
-        let chunk = Chunk::around(app.store(), facts, (&first, &last), (day, day)).await?;
+    for run in runs {
+        let range = (run.first.as_str(), run.last.as_str());
+        let chunk = Chunk::around(app.store(), run.loaded, range, (day, day)).await?;
         planned.extend(plan_chunk(
             &set,
             app.scorecards(),
